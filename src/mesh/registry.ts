@@ -1,0 +1,185 @@
+// The runtime view of a validated config: capability tree, provider connectors, models with resolved
+// capabilities, pools with their members and strategies, and the table of names clients may send.
+// Built once per config load (and per SIGHUP reload); nothing on the request path re-reads raw config.
+import type { MeshConfig, ModelConfig, PoolConfig } from '../config/types.ts';
+import { nearest } from '../config/suggest.ts';
+import { MeshError } from '../errors.ts';
+import type { Provider } from '../providers/provider.ts';
+import { createProvider } from '../providers/registry.ts';
+import { CapabilityTree, PREDEFINED_POOLS } from './capabilities.ts';
+import { createStrategy } from './strategies/index.ts';
+import type { ModelEntry, PoolEntry } from './types.ts';
+
+export type NameTarget = { kind: 'pool' | 'alias'; pool: PoolEntry } | { kind: 'model'; model: ModelEntry };
+
+export class Registry {
+  readonly tree: CapabilityTree;
+  readonly providers = new Map<string, Provider>();
+  readonly models = new Map<string, ModelEntry>();
+  readonly pools = new Map<string, PoolEntry>();
+  /** Every name a client may send: pool names, aliases, model ids, unique upstream names. */
+  readonly names = new Map<string, NameTarget>();
+  private readonly homes = new Map<string, PoolEntry>();
+  private readonly emptyConfig: MeshConfig;
+  /** Pools the config file names (listed even when empty). */
+  readonly configuredPools: ReadonlySet<string>;
+
+  constructor(config: MeshConfig) {
+    const problems: string[] = [];
+    const attempt = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        if (err instanceof MeshError && err.code === 'config_invalid') problems.push(err.message);
+        else throw err;
+      }
+    };
+    this.tree = new CapabilityTree(config.capabilities);
+    this.configuredPools = new Set(config.pools.keys());
+    this.emptyConfig = { ...config, pools: new Map() };
+
+    for (const provider of config.providers.values()) {
+      if (provider.enabled) attempt(() => this.providers.set(provider.id, createProvider(provider)));
+    }
+    for (const model of config.models.values()) {
+      attempt(() => {
+        const capabilities = model.capabilities.map((c, i) => this.tree.resolve(c, `models.${model.id}.capabilities[${i}]`));
+        const provider = this.providers.get(model.provider);
+        if (provider) this.models.set(model.id, { id: model.id, config: model, capabilities, provider });
+      });
+    }
+    const poolConfigs = new Map<string, PoolConfig>();
+    for (const [name, node] of Object.entries(PREDEFINED_POOLS)) poolConfigs.set(name, defaultPool(name, node, config));
+    for (const pool of config.pools.values()) poolConfigs.set(pool.name, pool);
+    for (const pool of poolConfigs.values()) attempt(() => this.addPool(pool));
+
+    if (problems.length > 0) {
+      this.close();
+      throw new MeshError('config_invalid', problems.join('\n'));
+    }
+    this.indexNames();
+  }
+
+  private addPool(pool: PoolConfig): void {
+    const path = `pools.${pool.name}`;
+    let capability: string | null = null;
+    if (pool.capability !== null) capability = this.tree.resolve(pool.capability, `${path}.capability`);
+    else if (this.tree.has(pool.name) || PREDEFINED_POOLS[pool.name] !== undefined) {
+      capability = PREDEFINED_POOLS[pool.name] ?? pool.name;
+    }
+    const members: ModelEntry[] = [];
+    const seen = new Set<string>();
+    const admit = (entry: ModelEntry): void => {
+      if (seen.has(entry.id)) return;
+      if (pool.providers !== null && !pool.providers.includes(entry.config.provider)) return;
+      if (pool.excluded_providers.includes(entry.config.provider)) return;
+      seen.add(entry.id);
+      members.push(entry);
+    };
+    for (const id of pool.models) {
+      const entry = this.models.get(id);
+      if (entry) admit(entry); // a model of a skipped provider is simply absent (warned at load)
+    }
+    if (capability !== null) {
+      for (const entry of this.models.values()) {
+        if (entry.capabilities.some((c) => CapabilityTree.within(c, capability))) admit(entry);
+      }
+    }
+    const strategy = createStrategy(pool.strategy, pool, `${path}.strategy`);
+    const fallback = pool.fallback_strategy === null ? null : createStrategy(pool.fallback_strategy, pool, `${path}.fallback_strategy`);
+    this.pools.set(pool.name, { name: pool.name, config: pool, capability, members, strategy, fallback });
+  }
+
+  private indexNames(): void {
+    // Precedence: pool names, then aliases, then model ids, then upstream names that are unique.
+    for (const pool of this.pools.values()) this.names.set(pool.name, { kind: 'pool', pool });
+    for (const pool of this.pools.values()) {
+      for (const alias of pool.config.aliases) if (!this.names.has(alias)) this.names.set(alias, { kind: 'alias', pool });
+    }
+    const upstream = new Map<string, ModelEntry | null>();
+    for (const model of this.models.values()) {
+      if (!this.names.has(model.id)) this.names.set(model.id, { kind: 'model', model });
+      const name = model.config.name;
+      upstream.set(name, upstream.has(name) ? null : model);
+    }
+    for (const [name, model] of upstream) if (model && !this.names.has(name)) this.names.set(name, { kind: 'model', model });
+  }
+
+  /** Resolve a client-sent model name; unknown → 404 model_not_found listing what exists (DESIGN §4.1). */
+  resolve(name: string): NameTarget {
+    const target = this.names.get(name);
+    if (target) return target;
+    const pools = [...this.pools.values()].filter((p) => p.members.length > 0).map((p) => p.name);
+    const hint = nearest(name, this.names.keys());
+    const suggestion = hint === undefined ? '' : ` Did you mean \`${hint}\`?`;
+    throw new MeshError(
+      'model_not_found',
+      `The model \`${name}\` does not exist.${suggestion} Available pools: ${pools.join(', ') || '(none)'}; see GET /v1/models.`,
+      { param: 'model' },
+    );
+  }
+
+  /** The pool whose policies apply when a client names a model directly: the first pool holding it. */
+  homePool(model: ModelEntry): PoolEntry {
+    let home = this.homes.get(model.id);
+    if (!home) {
+      home = [...this.pools.values()].find((p) => p.members.includes(model)) ?? this.directPool(model);
+      this.homes.set(model.id, home);
+    }
+    return home;
+  }
+
+  private directPool(model: ModelEntry): PoolEntry {
+    const config = defaultPool(model.id, '', this.emptyConfig);
+    return { name: model.id, config: { ...config, capability: null }, capability: null, members: [model], strategy: createStrategy(config.strategy, config, 'strategy'), fallback: null };
+  }
+
+  close(): void {
+    for (const provider of this.providers.values()) provider.close();
+  }
+}
+
+/** A predefined pool's config when the file does not mention it: default policies, the canonical node. */
+function defaultPool(name: string, node: string, config: MeshConfig): PoolConfig {
+  const template = config.pools.get(name);
+  if (template) return template;
+  return {
+    name,
+    capability: node,
+    models: [],
+    aliases: [],
+    providers: null,
+    excluded_providers: [],
+    model_priority: [],
+    provider_priority: [],
+    strategy: 'modelmesh.stick-until-failure.v1',
+    fallback_strategy: null,
+    balance_mode: 'absolute',
+    deactivation: {
+      retry_limit: 3,
+      error_rate_threshold: null,
+      error_rate_window: 20,
+      error_codes: [],
+      request_limit: null,
+      token_limit: null,
+      budget_limit: null,
+      quota_window: null,
+      maintenance_window: null,
+    },
+    recovery: { cooldown: 60_000, probe_on_start: false, probe_interval: null, on_quota_reset: true, quota_reset_schedule: 'daily_utc' },
+    retry: {
+      max_attempts: 2,
+      backoff: 'exponential_jitter',
+      initial_delay: 200,
+      max_delay: 5_000,
+      retryable_codes: [408, 429, 500, 502, 503, 504],
+      non_retryable_codes: [400, 401, 403, 404, 422],
+      scope: 'same_model',
+      honor_retry_after: true,
+    },
+    rate_limit: { threshold: 0.1, min_delta: 0, max_rpm: null },
+    provider_deactivation: ['on_auth_failure'],
+    provider_recovery: 'on_probe_success',
+  };
+}
+

@@ -1,0 +1,226 @@
+// The router (DESIGN §4): resolve the name → pool → eligible members → strategy order → attempt loop.
+// Failover happens before the client sees a byte: a provider call resolves only once the answer is 2xx
+// and (for streams) its first event has arrived, so every failure up to that point rotates.
+import type { PoolConfig } from '../config/types.ts';
+import { MeshError, toMeshError } from '../errors.ts';
+import { sleep, type Clock } from '../lib/clock.ts';
+import type { FormData } from '../lib/multipart.ts';
+import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
+import { eligibleMembers, type Needs } from './eligibility.ts';
+import type { AttemptRecord, EventBus } from './events.ts';
+import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
+import type { Registry } from './registry.ts';
+import { retryDelay, shouldRetry } from './retry.ts';
+import type { StateStore } from './state.ts';
+import type { ModelEntry, PoolEntry, StrategyContext, Usage } from './types.ts';
+import { finalError, noCandidatesError } from './failure.ts';
+
+export interface RouteRequest {
+  endpoint: Endpoint;
+  /** The name the client sent (pool, alias, model id or upstream name). */
+  model: string;
+  body: Record<string, unknown>;
+  form: FormData | null;
+  mode: ResponseMode;
+  needs: Needs;
+  sessionId: string | null;
+  requestId: string;
+  /** The client's signal: aborted when it disconnects. */
+  signal: AbortSignal;
+}
+
+export interface FinishInfo {
+  usage: Usage | null;
+  /** A failure after the response was committed (mid-stream): counts against the model. */
+  error?: MeshError;
+  cancelled?: boolean;
+  /** Time from arrival to the first byte sent to the client. */
+  ttfbMs?: number;
+}
+
+export interface Routed {
+  readonly response: ProviderResponse;
+  readonly pool: string | null;
+  readonly model: ModelEntry;
+  /** x-modelmesh-* response headers (DESIGN §4.7). */
+  readonly headers: Record<string, string>;
+  /** Call exactly once when the answer has been delivered, failed mid-way, or the client left. */
+  finish(info: FinishInfo): void;
+}
+
+export class Router {
+  private readonly registry: Registry;
+  private readonly state: StateStore;
+  private readonly events: EventBus;
+  private readonly clock: Clock;
+  private readonly deadline: number;
+
+  constructor(registry: Registry, state: StateStore, events: EventBus, clock: Clock, deadlineMs: number) {
+    this.registry = registry;
+    this.state = state;
+    this.events = events;
+    this.clock = clock;
+    this.deadline = deadlineMs;
+  }
+
+  async route(req: RouteRequest): Promise<Routed> {
+    const started = performance.now();
+    const target = this.registry.resolve(req.model);
+    const pool = target.kind === 'model' ? null : target.pool;
+    const home = target.kind === 'model' ? this.registry.homePool(target.model) : target.pool;
+    const poolName = pool?.name ?? null;
+    const policy: PoolConfig = home.config;
+    const members = target.kind === 'model' ? [target.model] : target.pool.members;
+    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.state);
+    const attempts: AttemptRecord[] = [];
+    const report = (outcome: 'success' | 'failure' | 'cancelled', status: number, error: string | null, model: ModelEntry | null, candidates: string[]): void => {
+      if (!this.events.active) return;
+      const latency = performance.now() - started;
+      this.events.emit({
+        type: 'request', at: this.clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
+        pool: poolName, candidates, excluded, attempts, model: model?.id ?? null, provider: model?.config.provider ?? null,
+        outcome, status, error, stream: req.needs.stream, latency_ms: latency, ttfb_ms: latency, tokens_in: 0, tokens_out: 0, cost: 0,
+      });
+    };
+
+    if (eligible.length === 0) {
+      const err = noCandidatesError(req.model, poolName, members.length, excluded, standby, this.state);
+      report('failure', err.status, err.message, null, []);
+      throw err;
+    }
+    const ctx: StrategyContext = { pool: home, state: this.state, clock: this.clock, sessionId: req.sessionId, requestId: req.requestId };
+    const order = pool ? orderCandidates(pool, eligible, ctx) : eligible;
+    const candidates = order.map((m) => m.id);
+
+    // One controller per request: aborted by the client going away or by the request deadline.
+    const controller = new AbortController();
+    let deadlineHit = false;
+    const onClientAbort = (): void => controller.abort(new MeshError('cancelled', 'client closed the request'));
+    if (req.signal.aborted) onClientAbort();
+    else req.signal.addEventListener('abort', onClientAbort, { once: true });
+    const deadlineTimer = this.clock.setTimeout(() => {
+      deadlineHit = true;
+      controller.abort(new MeshError('timeout', `request deadline of ${this.deadline}ms exceeded`));
+    }, this.deadline);
+    const release = (): void => {
+      deadlineTimer.cancel();
+      req.signal.removeEventListener('abort', onClientAbort);
+    };
+
+    let lastError: MeshError | null = null;
+    let previous: ModelEntry | null = null;
+    candidates: for (const model of order) {
+      if (previous !== null) {
+        // A sibling failure (e.g. provider auth) may have taken this one to standby meanwhile.
+        if (!this.state.isModelActive(model.id, model.config.provider)) continue;
+        this.events.emit({ type: 'rotation', at: this.clock.now(), requestId: req.requestId, pool: poolName, from: previous.id, to: model.id, reason: lastError?.upstream?.reason ?? lastError?.message ?? 'failed' });
+      }
+      previous = model;
+      for (let n = 1; n <= policy.retry.max_attempts; n++) {
+        const t0 = performance.now();
+        try {
+          const response = await model.provider.call({
+            endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal: controller.signal, requestId: req.requestId,
+          });
+          const latency = performance.now() - t0;
+          deadlineTimer.cancel();
+          attempts.push({ model: model.id, provider: model.config.provider, status: response.status, outcome: 'success', reason: null, latency_ms: latency });
+          this.state.recordLatency(model.id, latency);
+          afterSuccess(policy, model, this.state);
+          ctx.pool.strategy.observe?.(model, { ok: true, status: response.status, latencyMs: latency, headers: response.headers }, ctx);
+          return this.committed(req, response, pool, model, policy, attempts, candidates, excluded, started, release);
+        } catch (thrown) {
+          const err = toMeshError(thrown);
+          const latency = performance.now() - t0;
+          if (req.signal.aborted) {
+            attempts.push({ model: model.id, provider: model.config.provider, status: 0, outcome: 'cancelled', reason: 'client closed the request', latency_ms: latency });
+            release();
+            report('cancelled', 499, 'client closed the request', model, candidates);
+            throw new MeshError('cancelled', 'client closed the request');
+          }
+          const status = deadlineHit ? 0 : (err.upstream?.status ?? err.status);
+          const reason = deadlineHit ? `request deadline of ${this.deadline}ms exceeded` : (err.upstream?.reason ?? err.message);
+          attempts.push({ model: model.id, provider: model.config.provider, status, outcome: 'failure', reason, latency_ms: latency });
+          lastError = err;
+          if (deadlineHit) break candidates;
+          ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: null }, ctx);
+          const unavailable = afterFailure(policy, poolName, model, { status, reason }, this.state);
+          if (unavailable || n === policy.retry.max_attempts || !shouldRetry(status, policy.retry)) break;
+          const delay = retryDelay(policy.retry, n, err.upstream?.retryAfterMs);
+          if (delay === 'rotate') break;
+          try {
+            await sleep(this.clock, delay, controller.signal);
+          } catch {
+            if (req.signal.aborted) {
+              release();
+              report('cancelled', 499, 'client closed the request', model, candidates);
+              throw new MeshError('cancelled', 'client closed the request');
+            }
+            break candidates; // deadline
+          }
+        }
+      }
+    }
+    release();
+    const err = finalError(attempts, lastError, deadlineHit);
+    report('failure', err.status, err.message, null, candidates);
+    throw err;
+  }
+
+  private committed(
+    req: RouteRequest, response: ProviderResponse, pool: PoolEntry | null, model: ModelEntry, policy: PoolConfig,
+    attempts: AttemptRecord[], candidates: string[], excluded: string[], started: number, release: () => void,
+  ): Routed {
+    let done = false;
+    const finish = (info: FinishInfo): void => {
+      if (done) return;
+      done = true;
+      release();
+      const usage = info.usage;
+      const tokensIn = usage?.prompt_tokens ?? 0;
+      const tokensOut = usage?.completion_tokens ?? 0;
+      const pricing = model.config.pricing;
+      const cost = (tokensIn * pricing.input_per_1m + tokensOut * pricing.output_per_1m) / 1e6;
+      let outcome: 'success' | 'failure' | 'cancelled' = 'success';
+      let error: string | null = null;
+      const last = attempts[attempts.length - 1];
+      if (info.cancelled) {
+        outcome = 'cancelled';
+        if (last) last.outcome = 'cancelled';
+      } else if (info.error) {
+        outcome = 'failure';
+        error = info.error.upstream?.reason ?? info.error.message;
+        if (last) Object.assign(last, { outcome: 'failure', reason: error });
+        afterFailure(policy, pool?.name ?? null, model, { status: info.error.upstream?.status ?? 0, reason: error }, this.state);
+      }
+      afterUsage(policy, pool?.name ?? null, model, tokensIn + tokensOut, cost, this.state);
+      if (!this.events.active) return;
+      const latency = performance.now() - started;
+      this.events.emit({
+        type: 'request', at: this.clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
+        pool: pool?.name ?? null, candidates, excluded, attempts, model: model.id, provider: model.config.provider,
+        outcome, status: outcome === 'success' ? response.status : outcome === 'cancelled' ? 499 : 502, error, stream: req.needs.stream,
+        latency_ms: latency, ttfb_ms: info.ttfbMs ?? latency, tokens_in: tokensIn, tokens_out: tokensOut, cost,
+      });
+    };
+    return {
+      response,
+      pool: pool?.name ?? null,
+      model,
+      headers: {
+        'x-modelmesh-pool': pool?.name ?? '',
+        'x-modelmesh-model': model.id,
+        'x-modelmesh-provider': model.config.provider,
+        'x-modelmesh-attempts': String(attempts.length),
+      },
+      finish,
+    };
+  }
+}
+
+/** The pool's strategy order, or its fallback strategy's when the primary yields nothing. */
+function orderCandidates(pool: PoolEntry, eligible: ModelEntry[], ctx: StrategyContext): ModelEntry[] {
+  const order = pool.strategy.order(eligible, ctx);
+  if (order.length > 0 || !pool.fallback) return order;
+  return pool.fallback.order(eligible, ctx);
+}

@@ -1,0 +1,78 @@
+// The provider connector contract (DESIGN §8): a normalised call in, an OpenAI-shaped answer out.
+// Generic code (router, endpoints) never branches on a provider name; each connector owns its quirks.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ModelConfig, ProviderConfig } from '../config/types.ts';
+import type { SseEvent } from '../lib/sse.ts';
+import type { FormData } from '../lib/multipart.ts';
+
+/** The OpenAI endpoints a call can be for (DESIGN §4 table). */
+export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images';
+
+/**
+ * How the caller wants the 2xx answer:
+ * - `buffer`: the whole body, read up front (synchronous JSON or text answers);
+ * - `sse`: Server-Sent Events, resolved once the FIRST event has arrived (failover before the first byte);
+ * - `bytes`: a binary stream (speech audio), resolved once the FIRST chunk has arrived.
+ */
+export type ResponseMode = 'buffer' | 'sse' | 'bytes';
+
+export interface ProviderCall {
+  endpoint: Endpoint;
+  model: ModelConfig;
+  /** The client's JSON body, normalised by the endpoint adapter; the connector rewrites `model` to `model.name`. */
+  body: Record<string, unknown>;
+  /** The client's multipart form (transcriptions, translations); `model` is rewritten the same way. */
+  form: FormData | null;
+  mode: ResponseMode;
+  /** Aborted when the client disconnects or the request deadline passes: the upstream socket is destroyed at once. */
+  signal: AbortSignal;
+  requestId: string;
+}
+
+interface ResponseBase {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Media type of the answer as the client should see it (`application/json`, `audio/wav`, `text/plain` …). */
+  contentType: string;
+}
+
+export interface BufferedResponse extends ResponseBase {
+  kind: 'buffer';
+  body: Buffer;
+}
+
+export interface SseResponse extends ResponseBase {
+  kind: 'sse';
+  /** Yields the already-received first event, then the rest; throws MeshError('upstream_error') on a mid-stream failure. */
+  events: AsyncIterator<SseEvent>;
+  /** Stop early: destroys the upstream request. Idempotent. */
+  close(): void;
+}
+
+export interface BytesResponse extends ResponseBase {
+  kind: 'bytes';
+  /** Yields the already-received first chunk, then the rest; throws MeshError('upstream_error') on a mid-stream failure. */
+  chunks: AsyncIterator<Buffer>;
+  close(): void;
+}
+
+export type ProviderResponse = BufferedResponse | SseResponse | BytesResponse;
+
+export interface Provider {
+  readonly id: string;
+  readonly config: ProviderConfig;
+  /** True for modelmesh.simulated.v1 (shown in /v1/models). */
+  readonly simulated: boolean;
+  /**
+   * Perform one attempt. Resolves with a 2xx answer (primed per `mode`). Rejects with
+   * MeshError('upstream_error', …, { upstream: { status, reason, retryAfterMs?, timeout? } }) for a non-2xx
+   * answer (status = upstream status, reason like `503 overloaded`) or a transport failure (status 0,
+   * reason like `connection refused`, `first byte timeout after 60000ms`), and with MeshError('cancelled')
+   * when `signal` aborted.
+   */
+  call(call: ProviderCall): Promise<ProviderResponse>;
+  /** Release sockets (keep-alive agent) and timers. */
+  close(): void;
+}
+
+export type ProviderFactory = (config: ProviderConfig) => Provider;

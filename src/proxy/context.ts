@@ -1,0 +1,23 @@
+// What every endpoint handler receives: one object per request, built by the pipeline.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ModelMesh } from '../mesh/mesh.ts';
+import type { Logger } from '../log.ts';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The mesh as it was when the request arrived (a reload does not change it mid-request). */
+  readonly mesh: ModelMesh;
+  readonly requestId: string;
+  /** Path parameters of the matched route (`id` for /v1/models/{id}), already percent-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Aborted when the client disconnects before the response has finished. */
+  readonly signal: AbortSignal;
+  /** process.hrtime-free start time: performance.now() at arrival. */
+  readonly startedAt: number;
+  readonly logger: Logger;
+  /** Headers every response carries (x-request-id, CORS); endpoints merge them into their own. */
+  readonly baseHeaders: Record<string, string>;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void>;

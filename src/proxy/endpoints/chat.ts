@@ -1,0 +1,97 @@
+// POST /v1/chat/completions (openai-wire §2): synchronous and streaming, through the router.
+import { MeshError } from '../../errors.ts';
+import type { SseEvent } from '../../lib/sse.ts';
+import type { Needs } from '../../mesh/eligibility.ts';
+import type { Usage } from '../../mesh/types.ts';
+import { estimateTokens, messagesText } from '../../providers/simulated/content.ts';
+import { readJson } from '../body.ts';
+import type { RequestContext } from '../context.ts';
+import { relayBuffered, relaySse, type SseFilter } from '../relay.ts';
+import { isRecord, requireString, sessionOf } from './validate.ts';
+
+export async function chatCompletions(ctx: RequestContext): Promise<void> {
+  const body = await readJson(ctx, ctx.mesh.config.proxy.limits.max_body);
+  const model = requireString(body, 'model');
+  const messages = body['messages'];
+  if (!Array.isArray(messages) || messages.length === 0) {
+    const problem = messages === undefined ? 'Missing required parameter' : 'Invalid value (expected a non-empty array) for';
+    throw new MeshError(messages === undefined ? 'missing_param' : 'invalid_param', `${problem}: 'messages'.`, { param: 'messages' });
+  }
+  messages.forEach((m, i) => {
+    if (!isRecord(m) || typeof m['role'] !== 'string') {
+      throw new MeshError('invalid_param', `Invalid message at 'messages[${i}]': expected an object with a string 'role'.`, { param: `messages[${i}]` });
+    }
+  });
+  const stream = body['stream'] === true;
+  const clientWantsUsage = stream && isRecord(body['stream_options']) && body['stream_options']['include_usage'] === true;
+  if (stream && !clientWantsUsage) {
+    // Ask for usage anyway so every request is accounted for; the usage chunk is removed again below.
+    body['stream_options'] = { ...(isRecord(body['stream_options']) ? body['stream_options'] : {}), include_usage: true };
+  }
+
+  const routed = await ctx.mesh.router.route({
+    endpoint: 'chat',
+    model,
+    body,
+    form: null,
+    mode: stream ? 'sse' : 'buffer',
+    needs: chatNeeds(body, messages, stream),
+    sessionId: sessionOf(ctx, body),
+    requestId: ctx.requestId,
+    signal: ctx.signal,
+  });
+  if (!stream) return relayBuffered(ctx, routed, usageOfBody);
+  await relaySse(ctx, routed, usageFilter(clientWantsUsage));
+}
+
+function chatNeeds(body: Record<string, unknown>, messages: unknown[], stream: boolean): Needs {
+  const format = isRecord(body['response_format']) ? body['response_format']['type'] : undefined;
+  const maxOut = body['max_completion_tokens'] ?? body['max_tokens'];
+  return {
+    stream,
+    tools: Array.isArray(body['tools']) && body['tools'].length > 0,
+    structured_output: format === 'json_schema',
+    json_mode: format === 'json_object',
+    tokens: estimateTokens(messagesText(messages)) + (typeof maxOut === 'number' ? maxOut : 0),
+  };
+}
+
+/** Usage from an OpenAI-shaped JSON body (chat, embeddings, images, transcriptions). */
+export function usageOfBody(body: Buffer): Usage | null {
+  const parsed: unknown = JSON.parse(body.toString('utf8'));
+  return isRecord(parsed) ? usageOf(parsed['usage']) : null;
+}
+
+export function usageOf(usage: unknown): Usage | null {
+  if (!isRecord(usage)) return null;
+  const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const input = num(usage['prompt_tokens'] ?? usage['input_tokens']);
+  const output = num(usage['completion_tokens'] ?? usage['output_tokens']);
+  return { prompt_tokens: input, completion_tokens: output };
+}
+
+/**
+ * Read usage from the stream's usage chunk (choices: [] with usage totals) and drop that chunk when the
+ * client did not ask for it. Only events mentioning a non-null usage are parsed, so the hot path stays a
+ * substring check.
+ */
+function usageFilter(clientWantsUsage: boolean): SseFilter {
+  let usage: Usage | null = null;
+  return {
+    keep(event: SseEvent): boolean {
+      if (!event.data.includes('"usage":{') && !event.data.includes('"usage": {')) return true;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(event.data);
+      } catch {
+        return true;
+      }
+      if (!isRecord(parsed)) return true;
+      usage = usageOf(parsed['usage']) ?? usage;
+      const choices = parsed['choices'];
+      const usageOnly = Array.isArray(choices) && choices.length === 0;
+      return clientWantsUsage || !usageOnly;
+    },
+    usage: () => usage,
+  };
+}
