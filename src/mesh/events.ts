@@ -89,6 +89,10 @@ export interface RequestEvent {
   tokens_in: number;
   tokens_out: number;
   cost: number;
+  /** Only when a sink asked for bodies (`EventBus.wantsBodies`, request log level `full`): the client's JSON body. */
+  request_body?: Record<string, unknown>;
+  /** Only with `wantsBodies`, and only for buffered answers: the answer's JSON (or text). */
+  response_body?: unknown;
 }
 
 export type MeshEvent =
@@ -104,6 +108,8 @@ export type MeshListener = (event: MeshEvent) => void;
 
 export class EventBus {
   private listeners: MeshListener[] = [];
+  /** Set by a sink that logs full request/response bodies; the router then attaches them to request events. */
+  wantsBodies = false;
 
   on(listener: MeshListener): () => void {
     this.listeners.push(listener);

@@ -20,12 +20,26 @@ export interface MeshOptions {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * Background work attached to a mesh (storage sync, observability sinks, probes, quota resets).
+ * Started by `start()`, stopped in reverse order by `shutdown()`, told about reloads.
+ */
+export interface MeshService {
+  readonly name: string;
+  start?(): Promise<void> | void;
+  /** Flush everything buffered and release timers/files. */
+  stop?(): Promise<void> | void;
+  reload?(config: MeshConfig): void;
+}
+
 export class ModelMesh {
   readonly clock: Clock;
   readonly events = new EventBus();
   readonly state: StateStore;
   logger: Logger;
   private current: { config: MeshConfig; registry: Registry; router: Router; redact: (text: string) => string };
+  private readonly services: MeshService[] = [];
+  private started = false;
   /** Config load time, seconds: the `created` of every /v1/models entry. */
   private loadedAt: number;
 
@@ -78,6 +92,17 @@ export class ModelMesh {
     this.loadedAt = Math.floor(this.clock.now() / 1000);
     // Old connectors finish their in-flight requests; idle sockets go now.
     previous.registry.close();
+    for (const service of this.services) service.reload?.(config);
+  }
+
+  /** Attach a service; it starts with the mesh (or at once when the mesh already runs). */
+  async use(service: MeshService): Promise<void> {
+    this.services.push(service);
+    if (this.started) await service.start?.();
+  }
+
+  service<T extends MeshService>(name: string): T | undefined {
+    return this.services.find((s) => s.name === name) as T | undefined;
   }
 
   /** GET /v1/models: pools and aliases with their members and states. */
@@ -90,11 +115,25 @@ export class ModelMesh {
     return describeModels(this.current.registry, this.state, this.loadedAt).find((card) => card.id === id);
   }
 
-  /** Start background work (state load, probes). */
-  async start(): Promise<void> {}
+  /** Start background work (state load, probes). Idempotent. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const service of this.services) await service.start?.();
+  }
 
-  /** Stop background work, flush state and statistics, close upstream sockets. */
+  /** Stop background work, flush state, logs and statistics, close upstream sockets. Idempotent. */
   async shutdown(): Promise<void> {
+    // Services that never started are not stopped: a storage service must not save state it never loaded.
+    const wasStarted = this.started;
+    this.started = false;
+    for (const service of wasStarted ? [...this.services].reverse() : []) {
+      try {
+        await service.stop?.();
+      } catch (err) {
+        this.logger.error('service failed to stop cleanly', { service: service.name, error: err });
+      }
+    }
     this.current.registry.close();
   }
 }

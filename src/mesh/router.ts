@@ -36,6 +36,8 @@ export interface FinishInfo {
   cancelled?: boolean;
   /** Time from arrival to the first byte sent to the client. */
   ttfbMs?: number;
+  /** The buffered answer, for the `full` request log. */
+  body?: Buffer;
 }
 
 export interface Routed {
@@ -80,6 +82,7 @@ export class Router {
         type: 'request', at: this.clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
         pool: poolName, candidates, excluded, attempts, model: model?.id ?? null, provider: model?.config.provider ?? null,
         outcome, status, error, stream: req.needs.stream, latency_ms: latency, ttfb_ms: latency, tokens_in: 0, tokens_out: 0, cost: 0,
+        ...(this.events.wantsBodies ? { request_body: req.body } : {}),
       });
     };
 
@@ -201,6 +204,7 @@ export class Router {
         pool: pool?.name ?? null, candidates, excluded, attempts, model: model.id, provider: model.config.provider,
         outcome, status: outcome === 'success' ? response.status : outcome === 'cancelled' ? 499 : 502, error, stream: req.needs.stream,
         latency_ms: latency, ttfb_ms: info.ttfbMs ?? latency, tokens_in: tokensIn, tokens_out: tokensOut, cost,
+        ...(this.events.wantsBodies ? bodies(req, info.body) : {}),
       });
     };
     return {
@@ -215,6 +219,16 @@ export class Router {
       },
       finish,
     };
+  }
+}
+
+function bodies(req: RouteRequest, body: Buffer | undefined): { request_body: Record<string, unknown>; response_body?: unknown } {
+  if (body === undefined) return { request_body: req.body };
+  const text = body.toString('utf8');
+  try {
+    return { request_body: req.body, response_body: JSON.parse(text) as unknown };
+  } catch {
+    return { request_body: req.body, response_body: text };
   }
 }
 

@@ -19,7 +19,7 @@ export function relayBuffered(ctx: RequestContext, routed: Routed, usageOf: (bod
     'content-length': String(response.body.length),
   });
   ctx.res.end(response.body);
-  routed.finish({ usage: safeUsage(usageOf, response.body), ttfbMs: performance.now() - ctx.startedAt });
+  routed.finish({ usage: safeUsage(usageOf, response.body), ttfbMs: performance.now() - ctx.startedAt, body: response.body });
 }
 
 function safeUsage(usageOf: (body: Buffer) => Usage | null, body: Buffer): Usage | null {
