@@ -3,6 +3,7 @@
 // Built once per config load (and per SIGHUP reload); nothing on the request path re-reads raw config.
 import type { MeshConfig, ModelConfig, PoolConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
+import { buildConfig } from '../config/schema.ts';
 import { MeshError } from '../errors.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider } from '../providers/registry.ts';
@@ -52,6 +53,11 @@ export class Registry {
     for (const [name, node] of Object.entries(PREDEFINED_POOLS)) poolConfigs.set(name, defaultPool(name, node, config));
     for (const pool of config.pools.values()) poolConfigs.set(pool.name, pool);
     for (const pool of poolConfigs.values()) attempt(() => this.addPool(pool));
+    for (const pool of config.pools.values()) {
+      pool.aliases.forEach((alias, i) => {
+        if (PREDEFINED_POOLS[alias] !== undefined) problems.push(`pools.${pool.name}.aliases[${i}]: alias "${alias}" is already the name of the predefined pool ${alias}`);
+      });
+    }
 
     if (problems.length > 0) {
       this.close();
@@ -130,8 +136,8 @@ export class Registry {
   }
 
   private directPool(model: ModelEntry): PoolEntry {
-    const config = defaultPool(model.id, '', this.emptyConfig);
-    return { name: model.id, config: { ...config, capability: null }, capability: null, members: [model], strategy: createStrategy(config.strategy, config, 'strategy'), fallback: null };
+    const config = defaultPool(model.id, null, this.emptyConfig);
+    return { name: model.id, config, capability: null, members: [model], strategy: createStrategy(config.strategy, config, 'strategy'), fallback: null };
   }
 
   close(): void {
@@ -139,47 +145,11 @@ export class Registry {
   }
 }
 
-/** A predefined pool's config when the file does not mention it: default policies, the canonical node. */
-function defaultPool(name: string, node: string, config: MeshConfig): PoolConfig {
-  const template = config.pools.get(name);
-  if (template) return template;
-  return {
-    name,
-    capability: node,
-    models: [],
-    aliases: [],
-    providers: null,
-    excluded_providers: [],
-    model_priority: [],
-    provider_priority: [],
-    strategy: 'modelmesh.stick-until-failure.v1',
-    fallback_strategy: null,
-    balance_mode: 'absolute',
-    deactivation: {
-      retry_limit: 3,
-      error_rate_threshold: null,
-      error_rate_window: 20,
-      error_codes: [],
-      request_limit: null,
-      token_limit: null,
-      budget_limit: null,
-      quota_window: null,
-      maintenance_window: null,
-    },
-    recovery: { cooldown: 60_000, probe_on_start: false, probe_interval: null, on_quota_reset: true, quota_reset_schedule: 'daily_utc' },
-    retry: {
-      max_attempts: 2,
-      backoff: 'exponential_jitter',
-      initial_delay: 200,
-      max_delay: 5_000,
-      retryable_codes: [408, 429, 500, 502, 503, 504],
-      non_retryable_codes: [400, 401, 403, 404, 422],
-      scope: 'same_model',
-      honor_retry_after: true,
-    },
-    rate_limit: { threshold: 0.1, min_delta: 0, max_rpm: null },
-    provider_deactivation: ['on_auth_failure'],
-    provider_recovery: 'on_probe_success',
-  };
+/** A pool the file does not mention (predefined pools, direct model requests): every policy at its default. */
+function defaultPool(name: string, node: string | null, config: MeshConfig): PoolConfig {
+  const configured = config.pools.get(name);
+  if (configured) return configured;
+  const built = buildConfig({ pools: { [name]: { capability: node } } }, { source: null, env: {}, baseDir: '.' }).pools.get(name);
+  if (!built) throw new MeshError('internal_error', `default pool ${name} could not be built`);
+  return built;
 }
-
