@@ -125,11 +125,13 @@ export class Registry {
     );
   }
 
-  /** The pool whose policies apply when a client names a model directly: the first pool holding it. */
+  /** The pool whose policies apply when a client names a model directly: the first configured pool holding it. */
   homePool(model: ModelEntry): PoolEntry {
     let home = this.homes.get(model.id);
     if (!home) {
-      home = [...this.pools.values()].find((p) => p.members.includes(model)) ?? this.directPool(model);
+      // Pools the operator configured win over the predefined ones: their policies were meant for it.
+      const holding = [...this.pools.values()].filter((p) => p.members.includes(model));
+      home = holding.find((p) => this.configuredPools.has(p.name)) ?? holding[0] ?? this.directPool(model);
       this.homes.set(model.id, home);
     }
     return home;

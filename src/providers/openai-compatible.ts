@@ -1,0 +1,120 @@
+// The connector of every OpenAI-compatible preset (DESIGN §8): bodies pass through, only `model` is
+// rewritten to the upstream name (DESIGN §4.7); multipart forms are re-encoded with the same swap.
+import type { ProviderConfig } from '../config/types.ts';
+import { encodeMultipart } from '../lib/multipart.ts';
+import type { FormData } from '../lib/multipart.ts';
+import type { SseEvent } from '../lib/sse.ts';
+import type { Endpoint, Provider, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
+import { endpointFor } from './presets.ts';
+import type { Preset } from './presets.ts';
+import { Transport } from './transport.ts';
+import { upstreamError } from './upstream-failure.ts';
+
+/** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
+export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
+  chat: '/chat/completions',
+  embeddings: '/embeddings',
+  speech: '/audio/speech',
+  transcriptions: '/audio/transcriptions',
+  translations: '/audio/translations',
+  images: '/images/generations',
+};
+
+/** The form with the text part `model` set to `name` (appended when missing); every other part unchanged, in order. */
+export function withModel(form: FormData, name: string): FormData {
+  let found = false;
+  const parts = form.parts.map((p) => {
+    if (p.name !== 'model' || p.filename !== undefined) return p;
+    found = true;
+    return { ...p, data: Buffer.from(name, 'utf8') };
+  });
+  if (!found) parts.push({ name: 'model', data: Buffer.from(name, 'utf8') });
+  return { parts };
+}
+
+export class OpenAiCompatibleProvider implements Provider {
+  readonly id: string;
+  readonly config: ProviderConfig;
+  readonly simulated = false;
+  readonly #transport: Transport;
+
+  constructor(config: ProviderConfig, preset: Preset) {
+    this.id = config.id;
+    this.config = config;
+    const { baseUrl, headers } = endpointFor(config, preset);
+    this.#transport = new Transport({ id: config.id, baseUrl, headers, timeouts: config.timeouts, maxSockets: config.max_sockets });
+  }
+
+  async call(call: ProviderCall): Promise<ProviderResponse> {
+    const headers: Record<string, string> = { 'x-request-id': call.requestId };
+    let body: Buffer | Buffer[];
+    if (call.form !== null) {
+      const encoded = encodeMultipart(withModel(call.form, call.model.name));
+      headers['content-type'] = encoded.contentType;
+      body = encoded.body;
+    } else {
+      // The body belongs to this request; setting `model` on every attempt keeps it right across models.
+      call.body['model'] = call.model.name;
+      headers['content-type'] = 'application/json';
+      body = Buffer.from(JSON.stringify(call.body), 'utf8');
+    }
+    if (call.mode === 'sse') headers['accept'] = 'text/event-stream';
+    const res = await this.#transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
+    return res.kind === 'sse' ? this.#checkFirstEvent(res) : res;
+  }
+
+  /**
+   * Some gateways (OpenRouter) answer 200 and then send the failure as the first event
+   * `data: {"error":{...}}`. Before anything reached the client that is an ordinary failed attempt,
+   * so it is turned into a rejection and the router can fail over (DESIGN §4 streaming rule).
+   */
+  async #checkFirstEvent(res: SseResponse): Promise<SseResponse> {
+    const first = await res.events.next();
+    if (first.done !== true && first.value.data.includes('"error"')) {
+      const failure = inBandError(first.value.data);
+      if (failure !== undefined) {
+        res.close();
+        throw upstreamError(this.id, failure.reason, failure.status);
+      }
+    }
+    const rest = res.events;
+    let pending: IteratorResult<SseEvent> | undefined = first;
+    const events = {
+      next: (): Promise<IteratorResult<SseEvent>> => {
+        const p = pending;
+        pending = undefined;
+        return p !== undefined ? Promise.resolve(p) : rest.next();
+      },
+      return: (): Promise<IteratorResult<SseEvent>> => {
+        pending = undefined;
+        res.close();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    return { ...res, events };
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+}
+
+/** `{"error":{"message","code"}}` as a reason and status (the code when it is an HTTP status, else 0). */
+function inBandError(data: string): { reason: string; status: number } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const error = (parsed as Record<string, unknown>)['error'];
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as Record<string, unknown>;
+  const code = typeof e['code'] === 'number' && e['code'] >= 400 && e['code'] <= 599 ? e['code'] : 0;
+  const message = typeof e['message'] === 'string' ? e['message'].slice(0, 200) : 'error event';
+  return { reason: code === 0 ? message : `${code} ${message}`, status: code };
+}
