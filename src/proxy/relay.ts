@@ -36,6 +36,11 @@ export interface SseFilter {
   keep(event: SseEvent): boolean;
   /** Usage seen so far. */
   usage(): Usage | null;
+  /**
+   * True once the stream is complete without `data: [DONE]`: the audio streams end with a typed terminal
+   * event (`speech.audio.done`, `transcript.text.done`; wire §4, §5) that not every upstream follows with [DONE].
+   */
+  complete?(): boolean;
 }
 
 const SSE_HEADERS = {
@@ -64,7 +69,7 @@ export async function relaySse(ctx: RequestContext, routed: Routed, filter: SseF
       if (!ok) await drained(res, ctx.signal);
       if (sawDone) break;
     }
-    if (!sawDone) throw new MeshError('upstream_error', 'upstream ended the stream before [DONE]', { upstream: { status: 0, reason: 'stream ended before [DONE]' } });
+    if (!sawDone && filter.complete?.() !== true) throw new MeshError('upstream_error', 'upstream ended the stream before [DONE]', { upstream: { status: 0, reason: 'stream ended before [DONE]' } });
     response.close();
     res.end();
     routed.finish({ usage: filter.usage(), ...(ttfbMs === undefined ? {} : { ttfbMs }) });

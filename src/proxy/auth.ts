@@ -1,0 +1,62 @@
+// Bearer-token check for `proxy.auth` (and the admin routes' `proxy.admin.tokens`).
+// RFC 6750 §2.1: `Authorization: Bearer <token>`. Tokens are compared as SHA-256 digests with
+// crypto.timingSafeEqual, so neither a token's content nor its length leaks through response timing,
+// and every configured token is compared (no early exit that would reveal which one is close).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { MeshError } from '../errors.ts';
+
+/** RFC 6750 §3: a 401 names the scheme. Also: a client must not replay a request the proxy refused. */
+const AUTH_HEADERS = Object.freeze({ 'www-authenticate': 'Bearer realm="modelmesh"', 'x-should-retry': 'false' });
+
+// The wording follows the real API (openai-wire §1), so SDK users recognise it; it never echoes the token.
+export const MISSING_KEY_MESSAGE =
+  "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth " +
+  '(i.e. Authorization: Bearer YOUR_KEY).';
+export const WRONG_KEY_MESSAGE =
+  'Incorrect API key provided. Use one of the tokens configured for this proxy (proxy.auth.tokens).';
+const ADMIN_WRONG_KEY_MESSAGE = 'Incorrect admin token provided. Use one of the tokens in proxy.admin.tokens.';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** The token in `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1), or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length < 7) return undefined;
+  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = header.slice(7).trim();
+  return token === '' ? undefined : token;
+}
+
+export class BearerAuth {
+  readonly #digests: readonly Buffer[];
+  readonly #wrongMessage: string;
+
+  /** @param tokens the accepted tokens; digested once here, never kept in clear. */
+  constructor(tokens: readonly string[], options: { admin?: boolean } = {}) {
+    this.#digests = tokens.map(digest);
+    this.#wrongMessage = options.admin === true ? ADMIN_WRONG_KEY_MESSAGE : WRONG_KEY_MESSAGE;
+  }
+
+  /** True when `token` is one of the configured tokens. Constant time in the token and its length. */
+  accepts(token: string): boolean {
+    const presented = digest(token);
+    let ok = false;
+    for (const expected of this.#digests) ok = timingSafeEqual(presented, expected) || ok;
+    return ok;
+  }
+
+  /** Throws 401 `invalid_api_key` unless the Authorization header carries an accepted bearer token. */
+  verify(authorization: string | undefined): void {
+    const token = bearerToken(authorization);
+    if (token === undefined) {
+      throw new MeshError('invalid_api_key', MISSING_KEY_MESSAGE, { headers: { ...AUTH_HEADERS } });
+    }
+    if (!this.accepts(token)) throw new MeshError('invalid_api_key', this.#wrongMessage, { headers: { ...AUTH_HEADERS } });
+  }
+}
+
+/** The checker for `proxy.auth`, or null when auth is off (then every request passes). */
+export function createAuth(auth: { enabled: boolean; tokens: readonly string[] }): BearerAuth | null {
+  return auth.enabled ? new BearerAuth(auth.tokens) : null;
+}

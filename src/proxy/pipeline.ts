@@ -1,0 +1,184 @@
+// The request pipeline (style principle 2): plain function calls in order, one try/catch at the top.
+//   request id -> base headers (x-request-id, CORS) -> path -> route match (404/405) -> CORS preflight
+//   -> draining (503) -> auth (401) -> handler -> sendError on anything thrown
+// Everything derived from config (route table, CORS header sets, token digests) is built once in
+// rebuild(); a request only reads the current snapshot.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MeshError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ModelMesh } from '../mesh/mesh.ts';
+import { BearerAuth, createAuth } from './auth.ts';
+import type { RequestContext } from './context.ts';
+import { createCors, type Cors } from './cors.ts';
+import { sendError } from './respond.ts';
+import { buildRouteTable } from './routes-table.ts';
+import { isMatch, type RouteTable } from './routes.ts';
+import type { ServerView } from './server-view.ts';
+
+/** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+export function requestIdFor(header: string | string[] | undefined): string {
+  if (typeof header === 'string' && SAFE_REQUEST_ID.test(header)) return header;
+  return `req_${randomUUID().replaceAll('-', '')}`;
+}
+
+/** The path of a request target: query dropped; absolute-form (`GET http://host/p`, RFC 9112 §3.2.2) reduced. */
+export function pathOf(url: string): string {
+  let path = url;
+  if (path.charCodeAt(0) !== 47 /* / */) {
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return url; // not a URL: matches nothing, 404
+    }
+  }
+  const q = path.indexOf('?');
+  if (q !== -1) path = path.slice(0, q);
+  // `/v1/models/` is `/v1/models`: a trailing slash from a hand-written base URL should not 404.
+  while (path.length > 1 && path.charCodeAt(path.length - 1) === 47) path = path.slice(0, -1);
+  return path;
+}
+
+/** The RequestContext of one request. `signal` is created on first use: most routes never need it. */
+class Context implements RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly mesh: ModelMesh;
+  readonly requestId: string;
+  params: Readonly<Record<string, string>> = NO_PARAMS;
+  readonly startedAt: number;
+  readonly logger: Logger;
+  readonly baseHeaders: Record<string, string>;
+  #controller: AbortController | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, mesh: ModelMesh, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
+    this.req = req;
+    this.res = res;
+    this.mesh = mesh;
+    this.requestId = requestId;
+    this.baseHeaders = baseHeaders;
+    this.startedAt = startedAt;
+    this.logger = mesh.logger;
+  }
+
+  /** Aborted when the client goes away before the response has finished (res 'close' before finish). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = (this.#controller = new AbortController());
+      const res = this.res;
+      if (res.closed && !res.writableFinished) controller.abort();
+      else res.once('close', () => { if (!res.writableFinished) controller.abort(); });
+    }
+    return this.#controller.signal;
+  }
+}
+
+interface Snapshot {
+  table: RouteTable;
+  cors: Cors | null;
+  auth: BearerAuth | null;
+  admin: BearerAuth | null;
+}
+
+export class Pipeline {
+  readonly #mesh: ModelMesh;
+  readonly #server: ServerView;
+  #current: Snapshot;
+  /** Requests received, whatever their outcome (ServerStatus.total_requests). */
+  totalRequests = 0;
+
+  constructor(mesh: ModelMesh, server: ServerView) {
+    this.#mesh = mesh;
+    this.#server = server;
+    this.#current = this.#build();
+  }
+
+  /** Re-derives routes, CORS and tokens from mesh.config (call after mesh.reload). */
+  rebuild(): void {
+    this.#current = this.#build();
+  }
+
+  get routes(): RouteTable {
+    return this.#current.table;
+  }
+
+  #build(): Snapshot {
+    const proxy = this.#mesh.config.proxy;
+    return {
+      table: buildRouteTable(proxy, this.#server),
+      cors: createCors(proxy.cors),
+      auth: createAuth(proxy.auth),
+      admin: proxy.admin.tokens.length > 0 ? new BearerAuth(proxy.admin.tokens, { admin: true }) : null,
+    };
+  }
+
+  /** The 'request' (and 'checkContinue') listener. Never rejects: every failure becomes a response. */
+  readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    this.totalRequests++;
+    const startedAt = performance.now();
+    const { table, cors, auth, admin } = this.#current;
+    const requestId = requestIdFor(req.headers['x-request-id']);
+    const origin = req.headers.origin;
+    const corsHeaders = cors === null ? null : cors.headers(origin);
+    const baseHeaders: Record<string, string> = corsHeaders === null
+      ? { 'x-request-id': requestId }
+      : { 'x-request-id': requestId, ...corsHeaders };
+    const ctx = new Context(req, res, this.#mesh, requestId, baseHeaders, startedAt);
+    try {
+      const method = req.method ?? 'GET';
+      const path = pathOf(req.url ?? '/');
+      const preflight = cors !== null && method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+      if (preflight) {
+        const allowed = table.allowed(path);
+        if (allowed === null) throw notFound(method, path);
+        const answer = cors.preflight(origin, allowed, req.headers['access-control-request-headers']);
+        res.writeHead(answer.status, { 'x-request-id': requestId, ...answer.headers });
+        res.end();
+        return;
+      }
+      const match = table.match(method, path);
+      if (match === null) throw notFound(method, path);
+      if (!isMatch(match)) {
+        const allow = match.allowed.join(', ');
+        throw new MeshError('method_not_allowed', `Method ${method} is not allowed for ${clip(path)}. Allowed: ${allow}.`, {
+          headers: { allow },
+        });
+      }
+      if (this.#server.draining && !match.route.whileDraining) {
+        // Load-shedding during drain: this socket closes after the answer, so the client reconnects
+        // (through its load balancer) to an instance that is not going away.
+        throw new MeshError('server_draining', 'The server is shutting down and does not accept new requests. Retry shortly.', {
+          headers: { connection: 'close', 'retry-after': '1' },
+        });
+      }
+      if (match.route.auth === 'proxy') auth?.verify(req.headers.authorization);
+      else if (match.route.auth === 'admin') {
+        if (admin === null) throw notFound(method, path);
+        admin.verify(req.headers.authorization);
+      }
+      ctx.params = match.params;
+      await match.handler(ctx);
+      if (!res.headersSent && !res.writableEnded) {
+        throw new Error(`handler ${match.route.name} returned without responding`);
+      }
+    } catch (err) {
+      try {
+        sendError(ctx, err);
+      } catch {
+        res.destroy(); // writing the error failed too (socket gone mid-write): nothing left to tell
+      }
+    }
+  };
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** OpenAI's wording for an unknown URL: `Invalid URL (POST /v1/chat/completion)`. */
+function notFound(method: string, path: string): MeshError {
+  return new MeshError('not_found', `Invalid URL (${method} ${clip(path)})`, { headers: { 'x-should-retry': 'false' } });
+}

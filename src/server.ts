@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// The CLI (DESIGN §2.3), built to dist/server.js:
+//   node dist/server.js [--config mesh.yaml] [--host H] [--port P] [--check] [--help]
+// Exit codes: 0 ok (or stopped by SIGTERM/SIGINT), 1 config or runtime failure, 2 bad arguments.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatSummary, loadConfigFile } from './config/load.ts';
+import type { MeshConfig } from './config/types.ts';
+import { JsonLogger } from './log.ts';
+import { ModelMesh } from './mesh/mesh.ts';
+import { ProxyServer } from './proxy/proxy-server.ts';
+
+export const USAGE = `Usage: modelmesh [--config FILE] [--host HOST] [--port PORT] [--check] [--help]
+
+  -c, --config FILE   config file (default: $MESH_CONFIG, else ./mesh.yaml)
+      --host HOST     bind address, overrides proxy.host
+  -p, --port PORT     listen port (0-65535; 0 = any free port), overrides proxy.port
+      --check         validate the config, print a summary and exit (0 valid, 1 invalid)
+  -h, --help          show this help
+
+Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads the config file.`;
+
+export interface CliOptions {
+  config: string;
+  host?: string;
+  port?: number;
+  check: boolean;
+  help: boolean;
+}
+
+/** Parses argv (without node and script); throws an Error with a one-line message on bad arguments. */
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      check: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const options: CliOptions = {
+    config: values.config ?? (env['MESH_CONFIG'] || './mesh.yaml'),
+    check: values.check === true,
+    help: values.help === true,
+  };
+  if (values.host !== undefined) {
+    if (values.host.trim() === '') throw new Error('--host must not be empty');
+    options.host = values.host;
+  }
+  if (values.port !== undefined) {
+    const port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
+    if (!(port >= 0 && port <= 65535)) throw new Error(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+    options.port = port;
+  }
+  return options;
+}
+
+/** The file's config with the command-line overrides applied (again on every reload). */
+function load(options: CliOptions): MeshConfig {
+  const config = loadConfigFile(options.config, process.env);
+  if (options.host === undefined && options.port === undefined) return config;
+  return {
+    ...config,
+    proxy: { ...config.proxy, host: options.host ?? config.proxy.host, port: options.port ?? config.proxy.port },
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv, process.env);
+  } catch (err) {
+    process.stderr.write(`modelmesh: ${message(err)}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  if (options.check) {
+    try {
+      const config = load(options);
+      // Building the mesh resolves what the schema cannot (strategies, capability references), like nginx -t.
+      await new ModelMesh(config).shutdown();
+      process.stdout.write(`${formatSummary(config)}\nconfig ok\n`);
+    } catch (err) {
+      process.stderr.write(`${message(err)}\nconfig invalid\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+
+  // The logger redacts through whichever config is current (a reload may add secrets).
+  let mesh: ModelMesh | undefined;
+  const logger = new JsonLogger({ redact: (text) => (mesh === undefined ? text : mesh.redact(text)) });
+  process.on('uncaughtException', (err) => {
+    logger.error('uncaught exception', { error: { name: err.name, message: err.message } });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection', { error: message(reason) });
+    process.exit(1);
+  });
+
+  let config: MeshConfig;
+  try {
+    config = load(options);
+    mesh = new ModelMesh(config, { logger });
+  } catch (err) {
+    logger.error('config invalid', { config: options.config, error: message(err) });
+    process.exitCode = 1;
+    return;
+  }
+  for (const warning of config.warnings) logger.warn('config warning', { warning });
+  const server = new ProxyServer(mesh);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('signal received: draining', { signal });
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('stop failed', { error: message(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    try {
+      const next = load(options);
+      server.reload(next);
+      for (const warning of next.warnings) logger.warn('config warning', { warning });
+      logger.info('config reloaded', { config: next.source });
+    } catch (err) {
+      logger.error('config reload failed; keeping the current config', { config: options.config, error: message(err) });
+    }
+  });
+
+  try {
+    await server.start();
+  } catch (err) {
+    logger.error('cannot start', { error: message(err) });
+    process.exit(1);
+  }
+}
+
+/** True when this module is the program (node dist/server.js, or the npm bin symlink to it). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) void main(process.argv.slice(2));
