@@ -1,3 +1,5 @@
+import type { CancelSignal } from './cancel.ts';
+
 // Time is injected (issue: rotation policies §5) so cooldowns, windows, quota resets and probes are
 // tested without sleeping. Production code takes a Clock; tests pass a ManualClock and advance it.
 
@@ -66,7 +68,7 @@ export class ManualClock implements Clock {
 }
 
 /** Promise-returning sleep on a clock, rejected with `reason` when `signal` aborts. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(clock: Clock, ms: number, signal?: CancelSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);

@@ -4,6 +4,7 @@
 import type { PoolConfig } from '../config/types.ts';
 import { MeshError, toMeshError } from '../errors.ts';
 import { sleep, type Clock } from '../lib/clock.ts';
+import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
@@ -26,7 +27,7 @@ export interface RouteRequest {
   sessionId: string | null;
   requestId: string;
   /** The client's signal: aborted when it disconnects. */
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export interface FinishInfo {
@@ -96,7 +97,7 @@ export class Router {
     const candidates = order.map((m) => m.id);
 
     // One controller per request: aborted by the client going away or by the request deadline.
-    const controller = new AbortController();
+    const controller = new CancelToken();
     let deadlineHit = false;
     const onClientAbort = (): void => controller.abort(new MeshError('cancelled', 'client closed the request'));
     if (req.signal.aborted) onClientAbort();
@@ -123,7 +124,7 @@ export class Router {
         const t0 = performance.now();
         try {
           const response = await model.provider.call({
-            endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal: controller.signal, requestId: req.requestId,
+            endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal: controller, requestId: req.requestId,
           });
           const latency = performance.now() - t0;
           deadlineTimer.cancel();
@@ -152,7 +153,7 @@ export class Router {
           const delay = retryDelay(policy.retry, n, err.upstream?.retryAfterMs);
           if (delay === 'rotate') break;
           try {
-            await sleep(this.clock, delay, controller.signal);
+            await sleep(this.clock, delay, controller);
           } catch {
             if (req.signal.aborted) {
               release();

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ModelConfig, ProviderConfig } from '../config/types.ts';
 import type { SseEvent } from '../lib/sse.ts';
 import type { FormData } from '../lib/multipart.ts';
+import type { CancelSignal } from '../lib/cancel.ts';
 
 /** The OpenAI endpoints a call can be for (DESIGN §4 table). */
 export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images';
@@ -25,7 +26,7 @@ export interface ProviderCall {
   form: FormData | null;
   mode: ResponseMode;
   /** Aborted when the client disconnects or the request deadline passes: the upstream socket is destroyed at once. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   requestId: string;
 }
 

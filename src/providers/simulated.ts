@@ -1,6 +1,7 @@
 // modelmesh.simulated.v1 (DESIGN §8): answers every endpoint locally with deterministic content, so a
 // fresh checkout serves requests with no API key. `latency` and `failure_rate` drive failover drills.
 // Every wait honours the call's signal and leaves no timer behind once aborted or closed.
+import type { CancelSignal } from '../lib/cancel.ts';
 import type { ProviderConfig } from '../config/types.ts';
 import { MeshError } from '../errors.ts';
 import { formField } from '../lib/multipart.ts';
@@ -130,7 +131,7 @@ export class SimulatedProvider implements Provider {
    * Waits `ms`, rejecting with MeshError('cancelled') on abort; provider close() ends it as a failure.
    * `early` receives a function that ends the wait at once (a stream closed by its consumer).
    */
-  #sleep(ms: number, signal: AbortSignal, early?: (stop: () => void) => void): Promise<void> {
+  #sleep(ms: number, signal: CancelSignal, early?: (stop: () => void) => void): Promise<void> {
     if (signal.aborted) return Promise.reject(cancelled());
     if (!(ms > 0)) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -151,7 +152,7 @@ export class SimulatedProvider implements Provider {
   }
 
   /** Items one per `interval` ms (the first at once), as an iterator that throws cancelled on abort. */
-  #paced<T>(items: T[], interval: number, signal: AbortSignal): { iterator: AsyncIterableIterator<T>; close(): void } {
+  #paced<T>(items: T[], interval: number, signal: CancelSignal): { iterator: AsyncIterableIterator<T>; close(): void } {
     let index = 0;
     let closed = false;
     let stopWait: (() => void) | undefined;

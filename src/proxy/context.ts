@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { Logger } from '../log.ts';
+import type { CancelSignal } from '../lib/cancel.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -12,7 +13,7 @@ export interface RequestContext {
   /** Path parameters of the matched route (`id` for /v1/models/{id}), already percent-decoded. */
   readonly params: Readonly<Record<string, string>>;
   /** Aborted when the client disconnects before the response has finished. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** process.hrtime-free start time: performance.now() at arrival. */
   readonly startedAt: number;
   readonly logger: Logger;

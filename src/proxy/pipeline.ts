@@ -3,9 +3,10 @@
 //   -> draining (503) -> auth (401) -> handler -> sendError on anything thrown
 // Everything derived from config (route table, CORS header sets, token digests) is built once in
 // rebuild(); a request only reads the current snapshot.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MeshError } from '../errors.ts';
+import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import { BearerAuth, createAuth } from './auth.ts';
@@ -20,9 +21,13 @@ import type { ServerView } from './server-view.ts';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
+/** Generated ids: a random per-process prefix (unique across restarts) and a counter (cheap per request). */
+const ID_PREFIX = `req_${randomBytes(8).toString('hex')}`;
+let idCounter = 0;
+
 export function requestIdFor(header: string | string[] | undefined): string {
   if (typeof header === 'string' && SAFE_REQUEST_ID.test(header)) return header;
-  return `req_${randomUUID().replaceAll('-', '')}`;
+  return ID_PREFIX + (++idCounter).toString(36).padStart(8, '0');
 }
 
 /** The path of a request target: query dropped; absolute-form (`GET http://host/p`, RFC 9112 §3.2.2) reduced. */
@@ -52,7 +57,7 @@ class Context implements RequestContext {
   readonly startedAt: number;
   readonly logger: Logger;
   readonly baseHeaders: Record<string, string>;
-  #controller: AbortController | undefined;
+  #controller: CancelToken | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, mesh: ModelMesh, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
     this.req = req;
@@ -65,14 +70,14 @@ class Context implements RequestContext {
   }
 
   /** Aborted when the client goes away before the response has finished (res 'close' before finish). */
-  get signal(): AbortSignal {
+  get signal(): CancelSignal {
     if (this.#controller === undefined) {
-      const controller = (this.#controller = new AbortController());
+      const controller = (this.#controller = new CancelToken());
       const res = this.res;
       if (res.closed && !res.writableFinished) controller.abort();
       else res.once('close', () => { if (!res.writableFinished) controller.abort(); });
     }
-    return this.#controller.signal;
+    return this.#controller;
   }
 }
 

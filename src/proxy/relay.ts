@@ -6,6 +6,7 @@ import { MeshError, toMeshError } from '../errors.ts';
 import { formatSseError, formatSseEvent, type SseEvent } from '../lib/sse.ts';
 import type { Routed } from '../mesh/router.ts';
 import type { Usage } from '../mesh/types.ts';
+import type { CancelSignal } from '../lib/cancel.ts';
 import type { RequestContext } from './context.ts';
 
 /** Send a buffered (synchronous) answer as received; `usageOf` reads token usage from its body. */
@@ -131,7 +132,7 @@ function endAfterFailure(
 }
 
 /** Wait for 'drain', or fail when the client goes away (so a stalled reader never pins memory). */
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+function drained(res: ServerResponse, signal: CancelSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted || res.destroyed) return reject(new MeshError('cancelled', 'client closed the request'));
     const done = (): void => {

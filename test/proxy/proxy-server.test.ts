@@ -123,9 +123,11 @@ test('x-request-id: echoed when safe, generated when absent, replaced when unsaf
   const echoed = await request(`${p.url}/health`, { headers: { 'x-request-id': 'trace-42.a:b_c' } });
   assert.equal(echoed.headers['x-request-id'], 'trace-42.a:b_c');
   const generated = await request(`${p.url}/health`);
-  assert.match(String(generated.headers['x-request-id']), /^req_[0-9a-f]{32}$/);
+  // Generated ids: a random per-process prefix (16 hex) and a base-36 counter (8 chars).
+  assert.match(String(generated.headers['x-request-id']), /^req_[0-9a-f]{16}[0-9a-z]{8}$/);
   const unsafe = await request(`${p.url}/nope`, { headers: { 'x-request-id': 'has space<script>' } });
-  assert.match(String(unsafe.headers['x-request-id']), /^req_[0-9a-f]{32}$/);
+  assert.match(String(unsafe.headers['x-request-id']), /^req_[0-9a-f]{16}[0-9a-z]{8}$/);
+  assert.notEqual(unsafe.headers['x-request-id'], generated.headers['x-request-id']);
   const long = await request(`${p.url}/health`, { headers: { 'x-request-id': 'a'.repeat(129) } });
   assert.match(String(long.headers['x-request-id']), /^req_/);
   const chat = await postJson(`${p.url}/v1/chat/completions`, CHAT, { 'x-request-id': 'mine-1' });

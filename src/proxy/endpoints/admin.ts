@@ -1,0 +1,85 @@
+// The admin API (DESIGN §2.1): `/mesh/...`, protected by its own `proxy.admin.tokens` (Bearer, compared in
+// constant time) and absent when none are set — then every admin path answers 404 like an unknown route.
+//   GET  /mesh/status                          pools, models, providers: state, reasons, until, counters
+//   POST /mesh/models/{id}/activate|deactivate manual hold of one model (every pool)
+//   POST /mesh/providers/{id}/activate|deactivate  the same for every model of a provider
+// The pipeline checks `auth: 'admin'` routes; the handlers check again (one SHA-256), so the API stays
+// closed even if a route were wired without that flag. The status JSON goes through mesh.redact().
+import { MeshError } from '../../errors.ts';
+import { meshStatus, setModel, setProvider } from '../../mesh/admin.ts';
+import { BearerAuth } from '../auth.ts';
+import type { Handler, RequestContext } from '../context.ts';
+import type { RouteDef } from '../routes.ts';
+
+/** One checker per token list (the list object changes only with a config reload). */
+const checkers = new WeakMap<readonly string[], BearerAuth>();
+
+function requireAdmin(ctx: RequestContext): void {
+  const tokens = ctx.mesh.config.proxy.admin.tokens;
+  if (tokens.length === 0) {
+    const path = (ctx.req.url ?? '').split('?')[0] ?? '';
+    throw new MeshError('not_found', `Invalid URL (${ctx.req.method ?? 'GET'} ${path.slice(0, 200)})`, { headers: { 'x-should-retry': 'false' } });
+  }
+  let auth = checkers.get(tokens);
+  if (auth === undefined) {
+    auth = new BearerAuth(tokens, { admin: true });
+    checkers.set(tokens, auth);
+  }
+  auth.verify(ctx.req.headers.authorization);
+}
+
+/** Admin answers are live state: never cached by anything in between. */
+const NO_STORE = { 'cache-control': 'no-store' } as const;
+
+function sendRedacted(ctx: RequestContext, body: unknown): void {
+  const text = ctx.mesh.redact(JSON.stringify(body));
+  const headers = { ...ctx.baseHeaders, ...NO_STORE, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
+  ctx.res.writeHead(200, headers);
+  ctx.res.end(text);
+}
+
+export const getMeshStatus: Handler = async (ctx) => {
+  requireAdmin(ctx);
+  sendRedacted(ctx, meshStatus(ctx.mesh));
+};
+
+function modelAction(action: 'activate' | 'deactivate'): Handler {
+  return async (ctx) => {
+    requireAdmin(ctx);
+    ctx.req.resume(); // any body is ignored; drain it so the connection stays reusable
+    const status = setModel(ctx.mesh, ctx.params['id'] ?? '', action);
+    ctx.logger.info(`admin: model ${action}d`, { request_id: ctx.requestId, model: status.id });
+    sendRedacted(ctx, { object: 'mesh.model', ...status });
+  };
+}
+
+function providerAction(action: 'activate' | 'deactivate'): Handler {
+  return async (ctx) => {
+    requireAdmin(ctx);
+    ctx.req.resume();
+    const status = setProvider(ctx.mesh, ctx.params['id'] ?? '', action);
+    ctx.logger.info(`admin: provider ${action}d`, { request_id: ctx.requestId, provider: status.id });
+    sendRedacted(ctx, { object: 'mesh.provider', ...status });
+  };
+}
+
+export interface AdminRoute {
+  method: 'GET' | 'POST';
+  /** `{id}` is one path segment (model ids contain dots, never slashes). */
+  path: string;
+  name: string;
+  handler: Handler;
+}
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  { method: 'GET', path: '/mesh/status', name: 'mesh.status', handler: getMeshStatus },
+  { method: 'POST', path: '/mesh/models/{id}/activate', name: 'mesh.models.activate', handler: modelAction('activate') },
+  { method: 'POST', path: '/mesh/models/{id}/deactivate', name: 'mesh.models.deactivate', handler: modelAction('deactivate') },
+  { method: 'POST', path: '/mesh/providers/{id}/activate', name: 'mesh.providers.activate', handler: providerAction('activate') },
+  { method: 'POST', path: '/mesh/providers/{id}/deactivate', name: 'mesh.providers.deactivate', handler: providerAction('deactivate') },
+];
+
+/** The admin routes as route-table rows (auth: 'admin'): add them only when proxy.admin.tokens is non-empty. */
+export function adminRouteDefs(): RouteDef[] {
+  return ADMIN_ROUTES.map((r) => ({ ...r, auth: 'admin' as const }));
+}
