@@ -1,21 +1,35 @@
 // Deactivation rules that run after every attempt (DESIGN §4.6, §6). The router reports outcomes here;
-// this module decides standby transitions. Rotation-policy triggers (error rate, quotas, budgets) plug in
-// through `afterSuccess` / `afterFailure`.
+// this module decides standby transitions and until when:
+// - per model: retry_limit (consecutive failures), error_rate_threshold over error_rate_window requests,
+//   error_codes, and the quota triggers request_limit / token_limit / budget_limit per quota window;
+// - per provider: on_auth_failure (401/403), on_api_outage (every model failing with transport errors or
+//   5xx, retry_limit times in a row), budget.daily_limit / monthly_limit.
+// How a standby ends is decided here too (its `until` and cause): see recoverAt / recovery.ts.
 import type { PoolConfig } from '../config/types.ts';
-import type { StateStore } from './state.ts';
-import type { ModelEntry } from './types.ts';
+import { servesEndpoint } from './eligibility.ts';
+import { budgetExceeded, nextBoundary, quotaExceeded, quotaWindow, rollModelWindow, rollProviderSpend, scheduleWindow } from './quota.ts';
 import { CLIENT_ERROR_STATUSES } from './retry.ts';
+import type { StandbyCause, StateStore, Status } from './state.ts';
+import type { ModelEntry } from './types.ts';
 
 export interface FailureInfo {
   status: number;
   reason: string;
 }
 
-/** A success resets the consecutive-failure count and feeds the error-rate window. */
+/** on_api_outage: N outage failures in a row, N = the pool's retry_limit (this when retry_limit is 0). */
+const DEFAULT_OUTAGE_RUN = 3;
+
+/** A success resets the consecutive-failure count, feeds the error-rate window and ends an outage run. */
 export function afterSuccess(pool: PoolConfig, model: ModelEntry, state: StateStore): void {
   const s = state.model(model.id);
   s.consecutive_failures = 0;
   pushOutcome(s.recent, 0, pool.deactivation.error_rate_window);
+  const p = state.provider(model.config.provider);
+  if (p.outage_failures > 0) {
+    p.outage_failures = 0;
+    p.outage_models = [];
+  }
 }
 
 /** Apply the pool's deactivation rules to a failed attempt. Returns true when the model is now unavailable. */
@@ -25,35 +39,112 @@ export function afterFailure(pool: PoolConfig, poolName: string | null, model: M
   const now = state.clock.now();
   const provider = model.config.provider;
   const rules = pool.deactivation;
-  const cooldownUntil = now + pool.recovery.cooldown;
 
   if ((failure.status === 401 || failure.status === 403) && pool.provider_deactivation.includes('on_auth_failure')) {
     // Bad credentials affect every model of the provider, in every pool.
-    const until = pool.provider_recovery === 'on_manual' ? null : cooldownUntil;
-    state.standbyProvider(provider, `auth failure (${failure.reason})`, until);
+    standbyProvider(state, provider, `auth failure (${failure.reason})`, providerRecoverAt(pool, model, now), 'auth');
     return true;
   }
 
   const s = state.model(model.id);
   s.consecutive_failures++;
   pushOutcome(s.recent, 1, rules.error_rate_window);
-
-  if (rules.error_codes.includes(failure.status)) {
-    state.standbyModel(model.id, provider, `error code ${failure.status} (${failure.reason})`, cooldownUntil, poolName);
+  if (isOutage(failure.status) && outageRun(pool, model, state)) {
+    const p = state.provider(provider);
+    const reason = `API outage: ${p.outage_failures} failures in a row across its models (last: ${model.id}: ${failure.reason})`;
+    standbyProvider(state, provider, reason, providerRecoverAt(pool, model, now), 'outage');
     return true;
+  }
+
+  const until = recoverAt(pool, model, now);
+  if (rules.error_codes.includes(failure.status)) {
+    return standbyModel(state, model, poolName, `error code ${failure.status} (${failure.reason})`, until, 'failure');
   }
   if (rules.retry_limit > 0 && s.consecutive_failures >= rules.retry_limit) {
-    state.standbyModel(model.id, provider, `${s.consecutive_failures} consecutive failures (last: ${failure.reason})`, cooldownUntil, poolName);
-    return true;
+    return standbyModel(state, model, poolName, `${s.consecutive_failures} consecutive failures (last: ${failure.reason})`, until, 'failure');
   }
   if (rules.error_rate_threshold !== null && s.recent.length >= rules.error_rate_window) {
-    const rate = s.recent.reduce((a, b) => a + b, 0) / s.recent.length;
+    let failures = 0;
+    for (const outcome of s.recent) failures += outcome;
+    const rate = failures / s.recent.length;
     if (rate >= rules.error_rate_threshold) {
-      state.standbyModel(model.id, provider, `error rate ${(rate * 100).toFixed(0)}% over the last ${s.recent.length} requests`, cooldownUntil, poolName);
-      return true;
+      const reason = `error rate ${(rate * 100).toFixed(0)}% over the last ${s.recent.length} requests (threshold ${(rules.error_rate_threshold * 100).toFixed(0)}%)`;
+      return standbyModel(state, model, poolName, reason, until, 'failure');
     }
   }
   return false;
+}
+
+/**
+ * Usage of a finished request: quota-window counters (rolled at the UTC boundary first) and provider
+ * spend, then the quota and budget triggers.
+ */
+export function afterUsage(pool: PoolConfig, poolName: string | null, model: ModelEntry, tokens: number, cost: number, state: StateStore): void {
+  const provider = model.config.provider;
+  rollModelWindow(state, model.id, quotaWindow(pool));
+  const s = state.model(model.id);
+  s.window_requests++;
+  s.window_tokens += tokens;
+  s.window_cost += cost;
+  rollProviderSpend(state, provider);
+  const p = state.provider(provider);
+  p.spend_daily += cost;
+  p.spend_monthly += cost;
+  state.version++;
+
+  const quota = quotaExceeded(pool, state, model.id);
+  if (quota !== null) {
+    // on_quota_reset: back at the next reset of quota_reset_schedule; otherwise only an operator brings it back.
+    const until = pool.recovery.on_quota_reset ? nextBoundary(state.clock.now(), scheduleWindow(pool.recovery.quota_reset_schedule)) : null;
+    standbyModel(state, model, poolName, quota, until, 'quota');
+  }
+  const budget = budgetExceeded(model.provider.config.budget, state, provider);
+  if (budget !== null) standbyProvider(state, provider, budget.reason, budget.until, 'budget');
+}
+
+/**
+ * When a model put in standby for failures may be tried again. With `probe_interval` the probe decides
+ * (until null: no live request is risked on a model that may still be down); models the probe cannot
+ * reach (speech, images, transcriptions: no cheap request) and pools without probes use `cooldown`.
+ */
+export function recoverAt(pool: PoolConfig, model: ModelEntry, now: number): number | null {
+  if (pool.recovery.probe_interval !== null && probeRequest(model) !== null) return null;
+  return now + pool.recovery.cooldown;
+}
+
+/** The same for a provider: `provider_recovery: on_manual` waits for the admin API. */
+export function providerRecoverAt(pool: PoolConfig, model: ModelEntry, now: number): number | null {
+  if (pool.provider_recovery === 'on_manual') return null;
+  return recoverAt(pool, model, now);
+}
+
+/** The minimal real request a probe sends (DESIGN §6 probe_interval); null when there is no cheap one. */
+export function probeRequest(model: ModelEntry): { endpoint: 'chat' | 'embeddings'; body: Record<string, unknown> } | null {
+  if (servesEndpoint(model, 'chat')) return { endpoint: 'chat', body: { messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 } };
+  if (servesEndpoint(model, 'embeddings')) return { endpoint: 'embeddings', body: { input: 'ping' } };
+  return null;
+}
+
+/** Transport failures and 5xx say the API is down; 429 and 4xx say nothing about an outage. */
+function isOutage(status: number): boolean {
+  return status === 0 || status >= 500;
+}
+
+/**
+ * Count an outage failure against the provider; true when the run triggers on_api_outage: at least N
+ * failures in a row (no success from any of its models in between) and every model of the provider has
+ * failed during the run or is already in standby. Without topology (state.setTopology) the count alone decides.
+ */
+function outageRun(pool: PoolConfig, model: ModelEntry, state: StateStore): boolean {
+  const p = state.provider(model.config.provider);
+  p.outage_failures++;
+  if (!p.outage_models.includes(model.id)) p.outage_models.push(model.id);
+  if (!pool.provider_deactivation.includes('on_api_outage')) return false;
+  const needed = pool.deactivation.retry_limit > 0 ? pool.deactivation.retry_limit : DEFAULT_OUTAGE_RUN;
+  if (p.outage_failures < needed) return false;
+  const siblings = state.providerModels(model.config.provider);
+  if (siblings === null) return true;
+  return siblings.every((id) => p.outage_models.includes(id) || state.model(id).status === 'standby');
 }
 
 function pushOutcome(recent: number[], outcome: number, window: number): void {
@@ -61,14 +152,33 @@ function pushOutcome(recent: number[], outcome: number, window: number): void {
   if (recent.length > window) recent.splice(0, recent.length - window);
 }
 
-/** Usage of a finished request: quota-window counters and provider spend. */
-export function afterUsage(_pool: PoolConfig, _poolName: string | null, model: ModelEntry, tokens: number, cost: number, state: StateStore): void {
-  const s = state.model(model.id);
-  s.window_requests++;
-  s.window_tokens += tokens;
-  s.window_cost += cost;
-  const p = state.provider(model.config.provider);
-  p.spend_daily += cost;
-  p.spend_monthly += cost;
-  state.version++;
+interface Hold {
+  status: Status;
+  manual: boolean;
+  until: number | null;
+  cause: StandbyCause | null;
+}
+
+/**
+ * Whether an automatic standby may replace the current one. An operator's decision stands; otherwise a
+ * standby is only ever lengthened (a failure cooldown must not cut a quota standby short, and a request
+ * still in flight must not turn an indefinite hold into a timed one).
+ */
+export function mayReplace(current: Hold, until: number | null): boolean {
+  if (current.status !== 'standby') return true;
+  if (current.manual || current.until === null) return false;
+  return until === null || until > current.until;
+}
+
+/** Put a model in standby (unless a longer hold is in force). Returns true: the model is unavailable. */
+export function standbyModel(
+  state: StateStore, model: ModelEntry, poolName: string | null, reason: string, until: number | null, cause: StandbyCause,
+): boolean {
+  if (mayReplace(state.model(model.id), until)) state.standbyModel(model.id, model.config.provider, reason, until, poolName, false, cause);
+  return true;
+}
+
+/** Put a provider (every model of it, in every pool) in standby, unless a longer hold is in force. */
+export function standbyProvider(state: StateStore, provider: string, reason: string, until: number | null, cause: StandbyCause): void {
+  if (mayReplace(state.provider(provider), until)) state.standbyProvider(provider, reason, until, false, cause);
 }

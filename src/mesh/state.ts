@@ -7,6 +7,13 @@ import type { EventBus } from './events.ts';
 
 export type Status = 'active' | 'standby';
 
+/**
+ * Why something is in standby; decides how it comes back (recovery.ts): `failure`, `auth` and `outage`
+ * recover by cooldown or probe, `quota`/`budget` at the window boundary, `maintenance` at the window end,
+ * `manual` only through the admin API.
+ */
+export type StandbyCause = 'failure' | 'auth' | 'outage' | 'quota' | 'budget' | 'maintenance' | 'manual';
+
 export interface ModelState {
   status: Status;
   reason: string | null;
@@ -16,6 +23,8 @@ export interface ModelState {
   since: number;
   /** True when put in standby by an operator (only an operator brings it back). */
   manual: boolean;
+  /** Why it is in standby (null when active; absent in state files written before it existed). */
+  cause: StandbyCause | null;
   consecutive_failures: number;
   /** Last outcomes, newest last, bounded by the pool's error_rate_window (1 = failure). */
   recent: number[];
@@ -48,6 +57,10 @@ export interface ProviderState {
   until: number | null;
   since: number;
   manual: boolean;
+  cause: StandbyCause | null;
+  /** Outage-class failures (transport errors, 5xx) of its models in a row, and which models (on_api_outage). */
+  outage_failures: number;
+  outage_models: string[];
   /** UTC day (YYYY-MM-DD) and month (YYYY-MM) the spend counters belong to. */
   day: string;
   month: string;
@@ -63,10 +76,42 @@ export interface StateSnapshot {
 }
 
 const EWMA_ALPHA = 0.2;
+/** Local request counting (rate_limit.max_rpm) looks back one minute. */
+export const MINUTE_MS = 60_000;
+
+function freshModel(now: number): ModelState {
+  return {
+    status: 'active', reason: null, until: null, since: now, manual: false, cause: null, consecutive_failures: 0, recent: [],
+    window_start: now, window_requests: 0, window_tokens: 0, window_cost: 0, latency_ewma: null, rate: null, minute: [],
+  };
+}
+
+function freshProvider(now: number): ProviderState {
+  return {
+    status: 'active', reason: null, until: null, since: now, manual: false, cause: null, outage_failures: 0, outage_models: [],
+    day: utcDay(now), month: utcMonth(now), spend_daily: 0, spend_monthly: 0,
+  };
+}
+
+/** The reason logged when a standby ends by itself because its `until` has passed. */
+function expiryReason(cause: StandbyCause | null): string {
+  switch (cause) {
+    case 'quota':
+      return 'quota reset';
+    case 'budget':
+      return 'budget period reset';
+    case 'maintenance':
+      return 'maintenance window ended';
+    default:
+      return 'cooldown elapsed';
+  }
+}
 
 export class StateStore {
   private models = new Map<string, ModelState>();
   private providers = new Map<string, ProviderState>();
+  /** provider id → ids of its models (set from the registry; on_api_outage needs "every model of a provider"). */
+  private topology: ReadonlyMap<string, readonly string[]> | null = null;
   /** Bumped on every change, so periodic storage can skip clean saves. */
   version = 0;
 
@@ -81,11 +126,7 @@ export class StateStore {
   model(id: string): ModelState {
     let s = this.models.get(id);
     if (!s) {
-      const now = this.clock.now();
-      s = {
-        status: 'active', reason: null, until: null, since: now, manual: false, consecutive_failures: 0, recent: [],
-        window_start: now, window_requests: 0, window_tokens: 0, window_cost: 0, latency_ewma: null, rate: null, minute: [],
-      };
+      s = freshModel(this.clock.now());
       this.models.set(id, s);
     }
     return s;
@@ -94,8 +135,7 @@ export class StateStore {
   provider(id: string): ProviderState {
     let s = this.providers.get(id);
     if (!s) {
-      const now = this.clock.now();
-      s = { status: 'active', reason: null, until: null, since: now, manual: false, day: utcDay(now), month: utcMonth(now), spend_daily: 0, spend_monthly: 0 };
+      s = freshProvider(this.clock.now());
       this.providers.set(id, s);
     }
     return s;
@@ -106,19 +146,22 @@ export class StateStore {
     const now = this.clock.now();
     const p = this.providers.get(provider);
     if (p && p.status === 'standby') {
-      if (p.until !== null && now >= p.until) this.activateProvider(provider, 'cooldown elapsed');
+      if (p.until !== null && now >= p.until) this.activateProvider(provider, expiryReason(p.cause));
       else return false;
     }
     const m = this.models.get(id);
     if (!m || m.status === 'active') return true;
     if (m.until !== null && now >= m.until) {
-      this.activateModel(id, provider, 'cooldown elapsed');
+      this.activateModel(id, provider, expiryReason(m.cause));
       return true;
     }
     return false;
   }
 
-  standbyModel(id: string, provider: string, reason: string, until: number | null, pool: string | null, manual = false): void {
+  standbyModel(
+    id: string, provider: string, reason: string, until: number | null, pool: string | null, manual = false,
+    cause: StandbyCause = manual ? 'manual' : 'failure',
+  ): void {
     const s = this.model(id);
     const now = this.clock.now();
     const wasActive = s.status === 'active';
@@ -126,6 +169,7 @@ export class StateStore {
     s.reason = reason;
     s.until = until;
     s.manual = manual;
+    s.cause = cause;
     if (wasActive) s.since = now;
     this.version++;
     this.events.emit({ type: 'model_standby', at: now, model: id, provider, pool, reason, until });
@@ -135,16 +179,16 @@ export class StateStore {
     const s = this.model(id);
     if (s.status === 'active') return;
     const now = this.clock.now();
-    Object.assign(s, { status: 'active', reason: null, until: null, since: now, manual: false, consecutive_failures: 0, recent: [] });
+    Object.assign(s, { status: 'active', reason: null, until: null, since: now, manual: false, cause: null, consecutive_failures: 0, recent: [] });
     this.version++;
     this.events.emit({ type: 'model_active', at: now, model: id, provider, reason });
   }
 
-  standbyProvider(id: string, reason: string, until: number | null, manual = false): void {
+  standbyProvider(id: string, reason: string, until: number | null, manual = false, cause: StandbyCause = manual ? 'manual' : 'auth'): void {
     const s = this.provider(id);
     const now = this.clock.now();
     if (s.status === 'active') s.since = now;
-    Object.assign(s, { status: 'standby', reason, until, manual });
+    Object.assign(s, { status: 'standby', reason, until, manual, cause });
     this.version++;
     this.events.emit({ type: 'provider_standby', at: now, provider: id, reason, until });
   }
@@ -152,7 +196,7 @@ export class StateStore {
   activateProvider(id: string, reason: string): void {
     const s = this.provider(id);
     if (s.status === 'active') return;
-    Object.assign(s, { status: 'active', reason: null, until: null, since: this.clock.now(), manual: false });
+    Object.assign(s, { status: 'active', reason: null, until: null, since: this.clock.now(), manual: false, cause: null, outage_failures: 0, outage_models: [] });
     this.version++;
     this.events.emit({ type: 'provider_active', at: this.clock.now(), provider: id, reason });
   }
@@ -160,6 +204,31 @@ export class StateStore {
   recordLatency(id: string, ms: number): void {
     const s = this.model(id);
     s.latency_ewma = s.latency_ewma === null ? ms : s.latency_ewma + EWMA_ALPHA * (ms - s.latency_ewma);
+  }
+
+  /** Note one request start for local rpm counting (rate_limit.max_rpm); keeps only the last minute. */
+  noteRequest(id: string): void {
+    const minute = this.model(id).minute;
+    const now = this.clock.now();
+    minute.push(now);
+    if (minute.length > 0 && (minute[0] as number) <= now - MINUTE_MS) minute.splice(0, firstWithin(minute, now));
+  }
+
+  /** Requests started in the last minute (read-only: the window is trimmed by noteRequest). */
+  requestsLastMinute(id: string): number {
+    const minute = this.models.get(id)?.minute;
+    if (minute === undefined || minute.length === 0) return 0;
+    return minute.length - firstWithin(minute, this.clock.now());
+  }
+
+  /** Tell the store which models each provider has (registry build and reload). */
+  setTopology(providerModels: ReadonlyMap<string, readonly string[]>): void {
+    this.topology = providerModels;
+  }
+
+  /** The models of a provider, or null when no topology was set. */
+  providerModels(provider: string): readonly string[] | null {
+    return this.topology?.get(provider) ?? null;
   }
 
   /** Plain-data copy for storage. */
@@ -174,8 +243,10 @@ export class StateStore {
 
   /** Restore from storage; state of models and providers no longer configured is dropped. */
   restore(snapshot: StateSnapshot, keepModels: ReadonlySet<string>, keepProviders: ReadonlySet<string>): void {
-    for (const [id, s] of Object.entries(snapshot.models)) if (keepModels.has(id)) this.models.set(id, s);
-    for (const [id, s] of Object.entries(snapshot.providers)) if (keepProviders.has(id)) this.providers.set(id, s);
+    // Fields added after a file was written take their defaults.
+    const now = this.clock.now();
+    for (const [id, s] of Object.entries(snapshot.models)) if (keepModels.has(id)) this.models.set(id, { ...freshModel(now), ...s });
+    for (const [id, s] of Object.entries(snapshot.providers)) if (keepProviders.has(id)) this.providers.set(id, { ...freshProvider(now), ...s });
     this.version++;
   }
 
@@ -186,6 +257,14 @@ export class StateStore {
   providerIds(): IterableIterator<string> {
     return this.providers.keys();
   }
+}
+
+/** Index of the first timestamp within the last minute (timestamps ascending). */
+function firstWithin(minute: readonly number[], now: number): number {
+  const cutoff = now - MINUTE_MS;
+  let i = 0;
+  while (i < minute.length && (minute[i] as number) <= cutoff) i++;
+  return i;
 }
 
 export function utcDay(ms: number): string {

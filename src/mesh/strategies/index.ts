@@ -4,12 +4,26 @@ import type { PoolConfig } from '../../config/types.ts';
 import { nearest } from '../../config/suggest.ts';
 import { MeshError } from '../../errors.ts';
 import type { Strategy } from '../types.ts';
+import { CostFirst } from './cost-first.ts';
+import { LatencyFirst } from './latency-first.ts';
+import { LoadBalanced } from './load-balanced.ts';
+import { PrioritySelection } from './priority-selection.ts';
+import { RateLimitAware } from './rate-limit-aware.ts';
+import { RoundRobin } from './round-robin.ts';
+import { SessionStickiness } from './session-stickiness.ts';
 import { StickUntilFailure } from './stick-until-failure.ts';
 
 type StrategyFactory = (pool: PoolConfig) => Strategy;
 
 const FACTORIES = new Map<string, StrategyFactory>([
   ['modelmesh.stick-until-failure.v1', (pool) => new StickUntilFailure(pool)],
+  ['modelmesh.priority-selection.v1', (pool) => new PrioritySelection(pool)],
+  ['modelmesh.round-robin.v1', (pool) => new RoundRobin(pool)],
+  ['modelmesh.cost-first.v1', (pool) => new CostFirst(pool)],
+  ['modelmesh.latency-first.v1', (pool) => new LatencyFirst(pool)],
+  ['modelmesh.session-stickiness.v1', (pool) => new SessionStickiness(pool)],
+  ['modelmesh.rate-limit-aware.v1', (pool) => new RateLimitAware(pool)],
+  ['modelmesh.load-balanced.v1', (pool) => new LoadBalanced(pool)],
 ]);
 
 export function strategyNames(): string[] {
@@ -18,13 +32,13 @@ export function strategyNames(): string[] {
 
 export function canonicalStrategyName(name: string): string {
   if (FACTORIES.has(name)) return name;
-  return `modelmesh.${name.replace(/^modelmesh\./, '').replace(/\.v1$/, '')}.v1`;
+  return `modelmesh.${name.trim().replace(/^modelmesh\./, '').replace(/\.v1$/, '')}.v1`;
 }
 
 export function createStrategy(name: string, pool: PoolConfig, path: string): Strategy {
   const factory = FACTORIES.get(canonicalStrategyName(name));
   if (!factory) {
-    const hint = nearest(name, FACTORIES.keys());
+    const hint = nearest(canonicalStrategyName(name), FACTORIES.keys());
     const suggestion = hint === undefined ? ` (known: ${strategyNames().join(', ')})` : `, did you mean "${hint}"?`;
     throw new MeshError('config_invalid', `${path}: unknown strategy "${name}"${suggestion}`, { path });
   }

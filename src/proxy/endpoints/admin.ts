@@ -1,12 +1,13 @@
 // The admin API (DESIGN §2.1): `/mesh/...`, protected by its own `proxy.admin.tokens` (Bearer, compared in
 // constant time) and absent when none are set — then every admin path answers 404 like an unknown route.
 //   GET  /mesh/status                          pools, models, providers: state, reasons, until, counters
+//   GET  /mesh/models[/{id}], /mesh/providers[/{id}]  the same, one part or one entry
 //   POST /mesh/models/{id}/activate|deactivate manual hold of one model (every pool)
 //   POST /mesh/providers/{id}/activate|deactivate  the same for every model of a provider
 // The pipeline checks `auth: 'admin'` routes; the handlers check again (one SHA-256), so the API stays
 // closed even if a route were wired without that flag. The status JSON goes through mesh.redact().
 import { MeshError } from '../../errors.ts';
-import { meshStatus, setModel, setProvider } from '../../mesh/admin.ts';
+import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
 import { BearerAuth } from '../auth.ts';
 import type { Handler, RequestContext } from '../context.ts';
 import type { RouteDef } from '../routes.ts';
@@ -38,16 +39,22 @@ function sendRedacted(ctx: RequestContext, body: unknown): void {
   ctx.res.end(text);
 }
 
-export const getMeshStatus: Handler = async (ctx) => {
-  requireAdmin(ctx);
-  sendRedacted(ctx, meshStatus(ctx.mesh));
-};
+function view(render: (ctx: RequestContext) => unknown): Handler {
+  return async (ctx) => {
+    requireAdmin(ctx);
+    sendRedacted(ctx, render(ctx));
+  };
+}
+
+export const getMeshStatus: Handler = view((ctx) => meshStatus(ctx.mesh));
+
+const id = (ctx: RequestContext): string => ctx.params['id'] ?? '';
 
 function modelAction(action: 'activate' | 'deactivate'): Handler {
   return async (ctx) => {
     requireAdmin(ctx);
     ctx.req.resume(); // any body is ignored; drain it so the connection stays reusable
-    const status = setModel(ctx.mesh, ctx.params['id'] ?? '', action);
+    const status = setModel(ctx.mesh, id(ctx), action);
     ctx.logger.info(`admin: model ${action}d`, { request_id: ctx.requestId, model: status.id });
     sendRedacted(ctx, { object: 'mesh.model', ...status });
   };
@@ -57,7 +64,7 @@ function providerAction(action: 'activate' | 'deactivate'): Handler {
   return async (ctx) => {
     requireAdmin(ctx);
     ctx.req.resume();
-    const status = setProvider(ctx.mesh, ctx.params['id'] ?? '', action);
+    const status = setProvider(ctx.mesh, id(ctx), action);
     ctx.logger.info(`admin: provider ${action}d`, { request_id: ctx.requestId, provider: status.id });
     sendRedacted(ctx, { object: 'mesh.provider', ...status });
   };
@@ -73,6 +80,10 @@ export interface AdminRoute {
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/mesh/status', name: 'mesh.status', handler: getMeshStatus },
+  { method: 'GET', path: '/mesh/models', name: 'mesh.models', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh).models })) },
+  { method: 'GET', path: '/mesh/models/{id}', name: 'mesh.models.get', handler: view((ctx) => ({ object: 'mesh.model', ...oneModel(ctx.mesh, id(ctx)) })) },
+  { method: 'GET', path: '/mesh/providers', name: 'mesh.providers', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh).providers })) },
+  { method: 'GET', path: '/mesh/providers/{id}', name: 'mesh.providers.get', handler: view((ctx) => ({ object: 'mesh.provider', ...oneProvider(ctx.mesh, id(ctx)) })) },
   { method: 'POST', path: '/mesh/models/{id}/activate', name: 'mesh.models.activate', handler: modelAction('activate') },
   { method: 'POST', path: '/mesh/models/{id}/deactivate', name: 'mesh.models.deactivate', handler: modelAction('deactivate') },
   { method: 'POST', path: '/mesh/providers/{id}/activate', name: 'mesh.providers.activate', handler: providerAction('activate') },

@@ -1,0 +1,143 @@
+// Quota windows (DESIGN §6, config-attributes.md pools: deactivation/recovery): per-model counters of
+// requests, tokens and cost that reset at a UTC boundary, and per-provider spend per UTC day and month.
+// Counters roll lazily (at the next usage or status read) and eagerly from the recovery service's midnight
+// timer, so a reset happens on time even with no traffic. All arithmetic is UTC: Date.UTC never sees DST.
+import type { PoolConfig, QuotaWindow, RecoveryConfig } from '../config/types.ts';
+import { utcDay, utcMonth, type StateStore } from './state.ts';
+
+/**
+ * The UTC day holding the last time asked about: afterUsage runs on every request, and this keeps it to two
+ * comparisons instead of Date objects and ISO strings (a pure function of time, so one cache serves every mesh).
+ */
+let today = { from: 0, to: 0, monthFrom: 0, day: '', month: '' };
+
+function calendar(now: number): typeof today {
+  if (now < today.from || now >= today.to) {
+    today = { from: windowStart(now, 'daily'), to: nextBoundary(now, 'daily'), monthFrom: windowStart(now, 'monthly'), day: utcDay(now), month: utcMonth(now) };
+  }
+  return today;
+}
+
+/** Start (epoch ms) of the UTC day or month holding `ms`. */
+export function windowStart(ms: number, window: QuotaWindow): number {
+  const d = new Date(ms);
+  return window === 'daily'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** The next UTC midnight (daily) or first of the month 00:00 UTC (monthly) strictly after `ms`. */
+export function nextBoundary(ms: number, window: QuotaWindow): number {
+  const d = new Date(ms);
+  return window === 'daily'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** `quota_reset_schedule` as a window: `daily_utc` → daily, `monthly` → monthly. */
+export function scheduleWindow(schedule: RecoveryConfig['quota_reset_schedule']): QuotaWindow {
+  return schedule === 'monthly' ? 'monthly' : 'daily';
+}
+
+/**
+ * The window a pool's quota counters use: `quota_window`, else the reset schedule's (so a `request_limit`
+ * without `quota_window` is per UTC day by default, never "forever").
+ */
+export function quotaWindow(pool: PoolConfig): QuotaWindow {
+  return pool.deactivation.quota_window ?? scheduleWindow(pool.recovery.quota_reset_schedule);
+}
+
+/** True when the pool sets any quota (request, token or budget limit). */
+export function hasQuota(pool: PoolConfig): boolean {
+  const d = pool.deactivation;
+  return d.request_limit !== null || d.token_limit !== null || d.budget_limit !== null;
+}
+
+/**
+ * Starts a new quota window for a model when the current one has ended: counters to zero, a
+ * `quota_reset` event when there was usage to reset. Returns true when it rolled.
+ */
+export function rollModelWindow(state: StateStore, modelId: string, window: QuotaWindow): boolean {
+  const s = state.model(modelId);
+  const now = state.clock.now();
+  const day = calendar(now);
+  const start = window === 'daily' ? day.from : day.monthFrom;
+  if (s.window_start >= start) return false;
+  const hadUsage = s.window_requests > 0 || s.window_tokens > 0 || s.window_cost > 0;
+  s.window_start = start;
+  s.window_requests = 0;
+  s.window_tokens = 0;
+  s.window_cost = 0;
+  state.version++;
+  if (hadUsage) state.events.emit({ type: 'quota_reset', at: now, model: modelId, window });
+  return true;
+}
+
+/** Zero a provider's daily / monthly spend when the UTC day / month has changed. */
+export function rollProviderSpend(state: StateStore, providerId: string): void {
+  const p = state.provider(providerId);
+  const { day, month } = calendar(state.clock.now());
+  if (p.day === day && p.month === month) return;
+  if (p.day !== day) {
+    p.day = day;
+    p.spend_daily = 0;
+  }
+  if (p.month !== month) {
+    p.month = month;
+    p.spend_monthly = 0;
+  }
+  state.version++;
+}
+
+/** Which quota limit the model's window counters have reached, as a reason; null when none. */
+export function quotaExceeded(pool: PoolConfig, state: StateStore, modelId: string): string | null {
+  const d = pool.deactivation;
+  const s = state.model(modelId);
+  const window = quotaWindow(pool);
+  if (d.request_limit !== null && s.window_requests >= d.request_limit) return `request limit ${d.request_limit} reached (${window} quota)`;
+  if (d.token_limit !== null && s.window_tokens >= d.token_limit) return `token limit ${d.token_limit} reached (${window} quota)`;
+  if (d.budget_limit !== null && s.window_cost >= d.budget_limit) {
+    return `budget limit $${d.budget_limit} reached ($${s.window_cost.toFixed(4)} spent, ${window} quota)`;
+  }
+  return null;
+}
+
+/** Which provider budget has been reached and until when; null when none. */
+export function budgetExceeded(
+  budget: { daily_limit: number | null; monthly_limit: number | null }, state: StateStore, providerId: string,
+): { reason: string; until: number } | null {
+  const p = state.provider(providerId);
+  const now = state.clock.now();
+  // The monthly budget first: its standby lasts longer, so it must win over a simultaneous daily one.
+  if (budget.monthly_limit !== null && p.spend_monthly >= budget.monthly_limit) {
+    return { reason: `monthly budget $${budget.monthly_limit} reached ($${p.spend_monthly.toFixed(4)} spent in ${p.month})`, until: nextBoundary(now, 'monthly') };
+  }
+  if (budget.daily_limit !== null && p.spend_daily >= budget.daily_limit) {
+    return { reason: `daily budget $${budget.daily_limit} reached ($${p.spend_daily.toFixed(4)} spent on ${p.day})`, until: nextBoundary(now, 'daily') };
+  }
+  return null;
+}
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/**
+ * A daily UTC `maintenance_window` (`HH:MM-HH:MM`, the end may be past midnight) seen from `now`: whether
+ * `now` is inside it and when that occurrence ends, and when the next occurrence starts.
+ */
+export function maintenanceAt(window: string, now: number): { inside: boolean; end: number; nextStart: number } {
+  const [from = '00:00', to = '00:00'] = window.split('-');
+  const minutes = (hhmm: string): number => {
+    const [h = '0', m = '0'] = hhmm.trim().split(':');
+    return Number(h) * 60 + Number(m);
+  };
+  const day = windowStart(now, 'daily');
+  const start = day + minutes(from) * MINUTE_MS;
+  let end = day + minutes(to) * MINUTE_MS;
+  if (end <= start) end += DAY_MS; // across midnight
+  const nextStart = now < start ? start : start + DAY_MS;
+  if (now >= start && now < end) return { inside: true, end, nextStart };
+  // Still in yesterday's occurrence (a window across midnight, e.g. 23:00-01:00 at 00:30)?
+  if (now < end - DAY_MS && now >= start - DAY_MS) return { inside: true, end: end - DAY_MS, nextStart };
+  return { inside: false, end, nextStart };
+}
