@@ -12,6 +12,7 @@ import { Registry } from './registry.ts';
 import { Router } from './router.ts';
 import { StateStore } from './state.ts';
 import { describeModels, type ModelCard } from './listing.ts';
+import { createRecoveryService } from './recovery.ts';
 
 export interface MeshOptions {
   clock?: Clock;
@@ -49,6 +50,8 @@ export class ModelMesh {
     this.state = new StateStore(this.clock, this.events);
     this.current = this.build(config);
     this.loadedAt = Math.floor(this.clock.now() / 1000);
+    // Probes, quota resets and timed standby ends (rotation policies).
+    this.services.push(createRecoveryService(this));
   }
 
   static fromFile(path: string, options: MeshOptions = {}): ModelMesh {

@@ -3,6 +3,7 @@
 // plain 404, as if unknown), and every OpenAI route is also served without `/v1` (an SDK whose base URL
 // lacks `/v1` calls `/chat/completions`, openai-wire §8).
 import type { OpenAiRoute, ProxyConfig } from '../config/types.ts';
+import { adminRouteDefs } from './endpoints/admin.ts';
 import { chatCompletions } from './endpoints/chat.ts';
 import { embeddings } from './endpoints/embeddings.ts';
 import { health, ready } from './endpoints/health.ts';
@@ -49,8 +50,8 @@ export function routeDefs(proxy: ProxyConfig, server: ServerView): RouteDef[] {
   // Prometheus: `GET ${proxy.metrics.path}` when proxy.metrics.enabled (observability/metrics.ts), e.g.
   //   if (proxy.metrics.enabled) defs.push({ method: 'GET', path: proxy.metrics.path, name: 'metrics', handler: metrics, auth: 'none' });
   // Admin API: `/mesh/...` with auth: 'admin' (checked against proxy.admin.tokens by the pipeline), only
-  // when proxy.admin.tokens is non-empty (DESIGN §2.1: off when none), e.g.
-  //   if (proxy.admin.tokens.length > 0) defs.push(...adminRoutes(server));
+  // when proxy.admin.tokens is non-empty (DESIGN §2.1: off when none).
+  if (proxy.admin.tokens.length > 0) defs.push(...adminRouteDefs());
   return defs;
 }
 
