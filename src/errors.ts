@@ -38,6 +38,8 @@ export interface UpstreamFailure {
   retryAfterMs?: number;
   /** True when the failure is a timeout (counts as retryable). */
   timeout?: boolean;
+  /** Response headers of a non-2xx answer (x-ratelimit-* on a 429 feed the rate-limit strategies). */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface MeshErrorOptions {

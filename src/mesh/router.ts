@@ -147,7 +147,7 @@ export class Router {
           attempts.push({ model: model.id, provider: model.config.provider, status, outcome: 'failure', reason, latency_ms: latency });
           lastError = err;
           if (deadlineHit) break candidates;
-          ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: null }, ctx);
+          ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
           const unavailable = afterFailure(policy, poolName, model, { status, reason }, this.state);
           if (unavailable || n === policy.retry.max_attempts || !shouldRetry(status, policy.retry)) break;
           const delay = retryDelay(policy.retry, n, err.upstream?.retryAfterMs);

@@ -185,7 +185,7 @@ class Exchange {
     const status = res.statusCode ?? 0;
     const retryAfter = retryAfterMs(res.headers);
     const reason = errorReason(status, res.statusMessage || http.STATUS_CODES[status] || '', Buffer.concat(this.#chunks).subarray(0, ERROR_BODY_LIMIT));
-    this.#fail(upstreamError(this.#c.id, reason, status, retryAfter === undefined ? {} : { retryAfterMs: retryAfter }));
+    this.#fail(upstreamError(this.#c.id, reason, status, retryAfter === undefined ? { headers: res.headers } : { retryAfterMs: retryAfter, headers: res.headers }));
   }
 
   #onData(chunk: Buffer): void {

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { MeshError } from '../errors.ts';
 
 /** The one failure shape of an attempt (provider.ts `call`): status 0 for transport failures. */
-export function upstreamError(id: string, reason: string, status = 0, extra: { retryAfterMs?: number; timeout?: boolean } = {}): MeshError {
+export function upstreamError(id: string, reason: string, status = 0, extra: { retryAfterMs?: number; timeout?: boolean; headers?: IncomingHttpHeaders } = {}): MeshError {
   return new MeshError('upstream_error', `Upstream ${id} failed: ${reason}`, { upstream: { status, reason, ...extra } });
 }
 

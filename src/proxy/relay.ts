@@ -125,7 +125,7 @@ function endAfterFailure(
   ctx.logger.warn('upstream failed after the response was committed', { request_id: ctx.requestId, model: routed.model.id, error: err.message });
   if (inBand && !ctx.res.destroyed) {
     const message = `The upstream model ${routed.model.id} failed mid-stream: ${err.upstream?.reason ?? err.message}`;
-    ctx.res.end(inBand(message, err.code));
+    ctx.res.end(inBand(ctx.mesh.redact(message), err.code));
   } else {
     ctx.res.destroy();
   }

@@ -67,7 +67,10 @@ export function sendError(ctx: RequestContext, err: unknown): void {
   const headers = errorHeaders(meshErr);
   if (unreadBody(ctx.req)) headers['connection'] = 'close';
   else if (!ctx.req.complete) ctx.req.resume(); // a small rest: drain it so the socket can serve the next request
-  sendJson(ctx, toHttpStatus(meshErr), meshErr.toJSON(), headers);
+  // Messages may quote an upstream's error text: secret values never leave the proxy.
+  const body = meshErr.toJSON();
+  body.error.message = ctx.mesh.redact(body.error.message);
+  sendJson(ctx, toHttpStatus(meshErr), body, headers);
 }
 
 function logError(ctx: RequestContext, err: unknown, known: boolean): void {

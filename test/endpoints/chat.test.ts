@@ -343,3 +343,22 @@ test('eligibility: a request with tools skips a model that declares tool_calling
   assert.match(errorOf(reply).message, /a\.small: context window 10 tokens/);
   assert.equal(a.requests.length, 0);
 });
+
+test('an upstream error quoting a configured secret is redacted before it reaches the client', async (t) => {
+  const a = await startFakeUpstream();
+  const secret = 'sk-live-ABCDEF0123456789';
+  a.handle(json(500, { error: { message: `invalid key ${secret} for org` } }));
+  const proxy = await startProxy({
+    providers: { a: { connector: 'openai.llm.v1', base_url: a.url, api_key: secret } },
+    models: { 'a.m': { provider: 'a', capabilities: ['chat-completion'] } },
+    pools: { 'chat-pool': { models: ['a.m'], retry: { max_attempts: 1 } } },
+  });
+  t.after(async () => {
+    await proxy.close();
+    await a.close();
+  });
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, ASK);
+  assert.equal(reply.status, 502);
+  assert.match(errorOf(reply).message, /invalid key \[REDACTED\] for org/);
+  assert.ok(!reply.body.includes(secret));
+});
