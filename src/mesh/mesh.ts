@@ -13,6 +13,8 @@ import { Router } from './router.ts';
 import { StateStore } from './state.ts';
 import { describeModels, type ModelCard } from './listing.ts';
 import { createRecoveryService } from './recovery.ts';
+import { createStorageService } from '../storage/storage-service.ts';
+import { createObservabilityService } from '../observability/service.ts';
 
 export interface MeshOptions {
   clock?: Clock;
@@ -50,8 +52,9 @@ export class ModelMesh {
     this.state = new StateStore(this.clock, this.events);
     this.current = this.build(config);
     this.loadedAt = Math.floor(this.clock.now() / 1000);
-    // Probes, quota resets and timed standby ends (rotation policies).
-    this.services.push(createRecoveryService(this));
+    // Started in this order, stopped in reverse: state is loaded before anything reads it, probes run on
+    // loaded state, and at stop the logs flush before the final state save.
+    this.services.push(createStorageService(this), createObservabilityService(this), createRecoveryService(this));
   }
 
   static fromFile(path: string, options: MeshOptions = {}): ModelMesh {

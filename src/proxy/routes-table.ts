@@ -4,6 +4,7 @@
 // lacks `/v1` calls `/chat/completions`, openai-wire §8).
 import type { OpenAiRoute, ProxyConfig } from '../config/types.ts';
 import { adminRouteDefs } from './endpoints/admin.ts';
+import { metricsHandler } from './endpoints/metrics.ts';
 import { chatCompletions } from './endpoints/chat.ts';
 import { embeddings } from './endpoints/embeddings.ts';
 import { health, ready } from './endpoints/health.ts';
@@ -47,8 +48,8 @@ export function routeDefs(proxy: ProxyConfig, server: ServerView): RouteDef[] {
     { method: 'GET', path: '/ready', name: 'ready', handler: ready(server), auth: 'none', whileDraining: true },
   );
 
-  // Prometheus: `GET ${proxy.metrics.path}` when proxy.metrics.enabled (observability/metrics.ts), e.g.
-  //   if (proxy.metrics.enabled) defs.push({ method: 'GET', path: proxy.metrics.path, name: 'metrics', handler: metrics, auth: 'none' });
+  // Prometheus: `GET ${proxy.metrics.path}` when proxy.metrics.enabled; behind the proxy's auth when it is on.
+  if (proxy.metrics.enabled) defs.push({ method: 'GET', path: proxy.metrics.path, name: 'metrics', handler: metricsHandler });
   // Admin API: `/mesh/...` with auth: 'admin' (checked against proxy.admin.tokens by the pipeline), only
   // when proxy.admin.tokens is non-empty (DESIGN §2.1: off when none).
   if (proxy.admin.tokens.length > 0) defs.push(...adminRouteDefs());
