@@ -68,7 +68,12 @@ export class MeshError extends Error {
   readonly upstream: UpstreamFailure | undefined;
 
   constructor(code: ErrorCode, message: string, options: MeshErrorOptions = {}) {
+    // Expected errors (upstream failures, bad requests) carry no stack: it is never shown, and capturing one
+    // costs microseconds on failover paths. Only internal errors keep it, to find the bug.
+    const limit = Error.stackTraceLimit;
+    if (code !== 'internal_error') Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = limit;
     const entry = CATALOGUE[code];
     this.code = code;
     this.status = options.status ?? entry.status;

@@ -48,6 +48,11 @@ export interface SseResponse extends ResponseBase {
   events: AsyncIterator<SseEvent>;
   /** Stop early: destroys the upstream request. Idempotent. */
   close(): void;
+  /**
+   * The stream is complete for the consumer ([DONE] seen): let the upstream finish its answer so the
+   * keep-alive socket is reused. Connectors without sockets need not provide it (then close() is used).
+   */
+  release?(): void;
 }
 
 export interface BytesResponse extends ResponseBase {
@@ -55,6 +60,7 @@ export interface BytesResponse extends ResponseBase {
   /** Yields the already-received first chunk, then the rest; throws MeshError('upstream_error') on a mid-stream failure. */
   chunks: AsyncIterator<Buffer>;
   close(): void;
+  release?(): void;
 }
 
 export type ProviderResponse = BufferedResponse | SseResponse | BytesResponse;

@@ -101,7 +101,9 @@ class Exchange {
   readonly #call: Settle;
   #req: ClientRequest | undefined;
   #res: IncomingMessage | undefined;
-  #timers: Partial<Record<'connect' | 'first byte' | 'idle' | 'total', NodeJS.Timeout>> = {};
+  #timers: Partial<Record<'connect' | 'first byte' | 'idle' | 'total' | 'release', NodeJS.Timeout>> = {};
+  /** The consumer has all it needs: the rest of the body is read and dropped so the socket can be reused. */
+  #releasing = false;
   #settled = false; // the call's promise
   #finished = false; // timers cleared, abort listener removed, no further events matter
   #chunks: Buffer[] = [];
@@ -159,7 +161,7 @@ class Exchange {
     const status = res.statusCode ?? 0;
     const ok = status >= 200 && status < 300;
     res.on('error', noop); // a premature close is reported by 'close' below
-    res.on('close', () => res.complete || this.#fail(upstreamError(this.#c.id, 'upstream closed the connection')));
+    res.on('close', () => res.complete || (this.#releasing ? this.#done() : this.#fail(upstreamError(this.#c.id, 'upstream closed the connection'))));
     // The first-byte timer keeps running in the streaming modes until the first event/chunk (priming).
     if (!ok || this.#r.mode === 'buffer') this.#startIdle();
     if (ok && this.#r.mode === 'sse') this.#parser = new SseParser();
@@ -189,7 +191,7 @@ class Exchange {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#finished) return;
+    if (this.#finished || this.#releasing) return;
     this.#timers.idle?.refresh();
     if (this.#r.mode === 'buffer') {
       this.#bytes += chunk.length;
@@ -209,6 +211,7 @@ class Exchange {
 
   #onEnd(res: IncomingMessage): void {
     if (this.#finished) return;
+    if (this.#releasing) return this.#done(); // the socket goes back to the agent's pool
     const mode = this.#r.mode;
     if (mode === 'buffer') {
       this.#done();
@@ -245,7 +248,7 @@ class Exchange {
       },
       [Symbol.asyncIterator]() { return this; },
     };
-    const base = { status: res.statusCode ?? 200, headers: res.headers, contentType: this.#contentType(res), close: () => this.#close() };
+    const base = { status: res.statusCode ?? 200, headers: res.headers, contentType: this.#contentType(res), close: () => this.#close(), release: () => this.#release() };
     if (this.#r.mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> });
     else this.#call.resolve({ kind: 'bytes', ...base, chunks: iterator as AsyncIterableIterator<Buffer> });
   }
@@ -277,6 +280,23 @@ class Exchange {
 
   #contentType(res: IncomingMessage): string {
     return res.headers['content-type'] ?? DEFAULT_TYPES[this.#r.mode];
+  }
+
+  /**
+   * The consumer has everything (an SSE stream's [DONE]): drop what is left and let the answer end, so its
+   * keep-alive socket is reused instead of reconnecting for the next request. Destroyed if it has not ended
+   * within a second (an upstream that keeps talking after [DONE]).
+   */
+  #release(): void {
+    if (this.#finished || this.#releasing) return;
+    this.#releasing = true;
+    this.#queue = [];
+    clearTimeout(this.#timers.idle);
+    this.#timers.release = setTimeout(() => this.#close(), 1000);
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res?.resume();
+    }
   }
 
   /** Consumer stopped early: destroy the request, end the iterator. Idempotent. */

@@ -71,7 +71,9 @@ export async function relaySse(ctx: RequestContext, routed: Routed, filter: SseF
       if (sawDone) break;
     }
     if (!sawDone && filter.complete?.() !== true) throw new MeshError('upstream_error', 'upstream ended the stream before [DONE]', { upstream: { status: 0, reason: 'stream ended before [DONE]' } });
-    response.close();
+    // The answer is complete: keep the upstream socket for the next request rather than destroying it.
+    if (response.release) response.release();
+    else response.close();
     res.end();
     routed.finish({ usage: filter.usage(), ...(ttfbMs === undefined ? {} : { ttfbMs }) });
   } catch (thrown) {

@@ -362,3 +362,29 @@ test('an upstream error quoting a configured secret is redacted before it reache
   assert.match(errorOf(reply).message, /invalid key \[REDACTED\] for org/);
   assert.ok(!reply.body.includes(secret));
 });
+
+test('streams reuse the upstream keep-alive socket: [DONE] releases it instead of destroying it', async (t) => {
+  const { a, proxy } = await setup(t);
+  // Paced, so the upstream's end of response arrives after [DONE] (as from a real model).
+  a.handle(sse(STREAM, { interval: 2 }));
+  for (let i = 0; i < 20; i++) {
+    const reply = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true });
+    assert.ok(reply.body.endsWith('data: [DONE]\n\n'));
+  }
+  assert.equal(a.requests.length, 20);
+  assert.ok(a.connections <= 2, `20 sequential streams opened ${a.connections} upstream connections`);
+  assert.equal(a.socketsClosed, 0, 'no upstream socket was destroyed');
+});
+
+test('hasUsageObject: only a usage object counts, null or absent usage does not', async () => {
+  const { hasUsageObject } = await import('../../src/proxy/endpoints/chat.ts');
+  const cases: [string, boolean][] = [
+    ['{"choices":[],"usage":{"prompt_tokens":1}}', true],
+    ['{"choices":[], "usage" : { "prompt_tokens":1}}', true],
+    ['{"choices":[{"delta":{}}],"usage":null}', false],
+    ['{"choices":[{"delta":{"content":"the \\"usage\\": {"}}]}', false],
+    ['{"choices":[]}', false],
+    ['{"usage"', false],
+  ];
+  for (const [data, expected] of cases) assert.equal(hasUsageObject(data), expected, data);
+});

@@ -72,14 +72,14 @@ export function usageOf(usage: unknown): Usage | null {
 
 /**
  * Read usage from the stream's usage chunk (choices: [] with usage totals) and drop that chunk when the
- * client did not ask for it. Only events mentioning a non-null usage are parsed, so the hot path stays a
- * substring check.
+ * client did not ask for it. Hot path (every event): one backward scan for `"usage"` — with include_usage on,
+ * upstreams end every chunk with `"usage":null`, found at once — and JSON parsing only for a usage object.
  */
 function usageFilter(clientWantsUsage: boolean): SseFilter {
   let usage: Usage | null = null;
   return {
     keep(event: SseEvent): boolean {
-      if (!event.data.includes('"usage":{') && !event.data.includes('"usage": {')) return true;
+      if (!hasUsageObject(event.data)) return true;
       let parsed: unknown;
       try {
         parsed = JSON.parse(event.data);
@@ -94,4 +94,16 @@ function usageFilter(clientWantsUsage: boolean): SseFilter {
     },
     usage: () => usage,
   };
+}
+
+/** True when `data` has `"usage"` followed by `:` and an object (not `null`); spaces allowed. */
+export function hasUsageObject(data: string): boolean {
+  const at = data.lastIndexOf('"usage"');
+  if (at === -1) return false;
+  let i = at + 7;
+  while (data.charCodeAt(i) === 32) i++;
+  if (data.charCodeAt(i) !== 58 /* : */) return false;
+  i++;
+  while (data.charCodeAt(i) === 32) i++;
+  return data.charCodeAt(i) === 123 /* { */;
 }
