@@ -4,9 +4,11 @@
 
 import { createHash } from 'node:crypto';
 import { MeshError } from '../../errors.ts';
+import { CHARS_PER_TOKEN, estimateTokens } from '../../lib/tokens.ts';
+
+export { estimateTokens };
 
 const SUMMARY_CHARS = 60; // longest quote of the user's message inside a simulated reply
-const CHARS_PER_TOKEN = 4; // the product-wide rough rule for token accounting
 const ARGUMENT_PIECE = 16; // code points per streamed piece of tool-call arguments
 const AUDIO_BYTES_PER_SECOND = 16_000; // ≈128 kbit/s, a typical mp3 upload, for durations
 
@@ -22,9 +24,6 @@ export function completionId(seed: string): string {
 }
 
 /** Rough token estimate used everywhere for accounting: ceil(UTF-16 length / 4); 0 only for "". */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / CHARS_PER_TOKEN);
-}
 
 /** Text of one message `content`: a string, or the `text` of its `{type:"text"}` parts. */
 function contentText(content: unknown): string {

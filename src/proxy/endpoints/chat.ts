@@ -3,10 +3,11 @@ import { MeshError } from '../../errors.ts';
 import type { SseEvent } from '../../lib/sse.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
 import type { Usage } from '../../mesh/types.ts';
-import { estimateTokens, messagesText } from '../../providers/simulated/content.ts';
+import { estimateMessageTokens } from '../../lib/tokens.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse, type SseFilter } from '../relay.ts';
+import { bodyUsage, mediaUsage } from './answers.ts';
 import { isRecord, requireString, sessionOf } from './validate.ts';
 
 export async function chatCompletions(ctx: RequestContext): Promise<void> {
@@ -40,7 +41,7 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     requestId: ctx.requestId,
     signal: ctx.signal,
   });
-  if (!stream) return relayBuffered(ctx, routed, usageOfBody);
+  if (!stream) return relayBuffered(ctx, routed, bodyUsage);
   await relaySse(ctx, routed, usageFilter(clientWantsUsage));
 }
 
@@ -52,22 +53,8 @@ function chatNeeds(body: Record<string, unknown>, messages: unknown[], stream: b
     tools: Array.isArray(body['tools']) && body['tools'].length > 0,
     structured_output: format === 'json_schema',
     json_mode: format === 'json_object',
-    tokens: estimateTokens(messagesText(messages)) + (typeof maxOut === 'number' ? maxOut : 0),
+    tokens: estimateMessageTokens(messages) + (typeof maxOut === 'number' ? maxOut : 0),
   };
-}
-
-/** Usage from an OpenAI-shaped JSON body (chat, embeddings, images, transcriptions). */
-export function usageOfBody(body: Buffer): Usage | null {
-  const parsed: unknown = JSON.parse(body.toString('utf8'));
-  return isRecord(parsed) ? usageOf(parsed['usage']) : null;
-}
-
-export function usageOf(usage: unknown): Usage | null {
-  if (!isRecord(usage)) return null;
-  const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const input = num(usage['prompt_tokens'] ?? usage['input_tokens']);
-  const output = num(usage['completion_tokens'] ?? usage['output_tokens']);
-  return { prompt_tokens: input, completion_tokens: output };
 }
 
 /**
@@ -87,7 +74,7 @@ function usageFilter(clientWantsUsage: boolean): SseFilter {
         return true;
       }
       if (!isRecord(parsed)) return true;
-      usage = usageOf(parsed['usage']) ?? usage;
+      usage = mediaUsage(parsed['usage']) ?? usage;
       const choices = parsed['choices'];
       const usageOnly = Array.isArray(choices) && choices.length === 0;
       return clientWantsUsage || !usageOnly;

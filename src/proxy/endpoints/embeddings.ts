@@ -3,7 +3,7 @@
 // asks upstream for floats and encodes base64 itself).
 import { MeshError } from '../../errors.ts';
 import { NO_NEEDS } from '../../mesh/eligibility.ts';
-import { estimateTokens } from '../../providers/simulated/content.ts';
+import { estimateTokens } from '../../lib/tokens.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered } from '../relay.ts';
