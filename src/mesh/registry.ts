@@ -1,7 +1,7 @@
 // The runtime view of a validated config: capability tree, provider connectors, models with resolved
 // capabilities, pools with their members and strategies, and the table of names clients may send.
 // Built once per config load (and per SIGHUP reload); nothing on the request path re-reads raw config.
-import type { MeshConfig, ModelConfig, PoolConfig } from '../config/types.ts';
+import type { MeshConfig, PoolConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
 import { buildConfig } from '../config/schema.ts';
 import { MeshError } from '../errors.ts';

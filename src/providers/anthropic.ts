@@ -4,10 +4,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ProviderConfig } from '../config/types.ts';
 import { MeshError } from '../errors.ts';
 import { AnthropicStream, finishReason, translateStream } from './anthropic-stream.ts';
-import { endpointFor } from './presets.ts';
+import { transportFor } from './presets.ts';
 import type { Preset } from './presets.ts';
 import type { Provider, ProviderCall, ProviderResponse } from './provider.ts';
-import { Transport } from './transport.ts';
+import type { Transport } from './transport.ts';
 import { upstreamError } from './upstream-failure.ts';
 
 type Json = Record<string, unknown>;
@@ -183,8 +183,7 @@ export class AnthropicProvider implements Provider {
   constructor(config: ProviderConfig, preset: Preset) {
     this.id = config.id;
     this.config = config;
-    const { baseUrl, headers } = endpointFor(config, preset);
-    this.#transport = new Transport({ id: config.id, baseUrl, headers, timeouts: config.timeouts, maxSockets: config.max_sockets });
+    this.#transport = transportFor(config, preset);
   }
 
   async call(call: ProviderCall): Promise<ProviderResponse> {

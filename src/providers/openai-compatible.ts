@@ -5,9 +5,9 @@ import { encodeMultipart } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { SseEvent } from '../lib/sse.ts';
 import type { Endpoint, Provider, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
-import { endpointFor } from './presets.ts';
+import { transportFor } from './presets.ts';
 import type { Preset } from './presets.ts';
-import { Transport } from './transport.ts';
+import type { Transport } from './transport.ts';
 import { upstreamError } from './upstream-failure.ts';
 
 /** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
@@ -41,8 +41,7 @@ export class OpenAiCompatibleProvider implements Provider {
   constructor(config: ProviderConfig, preset: Preset) {
     this.id = config.id;
     this.config = config;
-    const { baseUrl, headers } = endpointFor(config, preset);
-    this.#transport = new Transport({ id: config.id, baseUrl, headers, timeouts: config.timeouts, maxSockets: config.max_sockets });
+    this.#transport = transportFor(config, preset);
   }
 
   async call(call: ProviderCall): Promise<ProviderResponse> {

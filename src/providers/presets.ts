@@ -2,6 +2,7 @@
 // how it authenticates and which connector implementation speaks its wire format.
 // A provider's `base_url` and `headers` override the preset.
 import type { ProviderConfig } from '../config/types.ts';
+import { Transport } from './transport.ts';
 
 /**
  * - `bearer`: `Authorization: Bearer <api_key>` (OpenAI and its compatibles);
@@ -70,4 +71,10 @@ export function endpointFor(config: ProviderConfig, preset: Preset): { baseUrl: 
   for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
   const baseUrl = config.base_url !== null && config.base_url !== '' ? config.base_url : preset.baseUrl;
   return { baseUrl, headers };
+}
+
+/** The keep-alive transport of a provider: preset base URL and auth, overridden by the provider's config. */
+export function transportFor(config: ProviderConfig, preset: Preset): Transport {
+  const { baseUrl, headers } = endpointFor(config, preset);
+  return new Transport({ id: config.id, baseUrl, headers, timeouts: config.timeouts, maxSockets: config.max_sockets });
 }

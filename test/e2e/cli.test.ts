@@ -4,14 +4,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { postJson, request } from '../helpers/proxy.ts';
 
-const SERVER = resolve(import.meta.dirname, '../../dist/server.js');
+import { SERVER, freePort } from '../helpers/server.ts';
 const CHAT = { model: 'text-generation', messages: [{ role: 'user', content: 'hi' }] };
 
 function configYaml(options: { latency?: string; aliases?: string[] } = {}): string {
@@ -36,14 +35,6 @@ function tempConfig(t: TestContext, text: string): string {
   return file;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Run {
   child: ChildProcess;

@@ -5,15 +5,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postJson, request } from '../helpers/proxy.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-const SERVER = join(ROOT, 'dist/server.js');
+import { SERVER, freePort } from '../helpers/server.ts';
 
 /** Only the simulated provider, one model per capability: used when the repo has no mesh.yaml. */
 const FALLBACK_CONFIG = `providers:
@@ -31,13 +30,6 @@ let base = '';
 let stderr = '';
 let tempDir: string | undefined;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
 
 before(async () => {
   assert.ok(existsSync(SERVER), `${SERVER} is missing: build first (npx tsc -p tsconfig.json)`);

@@ -3,13 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-export const SERVER = resolve(import.meta.dirname, '../../dist/server.js');
+export { SERVER, freePort } from '../helpers/server.ts';
+import { SERVER, freePort } from '../helpers/server.ts';
 
 export function tempDir(t: TestContext, prefix = 'modelmesh-e2e-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -17,14 +17,6 @@ export function tempDir(t: TestContext, prefix = 'modelmesh-e2e-'): string {
   return dir;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 export interface Running {
   child: ChildProcess;
