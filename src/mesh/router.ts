@@ -28,6 +28,8 @@ export interface RouteRequest {
   requestId: string;
   /** The client's signal: aborted when it disconnects. */
   signal: CancelSignal;
+  /** performance.now() when the request arrived, so latency and time to first byte share one origin. */
+  startedAt?: number;
 }
 
 export interface FinishInfo {
@@ -67,7 +69,7 @@ export class Router {
   }
 
   async route(req: RouteRequest): Promise<Routed> {
-    const started = performance.now();
+    const started = req.startedAt ?? performance.now();
     const target = this.registry.resolve(req.model);
     const pool = target.kind === 'model' ? null : target.pool;
     const home = target.kind === 'model' ? this.registry.homePool(target.model) : target.pool;

@@ -388,3 +388,21 @@ test('hasUsageObject: only a usage object counts, null or absent usage does not'
   ];
   for (const [data, expected] of cases) assert.equal(hasUsageObject(data), expected, data);
 });
+
+test('request events measure latency and time to first byte from the same origin (arrival)', async (t) => {
+  const { a, proxy } = await setup(t);
+  a.handle(json(200, COMPLETION));
+  const seen: { latency: number; ttfb: number; stream: boolean }[] = [];
+  proxy.mesh.events.on((e) => {
+    if (e.type === 'request') seen.push({ latency: e.latency_ms, ttfb: e.ttfb_ms, stream: e.stream });
+  });
+  await postJson(`${proxy.url}/v1/chat/completions`, ASK);
+  a.handle(sse(STREAM, { interval: 5 }));
+  await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true });
+  assert.equal(seen.length, 2);
+  for (const s of seen) {
+    assert.ok(s.ttfb > 0 && s.latency >= s.ttfb, JSON.stringify(s));
+  }
+  const streamed = seen.find((s) => s.stream);
+  assert.ok(streamed && streamed.latency - streamed.ttfb >= 15, 'a paced stream ends well after its first byte');
+});

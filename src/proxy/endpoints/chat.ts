@@ -39,6 +39,7 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     needs: chatNeeds(body, messages, stream),
     sessionId: sessionOf(ctx, body),
     requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
     signal: ctx.signal,
   });
   if (!stream) return relayBuffered(ctx, routed, bodyUsage);

@@ -40,6 +40,7 @@ export async function embeddings(ctx: RequestContext): Promise<void> {
     needs: { ...NO_NEEDS, tokens: longest },
     sessionId: sessionOf(ctx, body),
     requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
     signal: ctx.signal,
   });
   const { response } = routed;

@@ -43,6 +43,7 @@ export async function imageGenerations(ctx: RequestContext): Promise<void> {
     needs: { ...NO_NEEDS, stream },
     sessionId: sessionOf(ctx, body),
     requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
     signal: ctx.signal,
   });
   if (stream) return relaySse(ctx, routed, doneEventFilter('image_generation.completed'));

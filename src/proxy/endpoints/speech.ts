@@ -47,6 +47,7 @@ export async function speech(ctx: RequestContext): Promise<void> {
     needs: { ...NO_NEEDS, stream: sse },
     sessionId: sessionOf(ctx, body),
     requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
     signal: ctx.signal,
   });
   // Speech is billed per input character (tts-1) unless the upstream reports tokens (the SSE done event of

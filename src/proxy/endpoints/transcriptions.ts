@@ -62,6 +62,7 @@ async function audioToText(ctx: RequestContext, endpoint: Endpoint): Promise<voi
     needs: { ...NO_NEEDS, stream },
     sessionId: sessionOf(ctx, fields),
     requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
     signal: ctx.signal,
   });
   if (stream) return relaySse(ctx, routed, doneEventFilter('transcript.text.done'));
