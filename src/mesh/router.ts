@@ -115,7 +115,9 @@ export class Router {
 
     let lastError: MeshError | null = null;
     let previous: ModelEntry | null = null;
-    candidates: for (const model of order) {
+    const queue = order.slice();
+    candidates: while (queue.length > 0) {
+      const model = queue.shift() as ModelEntry;
       if (previous !== null) {
         // A sibling failure (e.g. provider auth) may have taken this one to standby meanwhile.
         if (!this.state.isModelActive(model.id, model.config.provider)) continue;
@@ -152,6 +154,16 @@ export class Router {
           ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
           const unavailable = afterFailure(policy, poolName, model, { status, reason }, this.state);
           if (unavailable || n === policy.retry.max_attempts || !shouldRetry(status, policy.retry)) break;
+          // retry.scope: `any` retries on the next candidate at once, `same_provider` on the next candidate of
+          // this provider (another model behind the same API); both fall back to this model when there is none.
+          if (policy.retry.scope === 'any' && queue.length > 0) break;
+          if (policy.retry.scope === 'same_provider') {
+            const sibling = queue.findIndex((m) => m.config.provider === model.config.provider);
+            if (sibling !== -1) {
+              queue.unshift(...queue.splice(sibling, 1));
+              break;
+            }
+          }
           const delay = retryDelay(policy.retry, n, err.upstream?.retryAfterMs);
           if (delay === 'rotate') break;
           try {

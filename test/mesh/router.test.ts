@@ -162,3 +162,30 @@ test('config errors from the registry: unknown capability, unknown strategy, ali
     },
   );
 });
+
+test('retry.scope: same_model retries the model, same_provider moves to a sibling model, any rotates at once', async () => {
+  const orderFor = async (scope: string): Promise<string[]> => {
+    const mesh = ModelMesh.fromConfig({
+      providers: {
+        a: { connector: 'modelmesh.simulated.v1', failure_rate: 1 },
+        b: { connector: 'modelmesh.simulated.v1' },
+      },
+      models: {
+        'a.one': { provider: 'a', capabilities: ['chat-completion'] },
+        'b.one': { provider: 'b', capabilities: ['chat-completion'] },
+        'a.two': { provider: 'a', capabilities: ['chat-completion'] },
+      },
+      pools: { p: { models: ['a.one', 'b.one', 'a.two'], retry: { max_attempts: 2, backoff: 'fixed', initial_delay: 0, scope } } },
+    }, { env: {} });
+    const attempts: string[] = [];
+    mesh.events.on((e) => {
+      if (e.type === 'request') attempts.push(...e.attempts.map((a) => a.model));
+    });
+    (await mesh.router.route(ask('p'))).finish({ usage: null });
+    await mesh.shutdown();
+    return attempts;
+  };
+  assert.deepEqual(await orderFor('same_model'), ['a.one', 'a.one', 'b.one']);
+  assert.deepEqual(await orderFor('same_provider'), ['a.one', 'a.two', 'a.two', 'b.one']);
+  assert.deepEqual(await orderFor('any'), ['a.one', 'b.one']);
+});
