@@ -41,14 +41,26 @@ export class Transport {
     const prefix = url.pathname.replace(/\/+$/, '');
     const search = url.search; // URL getters are not free: read once, not per request
     const { headers: fixed, id, timeouts } = options;
+    // Headers go to http.request as a flat [name, value, …] array: Node then writes them as given instead of
+    // validating and storing each through setHeader (measurable per request). Host is ours to add in that form.
+    const fixedPairs: string[] = ['host', url.host];
+    for (const [name, value] of Object.entries(fixed)) fixedPairs.push(name, value);
     const open = (r: TransportRequest, body: readonly Buffer[]): ClientRequest => {
-      const headers: Record<string, string> = r.headers === undefined ? { ...fixed } : { ...fixed, ...r.headers };
+      const extra = r.headers;
+      let headers: string[];
+      if (extra === undefined) headers = fixedPairs.slice();
+      else {
+        headers = [];
+        // Per-request headers win over static ones of the same name.
+        for (let i = 0; i < fixedPairs.length; i += 2) if (!Object.hasOwn(extra, fixedPairs[i] as string)) headers.push(fixedPairs[i] as string, fixedPairs[i + 1] as string);
+        for (const name in extra) headers.push(name, extra[name] as string);
+      }
       if (r.body !== undefined) {
         let length = 0;
         for (const b of body) length += b.length;
-        headers['content-length'] = String(length);
+        headers.push('content-length', String(length));
       }
-      return send({ agent, hostname, port, method: r.method ?? 'POST', path: prefix + r.path + search, headers });
+      return send({ agent, hostname, port, method: r.method ?? 'POST', path: prefix + r.path + search, headers, setHost: false });
     };
     this.#context = { id, timeouts, open };
   }
