@@ -90,7 +90,7 @@ export class Router {
     };
 
     if (eligible.length === 0) {
-      const err = noCandidatesError(req.model, poolName, members.length, excluded, standby, this.state);
+      const err = noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
       report('failure', err.status, err.message, null, []);
       throw err;
     }
@@ -176,6 +176,9 @@ export class Router {
             }
             break candidates; // deadline
           }
+          // Another request may have taken this model or its provider to standby during the backoff
+          // (a 401, an operator): retrying it would only hit a provider known to be down.
+          if (!this.state.isModelActive(model.id, model.config.provider)) break;
         }
       }
     }

@@ -51,6 +51,8 @@ class Storage implements StorageService {
   #timer: TimerHandle | null = null;
   #unsubscribe: (() => void) | null = null;
   #lastWarn = -Infinity;
+  /** The load of start(): stop() waits for it, so a stop during startup never saves over a file not yet read. */
+  #loading: Promise<void> = Promise.resolve();
   saves = 0;
   failures = 0;
 
@@ -64,16 +66,23 @@ class Storage implements StorageService {
     this.#running = true;
     this.#config = this.#mesh.config.storage;
     if (!persists(this.#config)) return;
-    this.#store = this.#makeStore(this.#config.path);
-    const { snapshot } = await this.#store.load();
+    const store = this.#makeStore(this.#config.path);
+    this.#store = store;
+    this.#loading = this.#load(store);
+    await this.#loading;
+    if (this.#running) this.#arm(); // not when stopped while loading
+  }
+
+  async #load(store: LocalFileStore): Promise<void> {
+    const { snapshot } = await store.load();
     if (snapshot !== null) this.#restore(snapshot);
     this.#savedVersion = this.#mesh.state.version;
-    this.#arm();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     this.#disarm();
+    await this.#loading;
     await this.idle();
     // Every persisting policy saves at stop: this is the "boundary" of sync-on-boundary and the last word
     // of periodic/immediate (ProxyServer.stop() awaits it through mesh.shutdown()).

@@ -255,3 +255,26 @@ test('reload switches policy and path without reloading state', async (t) => {
   await storage.stop?.();
   assert.ok(!existsSync(join(dir, 'a.json')));
 });
+
+test('a stop while the state file is still loading saves only after the load: the file is never overwritten with fresh state', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  const clock = new ManualClock();
+  const first = meshFor(path, 'periodic', clock);
+  await first.storage.start?.();
+  first.mesh.state.standbyModel('sim.a', 'sim', 'kept across restarts', clock.now() + HOUR, null);
+  await first.storage.stop?.();
+
+  // SIGTERM right at startup: the load is held at its first fs call while stop() runs.
+  let release = (): void => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const fs: AtomicFs = { ...nodeFs, readdir: async (dir) => { await gate; return nodeFs.readdir(dir); } };
+  const second = meshFor(path, 'periodic', clock);
+  const storage = createStorageService(second.mesh, { fs });
+  const starting = storage.start?.();
+  const stopping = storage.stop?.();
+  release();
+  await Promise.all([starting, stopping]);
+  assert.equal(readState(path).models['sim.a']?.reason, 'kept across restarts');
+  assert.equal(second.mesh.state.model('sim.a').status, 'standby');
+  assert.equal(clock.pending, 0, 'no sync timer armed after the stop');
+});
