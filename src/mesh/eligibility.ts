@@ -28,6 +28,16 @@ export interface Needs {
   json_mode: boolean;
   /** Estimated prompt tokens + requested output tokens (0: unknown, not checked). */
   tokens: number;
+  /** The request has a system or developer message (features.system_prompt). */
+  system_prompt?: boolean;
+  /** The request asks for logprobs (features.logprobs). */
+  logprobs?: boolean;
+  /** Images in the request (constraints.max_images). */
+  images?: number;
+  /** Size of an uploaded file in bytes (constraints.max_file_size). */
+  file_bytes?: number;
+  /** Language the client named (constraints.supported_languages), e.g. a transcription's `language`. */
+  language?: string;
 }
 
 export const NO_NEEDS: Needs = { stream: false, tools: false, structured_output: false, json_mode: false, tokens: 0 };
@@ -47,9 +57,22 @@ export function unfitReason(model: ModelEntry, endpoint: Endpoint, needs: Needs)
   if (needs.tools && config.features.tool_calling === false) return 'no tool calling';
   if (needs.structured_output && config.features.structured_output === false) return 'no structured output (json_schema)';
   if (needs.json_mode && config.features.json_mode === false) return 'no JSON mode';
-  const window = config.constraints.context_window;
-  if (needs.tokens > 0 && window !== null && needs.tokens > window) {
-    return `context window ${window} tokens < about ${needs.tokens} needed`;
+  if (needs.system_prompt === true && config.features.system_prompt === false) return 'no system prompt support';
+  if (needs.logprobs === true && config.features.logprobs === false) return 'no logprobs';
+  return constraintReason(config.constraints, needs);
+}
+
+/** Declared constraints the request exceeds (null: none). An undeclared constraint never excludes. */
+function constraintReason(c: ModelEntry['config']['constraints'], needs: Needs): string | null {
+  if (needs.tokens > 0 && c.context_window !== null && needs.tokens > c.context_window) {
+    return `context window ${c.context_window} tokens < about ${needs.tokens} needed`;
+  }
+  if (c.max_images !== null && (needs.images ?? 0) > c.max_images) return `at most ${c.max_images} images (request has ${needs.images})`;
+  if (c.max_file_size !== null && (needs.file_bytes ?? 0) > c.max_file_size) {
+    return `file of ${needs.file_bytes} bytes over its ${c.max_file_size}-byte limit`;
+  }
+  if (c.supported_languages !== null && needs.language !== undefined && !c.supported_languages.includes(needs.language)) {
+    return `language "${needs.language}" not supported (${c.supported_languages.join(', ')})`;
   }
   return null;
 }

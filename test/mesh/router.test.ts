@@ -189,3 +189,34 @@ test('retry.scope: same_model retries the model, same_provider moves to a siblin
   assert.deepEqual(await orderFor('same_provider'), ['a.one', 'a.two', 'a.two', 'b.one']);
   assert.deepEqual(await orderFor('any'), ['a.one', 'b.one']);
 });
+
+test('eligibility: declared features and constraints exclude a model, with the reason; undeclared never do', async () => {
+  const { unfitReason } = await import('../../src/mesh/eligibility.ts');
+  const mesh = ModelMesh.fromConfig({
+    providers: { s: { connector: 'modelmesh.simulated.v1' } },
+    models: {
+      's.strict': {
+        provider: 's', capabilities: ['chat-completion', 'speech-to-text'],
+        features: { system_prompt: false, logprobs: false },
+        constraints: { max_images: 1, max_file_size: '1KiB', supported_languages: ['en', 'de'] },
+      },
+      's.open': { provider: 's', capabilities: ['chat-completion', 'speech-to-text'] },
+    },
+  }, { env: {} });
+  const strict = mesh.registry.models.get('s.strict');
+  const open = mesh.registry.models.get('s.open');
+  assert.ok(strict && open);
+  const cases: [Partial<typeof NO_NEEDS> & Record<string, unknown>, 'chat' | 'transcriptions', RegExp][] = [
+    [{ system_prompt: true }, 'chat', /no system prompt support/],
+    [{ logprobs: true }, 'chat', /no logprobs/],
+    [{ images: 2 }, 'chat', /at most 1 images \(request has 2\)/],
+    [{ file_bytes: 2048 }, 'transcriptions', /file of 2048 bytes over its 1024-byte limit/],
+    [{ language: 'fr' }, 'transcriptions', /language "fr" not supported \(en, de\)/],
+  ];
+  for (const [needs, endpoint, reason] of cases) {
+    assert.match(unfitReason(strict, endpoint, { ...NO_NEEDS, ...needs }) ?? '', reason);
+    assert.equal(unfitReason(open, endpoint, { ...NO_NEEDS, ...needs }), null, 'undeclared: assumed able');
+  }
+  assert.equal(unfitReason(strict, 'transcriptions', { ...NO_NEEDS, file_bytes: 1024, language: 'de', images: 1 }), null);
+  await mesh.shutdown();
+});

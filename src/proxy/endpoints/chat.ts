@@ -55,7 +55,20 @@ function chatNeeds(body: Record<string, unknown>, messages: unknown[], stream: b
     structured_output: format === 'json_schema',
     json_mode: format === 'json_object',
     tokens: estimateMessageTokens(messages) + (typeof maxOut === 'number' ? maxOut : 0),
+    system_prompt: messages.some((m) => isRecord(m) && (m['role'] === 'system' || m['role'] === 'developer')),
+    logprobs: body['logprobs'] === true,
+    images: countImages(messages),
   };
+}
+
+/** `image_url` content parts across the messages (constraints.max_images). */
+function countImages(messages: unknown[]): number {
+  let images = 0;
+  for (const m of messages) {
+    const content = isRecord(m) ? m['content'] : undefined;
+    if (Array.isArray(content)) for (const part of content) if (isRecord(part) && part['type'] === 'image_url') images++;
+  }
+  return images;
 }
 
 /**

@@ -59,7 +59,7 @@ async function audioToText(ctx: RequestContext, endpoint: Endpoint): Promise<voi
     body: fields,
     form,
     mode: stream ? 'sse' : 'buffer',
-    needs: { ...NO_NEEDS, stream },
+    needs: { ...NO_NEEDS, stream, file_bytes: file.data.length, ...languageNeed(fields) },
     sessionId: sessionOf(ctx, fields),
     requestId: ctx.requestId,
     startedAt: ctx.startedAt,
@@ -145,4 +145,10 @@ function transcriptionUsage(body: Buffer): Usage | null {
     // not JSON: no usage
   }
   return null;
+}
+
+/** The `language` field, for models that declare constraints.supported_languages. */
+function languageNeed(fields: Record<string, unknown>): { language?: string } {
+  const language = fields['language'];
+  return typeof language === 'string' && language !== '' ? { language } : {};
 }
