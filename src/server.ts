@@ -70,6 +70,27 @@ function load(options: CliOptions): MeshConfig {
   };
 }
 
+/** Longest wait for stderr to take the last log lines before exiting anyway (a reader that never drains). */
+const EXIT_FLUSH_MS = 2000;
+
+let exiting = false;
+
+/**
+ * process.exit(code) once stderr has taken every log line written so far. A pipe or socket stderr (journald,
+ * a supervisor, a container runtime) is written asynchronously on Linux when its buffer is full, and
+ * process.exit drops whatever is still queued: often the very lines saying why the process stopped.
+ */
+export function exitAfterFlush(code: number): void {
+  if (exiting) return; // the first reason to exit wins (a stop finishing during a second signal's flush)
+  exiting = true;
+  process.exitCode = code;
+  const timer = setTimeout(() => process.exit(code), EXIT_FLUSH_MS);
+  process.stderr.write('', () => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -106,11 +127,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const logger = new JsonLogger({ redact: (text) => (mesh === undefined ? text : mesh.redact(text)) });
   process.on('uncaughtException', (err) => {
     logger.error('uncaught exception', { error: { name: err.name, message: err.message } });
-    process.exit(1);
+    exitAfterFlush(1);
   });
   process.on('unhandledRejection', (reason) => {
     logger.error('unhandled rejection', { error: message(reason) });
-    process.exit(1);
+    exitAfterFlush(1);
   });
 
   let config: MeshConfig;
@@ -129,21 +150,27 @@ export async function main(argv: readonly string[]): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn('second signal: exiting now', { signal });
-      process.exit(1);
+      exitAfterFlush(1);
+      return;
     }
     stopping = true;
     logger.info('signal received: draining', { signal });
     server.stop().then(
-      () => process.exit(0),
+      () => exitAfterFlush(0),
       (err: unknown) => {
         logger.error('stop failed', { error: message(err) });
-        process.exit(1);
+        exitAfterFlush(1);
       },
     );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
+    // A reload while draining would build connectors the shutdown has already closed: nothing to gain.
+    if (stopping) {
+      logger.warn('SIGHUP ignored: the server is stopping');
+      return;
+    }
     try {
       const next = load(options);
       server.reload(next);
@@ -158,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     await server.start();
   } catch (err) {
     logger.error('cannot start', { error: message(err) });
-    process.exit(1);
+    exitAfterFlush(1);
   }
 }
 

@@ -94,6 +94,9 @@ export class Pipeline {
   #current: Snapshot;
   /** Requests received, whatever their outcome (ServerStatus.total_requests). */
   totalRequests = 0;
+  /** Handlers still running, and who waits for that count to reach 0 (settled()). */
+  #active = 0;
+  #onSettled: (() => void)[] = [];
 
   constructor(mesh: ModelMesh, server: ServerView) {
     this.#mesh = mesh;
@@ -104,6 +107,22 @@ export class Pipeline {
   /** Re-derives routes, CORS and tokens from mesh.config (call after mesh.reload). */
   rebuild(): void {
     this.#current = this.#build();
+  }
+
+  /** Resolves when no handler is running any more, or after `maxMs` at the latest. */
+  settled(maxMs: number): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#onSettled = this.#onSettled.filter((fn) => fn !== done);
+        resolve();
+      }, maxMs);
+      this.#onSettled.push(done);
+    });
   }
 
   get routes(): RouteTable {
@@ -132,6 +151,7 @@ export class Pipeline {
       ? { 'x-request-id': requestId }
       : { 'x-request-id': requestId, ...corsHeaders };
     const ctx = new Context(req, res, this.#mesh, requestId, baseHeaders, startedAt);
+    this.#active++;
     try {
       const method = req.method ?? 'GET';
       const path = pathOf(req.url ?? '/');
@@ -175,8 +195,16 @@ export class Pipeline {
       } catch {
         res.destroy(); // writing the error failed too (socket gone mid-write): nothing left to tell
       }
+    } finally {
+      if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();
     }
   };
+
+  #wake(): void {
+    const waiting = this.#onSettled;
+    this.#onSettled = [];
+    for (const fn of waiting) fn();
+  }
 }
 
 function clip(text: string): string {

@@ -2,6 +2,7 @@
 // start() binds proxy.host:proxy.port; stop() drains (style principle 11): stop accepting, mark draining
 // (new requests 503 + Connection: close, /ready 503), close idle keep-alive sockets at once, let in-flight
 // requests finish within proxy.drain_timeout, then cut what is left, flush the mesh, release the port.
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { MeshConfig, ProxyConfig } from '../config/types.ts';
@@ -15,6 +16,8 @@ export type { ServerStatus } from './server-view.ts';
 const MAX_HEADERS_COUNT = 200;
 /** While draining, how often idle sockets are swept (a keep-alive socket turns idle when its response ends). */
 const DRAIN_SWEEP_MS = 25;
+/** After the drain cut, how long handlers get to see their client gone and wind down before the mesh flushes. */
+const CUT_GRACE_MS = 1000;
 
 export class ProxyServer implements ServerView {
   readonly #mesh: ModelMesh;
@@ -27,6 +30,7 @@ export class ProxyServer implements ServerView {
   #listening = false;
   #draining = false;
   #stopping: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
 
   constructor(mesh: ModelMesh) {
     this.#mesh = mesh;
@@ -43,12 +47,21 @@ export class ProxyServer implements ServerView {
     return this.#draining;
   }
 
-  /** Binds proxy.host:proxy.port (port 0: an ephemeral port, see getStatus().port); resolves when listening. */
-  async start(): Promise<void> {
-    if (this.#server !== undefined) {
-      if (this.#stopping !== undefined) await this.#stopping;
-      else return;
-    }
+  /**
+   * Binds proxy.host:proxy.port (port 0: an ephemeral port, see getStatus().port); resolves when listening.
+   * Concurrent calls share one start (a second server would leak, or fail with EADDRINUSE).
+   */
+  start(): Promise<void> {
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    // A stop() in progress finishes first: its mesh.shutdown() must not run after our mesh.start().
+    if (this.#stopping !== undefined) await this.#stopping.catch(() => undefined);
+    if (this.#server !== undefined) return;
     const proxy = this.#mesh.config.proxy;
     await this.#mesh.start();
     const server = createServer({
@@ -100,18 +113,20 @@ export class ProxyServer implements ServerView {
   }
 
   async #stop(): Promise<void> {
+    // A start() in progress completes first: otherwise it would bind after this stop() resolved.
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
     const server = this.#server;
     if (server === undefined) return;
     const drainMs = this.#mesh.config.proxy.drain_timeout;
     this.#draining = true;
     this.#mesh.logger.info('stopping', { active_connections: this.#sockets.size, drain_timeout_ms: drainMs });
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    this.#closeIdle(server);
     // In-flight requests finish; their sockets turn idle afterwards and are swept here.
     const deadline = performance.now() + drainMs;
     while (this.#sockets.size > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_SWEEP_MS, Math.max(1, deadline - performance.now()))));
-      server.closeIdleConnections();
+      this.#closeIdle(server);
     }
     if (this.#sockets.size > 0) {
       this.#mesh.logger.warn('drain timeout: closing remaining connections', { active_connections: this.#sockets.size });
@@ -119,6 +134,12 @@ export class ProxyServer implements ServerView {
       for (const socket of this.#sockets) socket.destroy(); // sockets not yet parsed into a request
     }
     await closed;
+    // The server's 'close' comes as soon as the last socket is destroyed, before the sockets' own 'close'
+    // (which aborts their requests): wait for those and for the handlers to wind down, so a cut request
+    // counts as cancelled rather than as an upstream failure when mesh.shutdown() closes the upstream
+    // sockets under it, and active_connections is 0 once stop() resolves.
+    await Promise.all([...this.#sockets].map((socket) => once(socket, 'close')));
+    await this.#pipeline.settled(CUT_GRACE_MS);
     this.#listening = false;
     this.#server = undefined;
     try {
@@ -127,6 +148,14 @@ export class ProxyServer implements ServerView {
       this.#draining = false;
       this.#mesh.logger.info('stopped', { total_requests: this.#pipeline.totalRequests });
     }
+  }
+
+  /** Keep-alive sockets between requests (node:http's idle list), and sockets that never sent a byte. */
+  #closeIdle(server: Server): void {
+    server.closeIdleConnections();
+    // node:http counts a connection that has not sent a request yet as busy (its headers timer runs), so a
+    // browser's or load balancer's pre-opened socket would hold stop() for the whole drain_timeout.
+    for (const socket of this.#sockets) if (socket.bytesRead === 0) socket.destroy();
   }
 
   getStatus(): ServerStatus {

@@ -181,3 +181,35 @@ test('a config the mesh cannot build (unknown strategy): --check exits 1, a norm
   assert.ok(line, start.stderr());
   assert.match(String(line['error']), /no-such-strategy/);
 });
+
+test('no log line is lost on exit when stderr is a slow pipe (SIGTERM right after a burst of warnings)', async (t) => {
+  // 5000 providers skipped for a missing secret: ~700 KB of warnings, more than a pipe buffer holds.
+  const providers = Array.from({ length: 5000 }, (_, i) => `  p${i}: {connector: openai.llm.v1, api_key: '\${secrets:E2E_MISSING_${i}}'}`);
+  const file = tempConfig(t, configYaml().replace('providers:\n', `providers:\n${providers.join('\n')}\n`));
+  const port = await freePort();
+  const child = spawn(process.execPath, [SERVER, '--config', file, '--port', String(port)], { env: { ...process.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  let err = '';
+  // A reader stalled until 300 ms after SIGTERM (a busy journald): the child's stderr queue builds up.
+  child.stderr?.pause();
+  child.stderr?.on('data', (c: Buffer) => (err += String(c)));
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  const closed = once(child, 'close');
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      if ((await request(`http://127.0.0.1:${port}/health`)).status === 200) break;
+    } catch {
+      assert.ok(Date.now() < deadline && child.exitCode === null, 'the server did not come up');
+      await delay(20);
+    }
+  }
+  child.kill('SIGTERM');
+  await delay(300);
+  child.stderr?.resume();
+  assert.equal(await exit, 0);
+  await closed;
+  const lines = err.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string });
+  assert.equal(lines.filter((l) => l.msg === 'config warning').length, 5000);
+  assert.ok(lines.some((l) => l.msg === 'stopped'), `last line: ${JSON.stringify(lines.at(-1))}`);
+});
