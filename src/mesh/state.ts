@@ -14,10 +14,11 @@ export type Status = 'active' | 'standby';
  */
 export type StandbyCause = 'failure' | 'auth' | 'outage' | 'quota' | 'budget' | 'maintenance' | 'manual';
 
-export interface ModelState {
+/** Active or in standby, and why: the part models and providers share. */
+export interface Standing {
   status: Status;
   reason: string | null;
-  /** Epoch ms when a standby model may be tried again; null = until probe, quota reset or manual activation. */
+  /** Epoch ms when it may be tried again; null = until probe, quota reset or manual activation. */
   until: number | null;
   /** Epoch ms of the last status change. */
   since: number;
@@ -25,6 +26,9 @@ export interface ModelState {
   manual: boolean;
   /** Why it is in standby (null when active; absent in state files written before it existed). */
   cause: StandbyCause | null;
+}
+
+export interface ModelState extends Standing {
   consecutive_failures: number;
   /** Last outcomes, newest last, bounded by the pool's error_rate_window (1 = failure). */
   recent: number[];
@@ -51,13 +55,7 @@ export interface RateReading {
   observed_at: number;
 }
 
-export interface ProviderState {
-  status: Status;
-  reason: string | null;
-  until: number | null;
-  since: number;
-  manual: boolean;
-  cause: StandbyCause | null;
+export interface ProviderState extends Standing {
   /** Outage-class failures (transport errors, 5xx) of its models in a row, and which models (on_api_outage). */
   outage_failures: number;
   outage_models: string[];

@@ -1,13 +1,10 @@
 // anthropic.claude.v1: native translation between OpenAI chat completions (reference/openai-wire.md §2) and
 // Anthropic Messages (https://docs.anthropic.com/en/api/messages). Chat only; streaming in anthropic-stream.ts.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ProviderConfig } from '../config/types.ts';
 import { MeshError } from '../errors.ts';
 import { AnthropicStream, finishReason, translateStream } from './anthropic-stream.ts';
-import { transportFor } from './presets.ts';
-import type { Preset } from './presets.ts';
-import type { Provider, ProviderCall, ProviderResponse } from './provider.ts';
-import type { Transport } from './transport.ts';
+import { HttpConnector } from './http-connector.ts';
+import type { ProviderCall, ProviderResponse } from './provider.ts';
 import { upstreamError } from './upstream-failure.ts';
 
 type Json = Record<string, unknown>;
@@ -174,18 +171,7 @@ function entityFree(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
-export class AnthropicProvider implements Provider {
-  readonly id: string;
-  readonly config: ProviderConfig;
-  readonly simulated = false;
-  readonly #transport: Transport;
-
-  constructor(config: ProviderConfig, preset: Preset) {
-    this.id = config.id;
-    this.config = config;
-    this.#transport = transportFor(config, preset);
-  }
-
+export class AnthropicProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
     if (call.endpoint !== 'chat') {
       throw new MeshError('upstream_error', `${this.config.connector} does not support ${call.endpoint}`, {
@@ -194,7 +180,7 @@ export class AnthropicProvider implements Provider {
     }
     const stream = call.mode === 'sse';
     const body = toAnthropicRequest({ ...call.body, stream }, call.model.name);
-    const res = await this.#transport.request({
+    const res = await this.transport.request({
       path: '/messages',
       headers: { 'content-type': 'application/json', 'x-request-id': call.requestId },
       body: Buffer.from(JSON.stringify(body), 'utf8'),
@@ -219,7 +205,4 @@ export class AnthropicProvider implements Provider {
     return { kind: 'buffer', status: res.status, headers: entityFree(res.headers), contentType: 'application/json', body: json };
   }
 
-  close(): void {
-    this.#transport.close();
-  }
 }

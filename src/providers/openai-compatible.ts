@@ -1,13 +1,10 @@
 // The connector of every OpenAI-compatible preset (DESIGN §8): bodies pass through, only `model` is
 // rewritten to the upstream name (DESIGN §4.7); multipart forms are re-encoded with the same swap.
-import type { ProviderConfig } from '../config/types.ts';
 import { encodeMultipart } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { SseEvent } from '../lib/sse.ts';
-import type { Endpoint, Provider, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
-import { transportFor } from './presets.ts';
-import type { Preset } from './presets.ts';
-import type { Transport } from './transport.ts';
+import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
+import { HttpConnector } from './http-connector.ts';
 import { upstreamError } from './upstream-failure.ts';
 
 /** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
@@ -32,18 +29,7 @@ export function withModel(form: FormData, name: string): FormData {
   return { parts };
 }
 
-export class OpenAiCompatibleProvider implements Provider {
-  readonly id: string;
-  readonly config: ProviderConfig;
-  readonly simulated = false;
-  readonly #transport: Transport;
-
-  constructor(config: ProviderConfig, preset: Preset) {
-    this.id = config.id;
-    this.config = config;
-    this.#transport = transportFor(config, preset);
-  }
-
+export class OpenAiCompatibleProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
     const headers: Record<string, string> = { 'x-request-id': call.requestId };
     let body: Buffer | Buffer[];
@@ -58,7 +44,7 @@ export class OpenAiCompatibleProvider implements Provider {
       body = Buffer.from(JSON.stringify(call.body), 'utf8');
     }
     if (call.mode === 'sse') headers['accept'] = 'text/event-stream';
-    const res = await this.#transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
+    const res = await this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
     return res.kind === 'sse' ? this.#checkFirstEvent(res) : res;
   }
 
@@ -96,9 +82,6 @@ export class OpenAiCompatibleProvider implements Provider {
     return { ...res, events };
   }
 
-  close(): void {
-    this.#transport.close();
-  }
 }
 
 /** `{"error":{"message","code"}}` as a reason and status (the code when it is an HTTP status, else 0). */

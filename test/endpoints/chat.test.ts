@@ -116,10 +116,12 @@ test('429 with Retry-After within max_delay waits and retries; beyond max_delay 
   assert.equal(first.status, 200);
   assert.equal(first.headers['x-modelmesh-model'], 'a.model-a');
   assert.equal(a.requests.length, 2);
+  assert.equal(b.requests.length, 0, 'the wait was short enough: no rotation');
 
   a.handle(json(429, { error: { message: 'come back later' } }, { 'retry-after': '30' }));
   const second = await postJson(`${proxy.url}/v1/chat/completions`, ASK);
   assert.equal(second.status, 200);
+  assert.equal(b.requests.length, 1);
   assert.equal(second.headers['x-modelmesh-model'], 'b.model-b');
   assert.equal(a.requests.length, 3, 'Retry-After 30s > max_delay 2s: no second try on a');
 });

@@ -2,9 +2,10 @@
 // (decoded as the SDKs decode it) AND what each upstream saw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closedPort, json, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { errorOf, postJson, startProxy, type StartedProxy } from '../helpers/proxy.ts';
+import { closedPort, json, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { errorOf, postJson, type StartedProxy } from '../helpers/proxy.ts';
 import type { MeshEvent } from '../../src/mesh/events.ts';
+import { startPair } from '../helpers/pair.ts';
 
 type Json = Record<string, unknown>;
 
@@ -34,27 +35,16 @@ interface Setup { a: FakeUpstream; b: FakeUpstream; proxy: StartedProxy; events:
 
 /** Providers a and b (one embeddings model each) in pool `embeddings`, plus a chat model in it that never qualifies. */
 async function setup(t: { after: (fn: () => Promise<void>) => void }, aUrl?: string): Promise<Setup> {
-  const a = await startFakeUpstream();
-  const b = await startFakeUpstream();
-  const proxy = await startProxy({
-    providers: {
-      a: { connector: 'openai.llm.v1', base_url: aUrl ?? a.url, api_key: 'key-a' },
-      b: { connector: 'openai.llm.v1', base_url: b.url, api_key: 'key-b' },
-    },
+  const pair = await startPair(t, {
     models: {
       'a.chat-model': { provider: 'a', capabilities: ['chat-completion'] },
       'a.embed-a': { provider: 'a', capabilities: ['text-embeddings'], pricing: { input_per_1m: 1, output_per_1m: 0 } },
       'b.embed-b': { provider: 'b', capabilities: ['text-embeddings'] },
     },
     pools: { embeddings: { models: ['a.chat-model', 'a.embed-a', 'b.embed-b'], retry: { max_attempts: 1 } } },
-  });
-  const events: MeshEvent[] = [];
-  proxy.mesh.events.on((e) => events.push(e));
-  t.after(async () => {
-    await proxy.close();
-    await a.close();
-    await b.close();
-  });
+  }, aUrl);
+  const { a, b, proxy } = pair;
+  const events = pair.events;
   a.handle(json(200, ANSWER));
   b.handle(json(200, ANSWER));
   return { a, b, proxy, events };

@@ -2,10 +2,11 @@
 // through with `model` swapped, the answer comes back as received, usage is read without parsing the images.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closedPort, json, sse, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { errorOf, postJson, startProxy, type StartedProxy } from '../helpers/proxy.ts';
-import type { MeshEvent, RequestEvent } from '../../src/mesh/events.ts';
+import { closedPort, json, sse, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { errorOf, postJson, type StartedProxy } from '../helpers/proxy.ts';
+import type { RequestEvent } from '../../src/mesh/events.ts';
 import { bodyUsage, scanUsage } from '../../src/proxy/endpoints/answers.ts';
+import { startPair } from '../helpers/pair.ts';
 
 type Json = Record<string, unknown>;
 
@@ -20,29 +21,16 @@ const ASK = { model: 'image-generation', prompt: 'a cat' };
 interface Setup { a: FakeUpstream; b: FakeUpstream; proxy: StartedProxy; events: RequestEvent[] }
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, aUrl?: string): Promise<Setup> {
-  const a = await startFakeUpstream();
-  const b = await startFakeUpstream();
-  const proxy = await startProxy({
-    providers: {
-      a: { connector: 'openai.llm.v1', base_url: aUrl ?? a.url, api_key: 'key-a' },
-      b: { connector: 'openai.llm.v1', base_url: b.url, api_key: 'key-b' },
-    },
+  const pair = await startPair(t, {
     models: {
       'a.img-a': { provider: 'a', capabilities: ['text-to-image'], pricing: { input_per_1m: 5, output_per_1m: 40 } },
       'b.img-b': { provider: 'b', capabilities: ['text-to-image'] },
       'b.chat': { provider: 'b', capabilities: ['chat-completion'] },
     },
     pools: { 'image-generation': { models: ['a.img-a', 'b.chat', 'b.img-b'], retry: { max_attempts: 1 } } },
-  });
-  const events: RequestEvent[] = [];
-  proxy.mesh.events.on((e: MeshEvent) => {
-    if (e.type === 'request') events.push(e);
-  });
-  t.after(async () => {
-    await proxy.close();
-    await a.close();
-    await b.close();
-  });
+  }, aUrl);
+  const { a, b, proxy } = pair;
+  const events = pair.requests;
   a.handle(json(200, ANSWER));
   b.handle(json(200, ANSWER));
   return { a, b, proxy, events };

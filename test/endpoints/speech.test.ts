@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { bytes, closedPort, json, sse, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { errorOf, postJson, request, startProxy, type StartedProxy } from '../helpers/proxy.ts';
-import type { MeshEvent, RequestEvent } from '../../src/mesh/events.ts';
+import { bytes, closedPort, json, sse, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { errorOf, postJson, request, type StartedProxy } from '../helpers/proxy.ts';
+import type { RequestEvent } from '../../src/mesh/events.ts';
+import { startPair } from '../helpers/pair.ts';
 
 type Json = Record<string, unknown>;
 
@@ -18,28 +19,15 @@ const CHUNKS = [0, 1000, 70_000, 150_000, 200_001, 280_000, AUDIO.length].flatMa
 interface Setup { a: FakeUpstream; b: FakeUpstream; proxy: StartedProxy; events: RequestEvent[] }
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, aUrl?: string): Promise<Setup> {
-  const a = await startFakeUpstream();
-  const b = await startFakeUpstream();
-  const proxy = await startProxy({
-    providers: {
-      a: { connector: 'openai.llm.v1', base_url: aUrl ?? a.url, api_key: 'key-a' },
-      b: { connector: 'openai.llm.v1', base_url: b.url, api_key: 'key-b' },
-    },
+  const pair = await startPair(t, {
     models: {
       'a.tts-a': { provider: 'a', capabilities: ['text-to-speech'], pricing: { input_per_1m: 15, output_per_1m: 0 } },
       'b.tts-b': { provider: 'b', capabilities: ['text-to-speech'] },
     },
     pools: { 'text-to-speech': { models: ['a.tts-a', 'b.tts-b'], retry: { max_attempts: 1 } } },
-  });
-  const events: RequestEvent[] = [];
-  proxy.mesh.events.on((e: MeshEvent) => {
-    if (e.type === 'request') events.push(e);
-  });
-  t.after(async () => {
-    await proxy.close();
-    await a.close();
-    await b.close();
-  });
+  }, aUrl);
+  const { a, b, proxy } = pair;
+  const events = pair.requests;
   a.handle(bytes(200, CHUNKS, 'audio/mpeg', { interval: 5 }));
   b.handle(bytes(200, CHUNKS, 'audio/flac', { interval: 5 }));
   return { a, b, proxy, events };

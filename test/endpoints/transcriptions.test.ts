@@ -4,10 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { closedPort, json, sse, startFakeUpstream, text, type Behaviour, type FakeUpstream, type RecordedRequest } from '../helpers/fake-upstream.ts';
-import { errorOf, request, startProxy, type Reply, type StartedProxy } from '../helpers/proxy.ts';
+import { closedPort, json, sse, text, type Behaviour, type FakeUpstream, type RecordedRequest } from '../helpers/fake-upstream.ts';
+import { errorOf, request, type Reply, type StartedProxy } from '../helpers/proxy.ts';
 import { parseBoundary, MultipartParser, type FormPart } from '../../src/lib/multipart.ts';
-import type { MeshEvent, RequestEvent } from '../../src/mesh/events.ts';
+import type { RequestEvent } from '../../src/mesh/events.ts';
+import { startPair } from '../helpers/pair.ts';
 
 interface Part { name: string; value: string | Buffer; filename?: string; type?: string }
 
@@ -51,29 +52,16 @@ function upstreamParts(seen: RecordedRequest | undefined): FormPart[] {
 interface Setup { a: FakeUpstream; b: FakeUpstream; proxy: StartedProxy; events: RequestEvent[] }
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, aUrl?: string, proxyConfig: Record<string, unknown> = {}): Promise<Setup> {
-  const a = await startFakeUpstream();
-  const b = await startFakeUpstream();
-  const proxy = await startProxy({
+  const pair = await startPair(t, {
     ...proxyConfig,
-    providers: {
-      a: { connector: 'openai.llm.v1', base_url: aUrl ?? a.url, api_key: 'key-a' },
-      b: { connector: 'openai.llm.v1', base_url: b.url, api_key: 'key-b' },
-    },
     models: {
       'a.stt-a': { provider: 'a', capabilities: ['speech-to-text'] },
       'b.stt-b': { provider: 'b', capabilities: ['speech-to-text'] },
     },
     pools: { 'speech-to-text': { models: ['a.stt-a', 'b.stt-b'], retry: { max_attempts: 1 } } },
-  });
-  const events: RequestEvent[] = [];
-  proxy.mesh.events.on((e: MeshEvent) => {
-    if (e.type === 'request') events.push(e);
-  });
-  t.after(async () => {
-    await proxy.close();
-    await a.close();
-    await b.close();
-  });
+  }, aUrl);
+  const { a, b, proxy } = pair;
+  const events = pair.requests;
   const answer = { text: 'hello', usage: { type: 'duration', seconds: 8.2 } };
   a.handle(json(200, answer));
   b.handle(json(200, answer));
