@@ -136,7 +136,7 @@ export class Router {
           this.state.recordLatency(model.id, latency);
           afterSuccess(policy, model, this.state);
           ctx.pool.strategy.observe?.(model, { ok: true, status: response.status, latencyMs: latency, headers: response.headers }, ctx);
-          return this.committed(req, response, pool, model, policy, attempts, candidates, excluded, started, release);
+          return this.committed({ req, response, pool, model, policy, attempts, candidates, excluded, started, release, ctx });
         } catch (thrown) {
           const err = toMeshError(thrown);
           const latency = performance.now() - t0;
@@ -188,10 +188,9 @@ export class Router {
     throw err;
   }
 
-  private committed(
-    req: RouteRequest, response: ProviderResponse, pool: PoolEntry | null, model: ModelEntry, policy: PoolConfig,
-    attempts: AttemptRecord[], candidates: string[], excluded: string[], started: number, release: () => void,
-  ): Routed {
+  /** The answer is committed: headers for the client and the `finish` that records how it ended. */
+  private committed(c: Commit): Routed {
+    const { req, response, pool, model, policy, attempts, candidates, excluded, started, release, ctx } = c;
     let done = false;
     const finish = (info: FinishInfo): void => {
       if (done) return;
@@ -212,7 +211,10 @@ export class Router {
         outcome = 'failure';
         error = info.error.upstream?.reason ?? info.error.message;
         if (last) Object.assign(last, { outcome: 'failure', reason: error });
-        afterFailure(policy, pool?.name ?? null, model, { status: info.error.upstream?.status ?? 0, reason: error }, this.state);
+        const status = info.error.upstream?.status ?? 0;
+        afterFailure(policy, pool?.name ?? null, model, { status, reason: error }, this.state);
+        // The strategy hears of it too: stick-until-failure must not stay on a model that fails mid-stream.
+        ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - started, headers: null }, ctx);
       }
       afterUsage(policy, pool?.name ?? null, model, tokensIn + tokensOut, cost, this.state);
       if (!this.events.active) return;
@@ -248,6 +250,21 @@ function bodies(req: RouteRequest, body: Buffer | undefined): { request_body: Re
   } catch {
     return { request_body: req.body, response_body: text };
   }
+}
+
+/** Everything `committed` needs about the request and the attempt that won. */
+interface Commit {
+  req: RouteRequest;
+  response: ProviderResponse;
+  pool: PoolEntry | null;
+  model: ModelEntry;
+  policy: PoolConfig;
+  attempts: AttemptRecord[];
+  candidates: string[];
+  excluded: string[];
+  started: number;
+  release: () => void;
+  ctx: StrategyContext;
 }
 
 /** The pool's strategy order, or its fallback strategy's when the primary yields nothing. */

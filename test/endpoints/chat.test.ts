@@ -408,3 +408,20 @@ test('request events measure latency and time to first byte from the same origin
   const streamed = seen.find((s) => s.stream);
   assert.ok(streamed && streamed.latency - streamed.ttfb >= 15, 'a paced stream ends well after its first byte');
 });
+
+test('stick-until-failure moves away from a model that failed mid-stream', async (t) => {
+  const { a, b, proxy } = await setup(t, { retry: { max_attempts: 1 }, deactivation: { retry_limit: 5 } });
+  // a fails once: the pool rotates to b and sticks to it.
+  a.handle(json(500, { error: { message: 'down' } }));
+  assert.equal((await postJson(`${proxy.url}/v1/chat/completions`, ASK)).headers['x-modelmesh-model'], 'b.model-b');
+  a.handle(json(200, COMPLETION));
+  assert.equal((await postJson(`${proxy.url}/v1/chat/completions`, ASK)).headers['x-modelmesh-model'], 'b.model-b', 'sticky b');
+  // b's stream breaks after the response was committed…
+  b.handle(sse(STREAM, { dropAfter: 2, interval: 10 }));
+  const cut = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true });
+  assert.equal(cut.headers['x-modelmesh-model'], 'b.model-b');
+  assert.ok(!cut.body.includes('[DONE]'));
+  // …so the pool no longer sticks to b (which answers fine again): the next request starts from the priority order.
+  b.handle(json(200, COMPLETION));
+  assert.equal((await postJson(`${proxy.url}/v1/chat/completions`, ASK)).headers['x-modelmesh-model'], 'a.model-a');
+});
