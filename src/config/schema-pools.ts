@@ -163,12 +163,20 @@ function readDeactivation(d: Section): DeactivationConfig {
 function readRecovery(r: Section, deactivation: DeactivationConfig): RecoveryConfig {
   // Quotas reset when their window does: a monthly quota on the 1st, anything else at 00:00 UTC.
   const schedule = deactivation.quota_window === 'monthly' ? 'monthly' : 'daily_utc';
+  const resetSchedule = r.read('quota_reset_schedule', schedule, oneOf(['monthly', 'daily_utc'] as const));
+  // A model held by a quota comes back when its counters restart; a schedule that disagrees with the window
+  // would bring it back (daily) while the monthly counter is still over the limit, or hold it a month for a
+  // daily quota.
+  const window = deactivation.quota_window;
+  if (window !== null && resetSchedule !== (window === 'monthly' ? 'monthly' : 'daily_utc')) {
+    r.problems.add(r.at('quota_reset_schedule'), `${resetSchedule} does not match deactivation.quota_window ${window} (use ${window === 'monthly' ? 'monthly' : 'daily_utc'}, or leave it out)`);
+  }
   return {
     cooldown: r.read('cooldown', 60_000, duration),
     probe_on_start: r.read('probe_on_start', false, bool),
     probe_interval: r.read('probe_interval', null, duration),
     on_quota_reset: r.read('on_quota_reset', true, bool),
-    quota_reset_schedule: r.read('quota_reset_schedule', schedule, oneOf(['monthly', 'daily_utc'] as const)),
+    quota_reset_schedule: resetSchedule,
   };
 }
 

@@ -309,3 +309,16 @@ describe('error formats', () => {
     }
   });
 });
+
+test('a quota reset schedule that contradicts the quota window is an error; a matching or absent one is not', () => {
+  assert.match(
+    problems({ pools: { p: { deactivation: { request_limit: 10, quota_window: 'monthly' }, recovery: { quota_reset_schedule: 'daily_utc' } } } }),
+    /pools\.p\.recovery\.quota_reset_schedule: daily_utc does not match deactivation\.quota_window monthly \(use monthly, or leave it out\)/,
+  );
+  const ok = buildConfig({ pools: {
+    m: { deactivation: { quota_window: 'monthly' } },
+    d: { deactivation: { quota_window: 'daily' }, recovery: { quota_reset_schedule: 'daily_utc' } },
+  } }, { source: null, env: {}, baseDir: '/' });
+  assert.equal(ok.pools.get('m')?.recovery.quota_reset_schedule, 'monthly');
+  assert.equal(ok.pools.get('d')?.recovery.quota_reset_schedule, 'daily_utc');
+});
