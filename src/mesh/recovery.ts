@@ -17,11 +17,10 @@ import type { TimerHandle } from '../lib/clock.ts';
 import type { MeshService, ModelMesh } from './mesh.ts';
 import { probeRequest, providerRecoverAt, recoverAt, standbyModel, standbyProvider } from './policy.ts';
 import { hasQuota, maintenanceAt, nextBoundary, quotaWindow, rollModelWindow, rollProviderSpend } from './quota.ts';
-import type { StandbyCause } from './state.ts';
+import { rescueOrphanHolds, waitsForProbe } from './probe-holds.ts';
 import type { ModelEntry, PoolEntry } from './types.ts';
 
 /** Holds a probe may end. */
-const PROBED_CAUSES: ReadonlySet<StandbyCause> = new Set(['failure', 'auth', 'outage']);
 /** Longest single timer: setTimeout overflows past 2^31-1 ms (24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -180,8 +179,10 @@ export class RecoveryService implements MeshService {
       if (maintenance !== null && pool.members.length > 0) this.maintain(pool, maintenance);
     }
     this.atMidnight();
+    rescueOrphanHolds(this.mesh);
     this.sweep();
   }
+
 
   private disarm(): void {
     for (const timer of this.timers) timer.cancel();
@@ -261,10 +262,6 @@ export class RecoveryService implements MeshService {
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - this.mesh.clock.now()));
     this.sweepTimer = { at, handle: this.mesh.clock.setTimeout(() => this.sweep(), wait) };
   }
-}
-
-function waitsForProbe(s: { status: string; manual: boolean; cause: StandbyCause | null }): boolean {
-  return s.status === 'standby' && !s.manual && PROBED_CAUSES.has(s.cause ?? 'failure');
 }
 
 function earliest(next: number | null, s: { status: string; until: number | null }): number | null {

@@ -187,3 +187,24 @@ test('stop() cancels every timer; reload re-arms them for the new config', async
   await mesh.shutdown();
   assert.equal(clock.pending, 0);
 });
+
+test('a reload that removes probe_interval gives models waiting for a probe their cooldown instead of a hold for good', async () => {
+  const { buildConfig } = await import('../../src/config/schema.ts');
+  const { ModelMesh: Mesh } = await import('../../src/mesh/mesh.ts');
+  const raw = (probe: boolean): Record<string, unknown> => ({
+    providers: { s: { connector: 'modelmesh.simulated.v1' } },
+    models: { 's.m': { provider: 's', capabilities: ['chat-completion'] } },
+    pools: { p: { models: ['s.m'], recovery: { cooldown: '30s', ...(probe ? { probe_interval: '1h' } : {}) } } },
+  });
+  const clock = new ManualClock(START);
+  const mesh = Mesh.fromConfig(raw(true), { clock, env: {} });
+  await mesh.start();
+  // Held for a probe: no end time of its own.
+  mesh.state.standbyModel('s.m', 's', 'probe pending', null, 'p', false, 'failure');
+  assert.equal(mesh.state.model('s.m').until, null);
+  mesh.reload(buildConfig(raw(false), { source: null, env: {}, baseDir: '.' }));
+  assert.equal(mesh.state.model('s.m').until, START + 30_000, 'falls back to the cooldown');
+  clock.advance(30_000);
+  assert.equal(mesh.state.isModelActive('s.m', 's'), true);
+  await mesh.shutdown();
+});
