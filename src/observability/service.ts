@@ -32,6 +32,8 @@ export interface ObservabilityService extends MeshService {
 export interface ObservabilityOptions {
   /** Console sink output; default process.stdout. */
   write?: (text: string) => void;
+  /** Bytes the console output holds unwritten (default: process.stdout.writableLength). */
+  pending?: () => number;
   /** Webhook transport; default global fetch. */
   fetch?: typeof fetch;
 }
@@ -165,7 +167,7 @@ class Observability implements ObservabilityService {
       });
     }
     if (c.connector === 'modelmesh.local-file.v1') return new FileSink(deps, base, c.path ?? 'modelmesh.jsonl');
-    return new ConsoleSink(deps, base, this.#options.write);
+    return new ConsoleSink(deps, base, this.#options.write, this.#options.pending);
   }
 
   #scheduleStatistics(interval: number): void {

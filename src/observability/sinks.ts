@@ -11,17 +11,33 @@ import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { message, Sink, type QueuedRecord, type SinkDeps, type SinkOptions } from './sink.ts';
 
+/** Bytes stdout may hold unwritten before records are dropped (a reader that stopped reading a pipe). */
+const MAX_PENDING_STDOUT = 8 * 1024 * 1024;
+
 export class ConsoleSink extends Sink {
   readonly #write: (text: string) => void;
+  readonly #pending: () => number;
 
-  constructor(deps: SinkDeps, options: Omit<SinkOptions, 'threshold'>, write: (text: string) => void = (text) => void process.stdout.write(text)) {
+  /** `pending`: bytes written but not yet taken by the reader (stdout.writableLength). */
+  constructor(
+    deps: SinkDeps,
+    options: Omit<SinkOptions, 'threshold'>,
+    write: (text: string) => void = (text) => void process.stdout.write(text),
+    pending: () => number = () => process.stdout.writableLength,
+  ) {
     super(deps, { ...options, threshold: 1 });
     this.#write = write;
+    this.#pending = pending;
   }
 
   protected override async deliver(items: QueuedRecord[]): Promise<void> {
     const lines = this.lines(items);
     if (lines.length === 0) return;
+    // Node buffers writes to a full pipe without limit: past a bound, drop and count instead of growing.
+    if (this.#pending() > MAX_PENDING_STDOUT) {
+      this.drop(items, 'stdout is not being read');
+      return;
+    }
     try {
       this.#write(`${lines.join('\n')}\n`);
       this.delivered += lines.length;

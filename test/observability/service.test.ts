@@ -210,3 +210,23 @@ test('reload: a changed observability section swaps sinks; the old one is flushe
   // routing and logging share the file: one sink, both kinds of record
   assert.deepEqual(lines(join(dir, 'b.jsonl')).map((r) => `${String(r['kind'])}:${String(r['request_id'])}`), ['routing:after', 'request:after']);
 });
+
+test('console sink: when stdout is not being read (8 MiB pending), records are dropped and counted, not buffered', async () => {
+  const clock = new ManualClock();
+  const mesh = ModelMesh.fromConfig({ observability: { routing: { connector: 'modelmesh.console.v1' } } }, { clock, env: {} });
+  const writes: string[] = [];
+  let pending = 9 * 1024 * 1024;
+  const obs = createObservabilityService(mesh, { write: (text) => void writes.push(text), pending: () => pending });
+  await obs.start?.();
+  mesh.events.emit(event(clock, { requestId: 'lost' }));
+  await new Promise((r) => setImmediate(r));
+  await obs.flush();
+  assert.equal(writes.length, 0);
+  assert.ok(obs.dropped.routing >= 1, JSON.stringify(obs.dropped));
+  pending = 0;
+  mesh.events.emit(event(clock, { requestId: 'kept' }));
+  await new Promise((r) => setImmediate(r));
+  await obs.flush();
+  assert.match(writes.join(''), /"request_id":"kept"/);
+  await obs.stop?.();
+});
