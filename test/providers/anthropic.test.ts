@@ -9,6 +9,7 @@ import { presetFor } from '../../src/providers/presets.ts';
 import type { ProviderCall, ProviderResponse } from '../../src/providers/provider.ts';
 import { json, providerConfig, sse, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import type { FakeUpstream } from '../helpers/fake-upstream.ts';
+import { providerCall, rejection } from '../helpers/provider-call.ts';
 
 /** A non-2xx failure carries the upstream's response headers (for the rate-limit strategies); the rest compares exactly. */
 function withoutHeaders(upstream: { headers?: Readonly<Record<string, unknown>> } | undefined): object {
@@ -20,28 +21,8 @@ function withoutHeaders(upstream: { headers?: Readonly<Record<string, unknown>> 
 
 const MODEL = { id: 'anthropic.claude-sonnet-4', name: 'claude-sonnet-4' } as ModelConfig;
 
-function call(over: Partial<ProviderCall> = {}): ProviderCall {
-  return {
-    endpoint: 'chat',
-    model: MODEL,
-    body: { model: 'text-generation', messages: [{ role: 'user', content: 'Hello' }] },
-    form: null,
-    mode: 'buffer',
-    signal: new AbortController().signal,
-    requestId: 'req-a',
-    ...over,
-  };
-}
+const call = (over: Partial<ProviderCall> = {}): ProviderCall => providerCall(MODEL, 'Hello', 'req-a', over);
 
-async function rejection(p: Promise<unknown>): Promise<MeshError> {
-  return p.then(
-    () => assert.fail('expected a rejection'),
-    (err: unknown) => {
-      assert.ok(err instanceof MeshError);
-      return err;
-    },
-  );
-}
 
 async function events(res: ProviderResponse): Promise<unknown[]> {
   if (res.kind !== 'sse') return assert.fail('sse expected');

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ModelConfig } from '../../src/config/types.ts';
-import { MeshError } from '../../src/errors.ts';
 import { parseMultipart } from '../../src/lib/multipart.ts';
 import type { FormData } from '../../src/lib/multipart.ts';
 import { OpenAiCompatibleProvider, withModel } from '../../src/providers/openai-compatible.ts';
@@ -9,6 +8,7 @@ import { PRESETS, endpointFor, presetFor } from '../../src/providers/presets.ts'
 import type { Endpoint, ProviderCall, ProviderResponse } from '../../src/providers/provider.ts';
 import { bytes, json, providerConfig, sse, startFakeUpstream, text } from '../helpers/fake-upstream.ts';
 import type { FakeUpstream } from '../helpers/fake-upstream.ts';
+import { providerCall, rejection } from '../helpers/provider-call.ts';
 
 /** A non-2xx failure carries the upstream's response headers (for the rate-limit strategies); the rest compares exactly. */
 function withoutHeaders(upstream: { headers?: Readonly<Record<string, unknown>> } | undefined): object {
@@ -31,18 +31,7 @@ function model(name: string): ModelConfig {
   };
 }
 
-function call(over: Partial<ProviderCall> & { endpoint?: Endpoint } = {}): ProviderCall {
-  return {
-    endpoint: 'chat',
-    model: model('gpt-upstream'),
-    body: { model: 'text-generation', messages: [{ role: 'user', content: 'hi' }] },
-    form: null,
-    mode: 'buffer',
-    signal: new AbortController().signal,
-    requestId: 'req-1',
-    ...over,
-  };
-}
+const call = (over: Partial<ProviderCall> = {}): ProviderCall => providerCall(model('gpt-upstream'), 'hi', 'req-1', over);
 
 function provider(url: string, connector = 'openai.llm.v1', over: Parameters<typeof providerConfig>[2] = {}): OpenAiCompatibleProvider {
   const preset = presetFor(connector);
@@ -50,15 +39,6 @@ function provider(url: string, connector = 'openai.llm.v1', over: Parameters<typ
   return new OpenAiCompatibleProvider(providerConfig(connector, url, over), preset);
 }
 
-async function rejection(p: Promise<unknown>): Promise<MeshError> {
-  return p.then(
-    () => assert.fail('expected a rejection'),
-    (err: unknown) => {
-      assert.ok(err instanceof MeshError);
-      return err;
-    },
-  );
-}
 
 function body(res: ProviderResponse): string {
   assert.equal(res.kind, 'buffer');

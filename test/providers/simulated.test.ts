@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.ts';
-import { MeshError } from '../../src/errors.ts';
 import type { ProviderCall, ProviderResponse } from '../../src/providers/provider.ts';
 import { SimulatedProvider } from '../../src/providers/simulated.ts';
 import { base64ToFloats } from '../../src/providers/simulated/vectors.ts';
 import { providerConfig } from '../helpers/fake-upstream.ts';
+import { providerCall, rejection } from '../helpers/provider-call.ts';
 
 const MODEL = { id: 'sim.chat', name: 'sim-chat' } as ModelConfig;
 
@@ -14,33 +14,13 @@ function sim(knobs: Partial<ProviderConfig['simulated']> = {}): SimulatedProvide
   return new SimulatedProvider({ ...base, simulated: { ...base.simulated, ...knobs } });
 }
 
-function call(over: Partial<ProviderCall> = {}): ProviderCall {
-  return {
-    endpoint: 'chat',
-    model: MODEL,
-    body: { model: 'text-generation', messages: [{ role: 'user', content: 'Hello there' }] },
-    form: null,
-    mode: 'buffer',
-    signal: new AbortController().signal,
-    requestId: 'req-s',
-    ...over,
-  };
-}
+const call = (over: Partial<ProviderCall> = {}): ProviderCall => providerCall(MODEL, 'Hello there', 'req-s', over);
 
 function json(res: ProviderResponse): Record<string, unknown> {
   assert.equal(res.kind, 'buffer');
   return res.kind === 'buffer' ? JSON.parse(res.body.toString('utf8')) : {};
 }
 
-async function rejection(p: Promise<unknown>): Promise<MeshError> {
-  return p.then(
-    () => assert.fail('expected a rejection'),
-    (err: unknown) => {
-      assert.ok(err instanceof MeshError);
-      return err;
-    },
-  );
-}
 
 async function all<T>(it: AsyncIterator<T>): Promise<T[]> {
   const out: T[] = [];
