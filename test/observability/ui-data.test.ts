@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MeshStatus } from '../../src/mesh/admin.ts';
+import { uiData, type UiStatusInput } from '../../src/observability/ui-data.ts';
+import { NOW, sampleData, STATUS } from '../proxy/ui/sample-data.ts';
+
+// Compile-time: the admin view fits the page's input as it is (the endpoint passes meshStatus(mesh)).
+const fits = (s: MeshStatus): UiStatusInput => s;
+void fits;
+
+describe('uiData', () => {
+  it('joins pools with their members state and reason', () => {
+    const data = sampleData();
+    assert.equal(data.object, 'mesh.ui');
+    assert.equal(data.time, new Date(NOW).toISOString());
+    const [pool] = data.pools;
+    assert.equal(pool?.name, 'text-generation');
+    assert.deepEqual(pool?.members[0], {
+      id: 'openai.gpt-4o', provider: 'openai.llm.v1', status: 'standby', available: false, manual: false,
+      reason: '503 overloaded <b>x</b>', until: new Date(NOW + 60_000).toISOString(),
+    });
+    assert.equal(pool?.members[1]?.available, true);
+    assert.deepEqual(pool?.members[2], { id: 'ghost', provider: '', status: 'standby', available: false, manual: false, reason: 'not loaded', until: null });
+  });
+
+  it('gives providers their state and budgets, disabled ones without', () => {
+    const data = sampleData();
+    assert.deepEqual(data.providers.map((p) => [p.id, p.status]), [
+      ['openai.llm.v1', 'active'], ['anthropic.claude.v1', 'standby'], ['groq.api.v1', 'disabled'],
+    ]);
+    assert.deepEqual(data.providers[0]?.budget, { daily_limit: 10, spend_daily: 1.234568, monthly_limit: null, spend_monthly: 40 });
+    assert.equal(data.providers[1]?.reason, 'manual');
+    assert.equal(data.providers[2]?.budget, null);
+  });
+
+  it('carries series, decisions and clients through', () => {
+    const data = sampleData();
+    const s = data.series['text-generation'];
+    assert.equal(s?.bucket_ms, 60_000);
+    assert.equal(s?.buckets.length, 15);
+    assert.ok((s?.buckets.at(-1)?.requests ?? 0) > 0);
+    assert.equal(data.decisions.length, 20);
+    assert.ok(data.decisions.some((d) => d.failovers > 0));
+    assert.deepEqual(data.clients[0], { name: 'app1', limits: { rpm: 60, tpm: 100_000, daily_budget: 5 }, usage: { rpm: 12, tpm: 3_400, daily_budget: 0.42 } });
+  });
+
+  it('works with nothing but a status', () => {
+    const data = uiData({ status: { ...STATUS, pools: [] }, series: {}, bucketMs: 60_000, decisions: [] });
+    assert.deepEqual([data.pools, data.clients, data.decisions, data.series], [[], [], [], {}]);
+  });
+});
