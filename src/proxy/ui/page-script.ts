@@ -176,12 +176,12 @@ export const PAGE_SCRIPT = `
     });
   }
 
-  function budgetCell(spend, limit) {
+  function budgetCell(spend, limit, label) {
     var td = h('td', 'num');
-    if (limit === null || limit === undefined) { td.textContent = usd(spend) + ' (no limit)'; return td; }
+    if (limit === null || limit === undefined) return add(td, document.createTextNode(usd(spend) + ' (no limit) '), h('span', 'muted', label));
     var m = h('meter');
     m.min = 0; m.max = limit; m.value = Math.min(spend, limit); m.high = limit * 0.8; m.optimum = 0;
-    return add(td, m, document.createTextNode(' ' + usd(spend) + ' of ' + usd(limit)));
+    return add(td, m, document.createTextNode(' ' + usd(spend) + ' of ' + usd(limit) + ' '), h('span', 'muted', label));
   }
 
   function renderProviders(providers) {
@@ -193,8 +193,8 @@ export const PAGE_SCRIPT = `
       if (p.reason) add(stateCell, h('div', 'muted', p.reason + (p.until ? ' ' + until(p.until) : '')));
       var b = p.budget;
       add(rows, add(h('tr'), add(h('td'), h('div', '', p.id), h('div', 'muted', p.connector)), stateCell,
-        b ? budgetCell(b.spend_daily, b.daily_limit) : h('td', 'muted', '-'),
-        b ? budgetCell(b.spend_monthly, b.monthly_limit) : h('td', 'muted', '-'),
+        b ? budgetCell(b.spend_daily, b.daily_limit, 'today') : h('td', 'muted', '-'),
+        b ? budgetCell(b.spend_monthly, b.monthly_limit, 'this month') : h('td', 'muted', '-'),
         add(h('td'), p.enabled ? actionButton('providers', p.id, p.status === 'active') : null)));
     });
   }
@@ -231,8 +231,9 @@ export const PAGE_SCRIPT = `
       tr.title = d.request_id + (d.error ? ': ' + d.error : '');
       var attempts = h('td');
       d.attempts.forEach(function (a) {
-        var text = (a.outcome === 'success' ? '\\u2713 ' : '\\u2717 ') + a.model + ' ' + (a.status || '') +
-          (a.reason ? ' ' + a.reason : '') + ' (' + fmt(a.latency_ms, 0) + ' ms)';
+        var code = a.status ? String(a.status) : '';
+        var why = a.reason ? (a.reason.indexOf(code) === 0 ? a.reason : code + ' ' + a.reason) : code;
+        var text = (a.outcome === 'success' ? '\\u2713 ' : '\\u2717 ') + a.model + ' ' + why + ' (' + fmt(a.latency_ms, 0) + ' ms)';
         add(attempts, h('span', 'attempt ' + (a.outcome === 'success' ? 'ok' : 'fail'), text));
       });
       if (d.attempts.length === 0) add(attempts, h('span', 'muted', d.error || 'no candidate'));

@@ -4,6 +4,7 @@ export const PAGE_STYLE = `
 :root{--bg:#f6f7f9;--card:#fff;--fg:#1b1f24;--muted:#5f6b7a;--line:#dde1e6;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--accent:#0969da;--hi:#fff8c5}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--ok:#3fb950;--warn:#d29922;--bad:#f85149;--accent:#4493f8;--hi:#3b2e00}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.75rem 1rem;border-bottom:1px solid var(--line);background:var(--card);position:sticky;top:0;z-index:1}
 h1{font-size:1.15rem;margin:0}
@@ -50,5 +51,5 @@ tr.failed td:first-child{box-shadow:inset 3px 0 var(--bad)}
 meter{width:7rem;vertical-align:middle}
 .usage{display:inline-flex;align-items:center;gap:.35rem;margin:0 1rem .2rem 0;white-space:nowrap}
 .empty{color:var(--muted);padding:.6rem}
-@media (max-width:600px){body{font-size:15px}header{padding:.6rem .75rem}main,form#login{padding:0 .6rem 2rem}.chart{grid-template-columns:5.5rem 1fr 4rem}}
+@media (max-width:600px){body{font-size:15px}header{padding:.6rem .75rem}main,form#login{padding:0 .6rem 2rem}.chart{grid-template-columns:5.5rem 1fr 4rem}.scroll table,.scroll tbody,.scroll tr,.scroll td{display:block;min-width:0}.scroll thead{display:none}.scroll tr{border-bottom:1px solid var(--line);padding:.3rem 0}.scroll td{border:0;padding:.1rem .6rem}.scroll td:first-child{font-weight:600}}
 `;
