@@ -24,9 +24,10 @@ const DEFAULT_PORT = 6379;
 
 /** Parses a redis:// or rediss:// URL; throws RedisUrlError naming the redacted URL and what is wrong. */
 export function parseRedisUrl(text: string): RedisUrl {
-  const shown = redactRedisUrl(text);
+  // Text without '://' is not quoted at all: it could be a password pasted in the wrong place.
+  const shown = text.includes('://') ? ` "${redactRedisUrl(text)}"` : '';
   const fail = (why: string): never => {
-    throw new RedisUrlError(`invalid Redis URL "${shown}": ${why}`);
+    throw new RedisUrlError(`invalid Redis URL${shown}: ${why}`);
   };
   let url: URL;
   try {
@@ -66,10 +67,16 @@ function decode(part: string, fail: (why: string) => never): string {
 
 /**
  * The URL text with its password replaced by [REDACTED], for logs and errors. Works on text that does not
- * parse too (the password is whatever sits between the first ':' after '//' and the last '@').
+ * parse too: the user info is what sits between '//' and the last '@'; its part after the first ':' is the
+ * password, and user info without a ':' is redacted whole (it may be a password written as a user name).
  */
 export function redactRedisUrl(text: string): string {
-  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/[^/:@]*:)(.*)@/i, (_all, head: string) => `${head}${REDACTED}@`);
+  const start = text.indexOf('//');
+  const at = text.lastIndexOf('@');
+  if (start === -1 || at < start) return text;
+  const info = text.slice(start + 2, at);
+  const colon = info.indexOf(':');
+  return `${text.slice(0, start + 2)}${colon === -1 ? REDACTED : `${info.slice(0, colon)}:${REDACTED}`}${text.slice(at)}`;
 }
 
 /** The redacted URL of a parsed target: rediss://user:[REDACTED]@host:port/db. */
