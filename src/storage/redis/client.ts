@@ -61,6 +61,7 @@ export class RedisClient {
   #flushScheduled = false;
   #connection: RedisConnection | null = null;
   #closing = false;
+  #started = false;
   #drained: (() => void) | null = null;
   readonly #up = new Set<UpListener>();
   readonly #down = new Set<DownListener>();
@@ -105,10 +106,11 @@ export class RedisClient {
   /**
    * Starts the connection. Resolves once connected and authenticated; rejects with the first attempt's error
    * (a clear REDIS_AUTH or REDIS_CONNECTION, for `--check` and startup) while reconnecting goes on in the
-   * background until close().
+   * background until close(). Optional: the first command starts the connection too.
    */
   connect(): Promise<void> {
     if (this.#closing) return Promise.reject(closedError());
+    this.#started = true;
     return this.#link.start();
   }
 
@@ -128,6 +130,7 @@ export class RedisClient {
     if (this.pending >= this.#maxPending) {
       return Promise.reject(new RedisError('REDIS_QUEUE_FULL', `${name}: ${this.pending} Redis commands already waiting (max_pending ${this.#maxPending})`));
     }
+    if (!this.#started) this.connect().catch(() => {}); // the first command connects; failures surface on it
     return new Promise((resolve, reject) => {
       const entry: Pending = { name, bytes: encodeCommand(args), resolve, reject, timer: null, sent: false, done: false };
       const timeoutMs = options.timeoutMs ?? this.#commandTimeoutMs;
