@@ -42,5 +42,5 @@ test('messages on subscribed channels reach the callback; after a Redis restart 
   assert.deepEqual(events, ['up', 'down', 'up']);
 
   sub.unsubscribe('mm:other');
-  await until(async () => (await pub.send(['PUBSUB', 'NUMSUB', 'mm:other'])).toString() === 'mm:other,0');
+  await until(async () => String(await pub.send(['PUBSUB', 'NUMSUB', 'mm:other'])) === 'mm:other,0');
 });
