@@ -79,9 +79,8 @@ export class RedisWindowCounters implements WindowCounters {
   #flushing: Promise<void> | null = null;
   #next: Promise<void> | null = null;
   #closed = false;
-  /** The epoch Redis reported last (null before the first flush); ours is proposed when Redis has none. */
+  /** The epoch Redis reported last (null before the first flush). */
   #epoch: string | null = null;
-  readonly #myEpoch = randomUUID();
   readonly #offUp: () => void;
 
   constructor(options: RedisWindowCountersOptions) {
@@ -148,7 +147,9 @@ export class RedisWindowCounters implements WindowCounters {
 
   async #send(batch: [string, Counter][]): Promise<void> {
     const keys: string[] = [`${this.#prefix}epoch`];
-    const args: (string | number)[] = [this.#myEpoch];
+    // A fresh proposal each call: a fixed one per instance would recreate the same epoch after a restart
+    // whenever the instance that created it first flushes first again, and the loss would go unseen.
+    const args: (string | number)[] = [randomUUID()];
     for (const [key, counter] of batch) {
       counter.sending = counter.pending;
       counter.pending = 0;

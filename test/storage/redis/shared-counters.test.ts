@@ -20,10 +20,10 @@ function instance(t: After, url: string, flushIntervalMs = 60_000): { client: Re
   return { client, counters, errors };
 }
 
-async function until(check: () => boolean, ms = 3000): Promise<void> {
+async function until(check: () => boolean, show: () => unknown = () => '', ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) throw new Error(`condition not met in time: ${JSON.stringify(show())}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -88,7 +88,11 @@ test('with Redis stopped counting goes on locally; after the restart it is recon
   assert.equal(b.counters.get('model:m1:requests'), 11);
 
   await server.restart(); // no persistence: Redis comes back empty
-  await until(() => a.counters.get('model:m1:requests') === 16 && b.counters.get('model:m1:requests') === 16);
+  const key = 'model:m1:requests';
+  await until(
+    () => a.counters.get(key) === 16 && b.counters.get(key) === 16,
+    () => [a.counters.get(key), b.counters.get(key), a.client.up, b.client.up, a.errors.map(String), b.errors.map(String)],
+  );
   await a.counters.flush();
   assert.equal(Number(await a.client.send(['GET', 'mm:test:model:m1:requests'])), 16);
 });
