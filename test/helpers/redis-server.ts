@@ -3,9 +3,10 @@
 // install it (each test file is its own process, so a marker file keyed by the runner's pid dedupes it).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 
 /** The binary; REDIS_SERVER overrides it (e.g. a path that does not exist, to see the skip path). */
@@ -39,6 +40,8 @@ export interface RedisServerOptions {
   password?: string;
   /** More arguments, e.g. ['--enable-debug-command', 'local']. */
   args?: string[];
+  /** Serve TLS only (rediss://), with this PEM certificate and key; plain TCP is off. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export class RedisServer {
@@ -46,9 +49,11 @@ export class RedisServer {
   readonly dir: string;
   readonly #args: string[];
   readonly #password: string | null;
+  readonly #tls: boolean;
   #child: ChildProcess | null = null;
 
-  private constructor(port: number, dir: string, args: string[], password: string | null) {
+  private constructor(port: number, dir: string, args: string[], password: string | null, tls: boolean) {
+    this.#tls = tls;
     this.port = port;
     this.dir = dir;
     this.#args = args;
@@ -58,16 +63,19 @@ export class RedisServer {
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'modelmesh-redis-'));
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])];
+    const listen = options.tls === undefined
+      ? ['--port', String(port)]
+      : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile, '--tls-auth-clients', 'no'];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])];
     if (options.password !== undefined) args.push('--requirepass', options.password);
-    const server = new RedisServer(port, dir, args, options.password ?? null);
+    const server = new RedisServer(port, dir, args, options.password ?? null, options.tls !== undefined);
     await server.#spawn();
     return server;
   }
 
   /** redis://[:password@]127.0.0.1:PORT[/db]. */
   url(db = 0, password: string | null = this.#password): string {
-    return `redis://${password === null ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${this.port}${db === 0 ? '' : `/${db}`}`;
+    return `${this.#tls ? 'rediss' : 'redis'}://${password === null ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${this.port}${db === 0 ? '' : `/${db}`}`;
   }
 
   get running(): boolean {
@@ -104,7 +112,7 @@ export class RedisServer {
     child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
     this.#child = child;
     const deadline = Date.now() + 5000;
-    while (!(await answersPing(this.port))) {
+    while (!(await answersPing(this.port, this.#tls))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         await this.stop();
         throw new Error(`redis-server did not start on port ${this.port}: ${stderr.trim() || 'no answer to PING'}`);
@@ -125,16 +133,24 @@ async function freePort(): Promise<number> {
 }
 
 /** Sends a raw PING; any reply (+PONG, or -NOAUTH with requirepass) means the server is serving. */
-function answersPing(port: number): Promise<boolean> {
+function answersPing(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = tls ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : connect({ host: '127.0.0.1', port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
     socket.once('data', (chunk: Buffer) => done(chunk[0] === 0x2b || chunk[0] === 0x2d));
   });
+}
+
+/** A self-signed certificate for 127.0.0.1 (made with the openssl CLI), for rediss:// tests; null without openssl. */
+export function selfSignedCertificate(dir: string): { certFile: string; keyFile: string; cert: string } | null {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 20_000 });
+  return made.status === 0 ? { certFile, keyFile, cert: readFileSync(certFile, 'utf8') } : null;
 }

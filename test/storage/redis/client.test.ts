@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { RedisClient, type RedisClientOptions } from '../../../src/storage/redis/client.ts';
 import { RedisError, RedisReplyError } from '../../../src/storage/redis/errors.ts';
 import { RedisScript } from '../../../src/storage/redis/script.ts';
-import { RedisServer, skipWithoutRedis } from '../../helpers/redis-server.ts';
+import { RedisServer, selfSignedCertificate, skipWithoutRedis } from '../../helpers/redis-server.ts';
 
 const skip = skipWithoutRedis();
 
@@ -180,3 +183,19 @@ async function deadPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+test('rediss:// connects over TLS (with the CA given) and fails clearly on an untrusted certificate', skip, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const certificate = selfSignedCertificate(dir);
+  if (certificate === null) return t.skip('openssl not installed');
+  const server = await redis(t, { tls: certificate, password: 'tls-pw' });
+  const secure = client(t, { url: server.url(), tls: { ca: certificate.cert } });
+  assert.equal(await secure.send(['PING']), 'PONG');
+  const untrusted = client(t, { url: server.url() });
+  await assert.rejects(untrusted.connect(), (error: unknown) => {
+    rejectsWith('REDIS_CONNECTION', /^connecting to rediss:\/\/:\[REDACTED\]@127\.0\.0\.1:\d+\/0: .*self.signed/)(error);
+    assert.doesNotMatch((error as Error).message, /tls-pw/);
+    return true;
+  });
+});
