@@ -3,7 +3,7 @@
 // state, events and statistics carry over; requests in flight finish on the registry they started with.
 import type { MeshConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
-import { buildConfig } from '../config/schema.ts';
+import { buildConfig } from '../config/schema/index.ts';
 import { createRedactor } from '../config/redact.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { silentLogger, type Logger } from '../log.ts';

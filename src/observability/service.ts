@@ -12,10 +12,11 @@ import type { TimerHandle } from '../lib/clock.ts';
 import type { MeshEvent } from '../mesh/events.ts';
 import type { MeshService, ModelMesh } from '../mesh/mesh.ts';
 import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
-import type { Sink, SinkDeps } from './sink.ts';
-import { ConsoleSink, FileSink } from './sinks.ts';
+import type { Sink, SinkDeps } from './sinks/sink.ts';
+import { ConsoleSink } from './sinks/console.ts';
+import { FileSink } from './sinks/file.ts';
 import { Stats } from './stats.ts';
-import { WebhookSink } from './webhook.ts';
+import { WebhookSink } from './sinks/webhook.ts';
 
 export const OBSERVABILITY_SERVICE = 'observability';
 /** How long stop() waits for a webhook to take the last records before dropping them. */

@@ -12,7 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../errors.ts';
 import type { RequestContext } from './context.ts';
-import { findJsonError } from './json-error.ts';
+import { findJsonError } from '../lib/json-syntax.ts';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 

@@ -13,8 +13,8 @@ import { BearerAuth, createAuth } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
 import { sendError } from './respond.ts';
-import { buildRouteTable } from './routes-table.ts';
-import { isMatch, type RouteTable } from './routes.ts';
+import { buildRouteTable } from './route-list.ts';
+import { isMatch, type RouteTable } from './route-table.ts';
 import type { ServerView } from './server-view.ts';
 
 /** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */

@@ -189,7 +189,7 @@ test('stop() cancels every timer; reload re-arms them for the new config', async
 });
 
 test('a reload that removes probe_interval gives models waiting for a probe their cooldown instead of a hold for good', async () => {
-  const { buildConfig } = await import('../../src/config/schema.ts');
+  const { buildConfig } = await import('../../src/config/schema/index.ts');
   const { ModelMesh: Mesh } = await import('../../src/mesh/mesh.ts');
   const raw = (probe: boolean): Record<string, unknown> => ({
     providers: { s: { connector: 'modelmesh.simulated.v1' } },

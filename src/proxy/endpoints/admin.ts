@@ -10,7 +10,7 @@ import { MeshError } from '../../errors.ts';
 import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
 import { BearerAuth } from '../auth.ts';
 import type { Handler, RequestContext } from '../context.ts';
-import type { RouteDef } from '../routes.ts';
+import type { RouteDef } from '../route-table.ts';
 
 /** One checker per token list (the list object changes only with a config reload). */
 const checkers = new WeakMap<readonly string[], BearerAuth>();

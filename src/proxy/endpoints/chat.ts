@@ -7,7 +7,7 @@ import { estimateMessageTokens } from '../../lib/tokens.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse, type SseFilter } from '../relay.ts';
-import { bodyUsage, mediaUsage } from './answers.ts';
+import { bodyUsage, mediaUsage } from './usage-scan.ts';
 import { isRecord, requireString, sessionOf } from './validate.ts';
 
 export async function chatCompletions(ctx: RequestContext): Promise<void> {

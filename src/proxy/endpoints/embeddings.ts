@@ -7,7 +7,7 @@ import { estimateTokens } from '../../lib/tokens.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered } from '../relay.ts';
-import { bodyUsage, withResponse } from './answers.ts';
+import { bodyUsage, withResponse } from './usage-scan.ts';
 import { answerFormat, convertEmbeddings, type EmbeddingFormat } from './embeddings-encoding.ts';
 import { optionalEnum, requireString, sessionOf } from './validate.ts';
 

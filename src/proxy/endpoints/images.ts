@@ -6,7 +6,7 @@ import { NO_NEEDS } from '../../mesh/eligibility.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse } from '../relay.ts';
-import { bodyUsage, doneEventFilter } from './answers.ts';
+import { bodyUsage, doneEventFilter } from './usage-scan.ts';
 import { optionalEnum, requireString, sessionOf } from './validate.ts';
 
 /** Free-form string parameters: checked for type only, since the allowed values differ per model and provider. */

@@ -7,7 +7,7 @@ import type { Usage } from '../../mesh/types.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBytes, relaySse } from '../relay.ts';
-import { doneEventFilter, withResponse } from './answers.ts';
+import { doneEventFilter, withResponse } from './usage-scan.ts';
 import { isRecord, optionalEnum, optionalNumber, requireString, sessionOf } from './validate.ts';
 
 /** Longest `input`, in characters (wire §4). */

@@ -10,7 +10,7 @@ import type { BufferedResponse, Endpoint } from '../../providers/provider.ts';
 import { readRaw } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse } from '../relay.ts';
-import { bodyUsage, doneEventFilter, mediaUsage, withResponse } from './answers.ts';
+import { bodyUsage, doneEventFilter, mediaUsage, withResponse } from './usage-scan.ts';
 import { isRecord, sessionOf } from './validate.ts';
 
 const MULTIPART = /^\s*multipart\/form-data\s*(?:;|$)/i;
