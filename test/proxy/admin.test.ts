@@ -52,7 +52,7 @@ const handlersOnly: Start = async (t, raw, env) => {
     const match = admin.match(req.method ?? 'GET', (req.url ?? '/').split('?')[0] ?? '/');
     if (!isMatch(match)) return void pipeline.handle(req, res);
     const ctx: RequestContext = {
-      req, res, mesh, requestId: 'req_admin', params: match.params, signal: new AbortController().signal,
+      req, res, mesh: mesh.view(), requestId: 'req_admin', params: match.params, signal: new AbortController().signal,
       startedAt: performance.now(), logger: mesh.logger, baseHeaders: { 'x-request-id': 'req_admin' },
     };
     match.handler(ctx).catch((err: unknown) => sendError(ctx, err));
