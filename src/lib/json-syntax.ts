@@ -98,3 +98,36 @@ export function findJsonError(text: string): JsonSyntaxError | null {
     return { line: before.split('\n').length, column: err.at - lineStart, reason: err.reason };
   }
 }
+
+/**
+ * How deeply a request body's JSON may nest. Real requests stay far below it (a tool schema nests a dozen
+ * levels); deeper input only serves to make recursive code downstream (JSON.stringify, redaction) throw.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Offset of the first `[` or `{` that opens level `max + 1`, or -1 when the text never nests deeper than
+ * `max`. Brackets inside strings do not count. One pass of charCodeAt, no allocation: it runs on every body.
+ */
+export function nestingBeyond(text: string, max: number = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return i;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return -1;
+}
+
+/** 1-based line and column of `offset` in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+}
