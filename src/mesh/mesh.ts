@@ -35,8 +35,49 @@ interface Generation {
   readonly redact: (text: string) => string;
   /** Config load time, seconds: the `created` of every /v1/models entry. */
   readonly loadedAt: number;
+  /** Built once per generation: taking a view costs one small object per request. */
+  view: MeshView;
   leases: number;
   retired: boolean;
+}
+
+/** One request's hold on a generation. */
+class Lease implements MeshLease {
+  readonly config: MeshConfig;
+  readonly router: Router;
+  readonly logger: Logger;
+  readonly runtime: MeshRuntime;
+  readonly observability: ObservabilityService;
+  readonly #view: MeshView;
+  #release: (() => void) | null;
+
+  constructor(view: MeshView, release: () => void) {
+    this.#view = view;
+    this.config = view.config;
+    this.router = view.router;
+    this.logger = view.logger;
+    this.runtime = view.runtime;
+    this.observability = view.observability;
+    this.#release = release;
+  }
+
+  redact(text: string): string {
+    return this.#view.redact(text);
+  }
+
+  listModels(): ModelCard[] {
+    return this.#view.listModels();
+  }
+
+  findModel(id: string): ModelCard | undefined {
+    return this.#view.findModel(id);
+  }
+
+  release(): void {
+    const release = this.#release;
+    this.#release = null;
+    release?.();
+  }
 }
 
 export class ModelMesh implements MeshRuntime {
@@ -79,7 +120,28 @@ export class ModelMesh implements MeshRuntime {
     const registry = new Registry(config);
     const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
     const loadedAt = Math.floor(this.clock.now() / 1000);
-    return { config, registry, router, redact: createRedactor(config.secretValues), loadedAt, leases: 0, retired: false };
+    const redact = createRedactor(config.secretValues);
+    // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
+    const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };
+    const runtime: MeshRuntime = {
+      config, registry, state: this.state, events: this.events, clock: this.clock, redact,
+      get logger(): Logger {
+        return mesh.logger();
+      },
+    };
+    const cards = (): ModelCard[] => describeModels(registry, this.state, loadedAt);
+    const view: MeshView = {
+      config, router, redact, runtime,
+      get logger(): Logger {
+        return mesh.logger();
+      },
+      get observability(): ObservabilityService {
+        return mesh.observability();
+      },
+      listModels: () => cards().filter((card) => card.modelmesh.kind !== 'model'),
+      findModel: (id) => cards().find((card) => card.id === id),
+    };
+    return { config, registry, router, redact, loadedAt, view, leases: 0, retired: false };
   }
 
   get config(): MeshConfig {
@@ -103,27 +165,10 @@ export class ModelMesh implements MeshRuntime {
   view(): MeshLease {
     const generation = this.#current;
     generation.leases++;
-    let released = false;
-    const runtime = this.#runtimeOf(generation);
-    const view: MeshView = {
-      config: generation.config,
-      router: generation.router,
-      logger: this.logger,
-      redact: generation.redact,
-      listModels: () => this.#cards(generation).filter((card) => card.modelmesh.kind !== 'model'),
-      findModel: (id) => this.#cards(generation).find((card) => card.id === id),
-      runtime,
-      observability: this.observability,
-    };
-    return {
-      ...view,
-      release: () => {
-        if (released) return;
-        released = true;
-        generation.leases--;
-        this.#closeIfDone(generation);
-      },
-    };
+    return new Lease(generation.view, () => {
+      generation.leases--;
+      this.#closeIfDone(generation);
+    });
   }
 
   /** Swap in a new validated config; throws (and keeps the old one) if it cannot be built. */
@@ -142,12 +187,12 @@ export class ModelMesh implements MeshRuntime {
 
   /** GET /v1/models: pools and aliases with their members and states. */
   listModels(): ModelCard[] {
-    return this.#cards(this.#current).filter((card) => card.modelmesh.kind !== 'model');
+    return this.#current.view.listModels();
   }
 
   /** GET /v1/models/{id}: a pool, an alias or a model id. */
   findModel(id: string): ModelCard | undefined {
-    return this.#cards(this.#current).find((card) => card.id === id);
+    return this.#current.view.findModel(id);
   }
 
   /** Start background work in order: state is loaded before anything reads it, probes run on loaded state. Idempotent. */
@@ -186,14 +231,5 @@ export class ModelMesh implements MeshRuntime {
   #closeIfDone(generation: Generation): void {
     if (!generation.retired || generation.leases > 0 || !this.#retired.delete(generation)) return;
     generation.registry.close();
-  }
-
-  #cards(generation: Generation): ModelCard[] {
-    return describeModels(generation.registry, this.state, generation.loadedAt);
-  }
-
-  #runtimeOf(generation: Generation): MeshRuntime {
-    const { config, registry, redact } = generation;
-    return { config, registry, state: this.state, events: this.events, clock: this.clock, logger: this.logger, redact };
   }
 }
