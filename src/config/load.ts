@@ -6,8 +6,8 @@ import { MeshError } from '../errors.ts';
 import type { MeshConfig, PoolConfig, ProviderConfig } from './types.ts';
 import { OPENAI_ROUTES } from './types.ts';
 import { createRedactor } from './redact.ts';
-import { buildConfig } from './schema.ts';
-import { parseYaml } from './yaml.ts';
+import { buildConfig } from './schema/index.ts';
+import { parseYaml } from './yaml/parser.ts';
 
 /**
  * Reads, parses and validates a config file. Relative paths inside it (dotenv, storage, log files) are

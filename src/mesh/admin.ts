@@ -3,7 +3,7 @@
 // Never reads credentials: provider api_key and header values are not part of any view (and the endpoint
 // also runs the JSON text through mesh.redact()).
 import { MeshError } from '../errors.ts';
-import type { ModelMesh } from './mesh.ts';
+import type { MeshRuntime } from './runtime.ts';
 import { quotaWindow, rollModelWindow, rollProviderSpend } from './quota.ts';
 import type { ModelState, ProviderState, StandbyCause } from './state.ts';
 import type { ModelEntry } from './types.ts';
@@ -89,7 +89,7 @@ function safeUrl(url: string | null): string | null {
   }
 }
 
-export function modelStatus(mesh: ModelMesh, model: ModelEntry): ModelStatus {
+export function modelStatus(mesh: MeshRuntime, model: ModelEntry): ModelStatus {
   const state = mesh.state;
   const registry = mesh.registry;
   const available = state.isModelActive(model.id, model.config.provider); // ends an expired hold first
@@ -120,7 +120,7 @@ export function modelStatus(mesh: ModelMesh, model: ModelEntry): ModelStatus {
   };
 }
 
-export function providerStatus(mesh: ModelMesh, id: string): ProviderStatus {
+export function providerStatus(mesh: MeshRuntime, id: string): ProviderStatus {
   const config = mesh.config.providers.get(id);
   const provider = mesh.registry.providers.get(id);
   const models = [...mesh.registry.models.values()].filter((m) => m.config.provider === id).map((m) => m.id);
@@ -141,7 +141,7 @@ export function providerStatus(mesh: ModelMesh, id: string): ProviderStatus {
 }
 
 /** GET /mesh/status: every pool with members (or named in the config), model and provider. */
-export function meshStatus(mesh: ModelMesh): MeshStatus {
+export function meshStatus(mesh: MeshRuntime): MeshStatus {
   const registry = mesh.registry;
   const models = [...registry.models.values()].map((m) => modelStatus(mesh, m));
   const byId = new Map(models.map((m) => [m.id, m]));
@@ -165,17 +165,17 @@ export function meshStatus(mesh: ModelMesh): MeshStatus {
 }
 
 /** GET /mesh/models/{id} */
-export function oneModel(mesh: ModelMesh, id: string): ModelStatus {
+export function oneModel(mesh: MeshRuntime, id: string): ModelStatus {
   return modelStatus(mesh, findModel(mesh, id));
 }
 
 /** GET /mesh/providers/{id} */
-export function oneProvider(mesh: ModelMesh, id: string): ProviderStatus {
+export function oneProvider(mesh: MeshRuntime, id: string): ProviderStatus {
   if (!mesh.config.providers.has(id)) findProvider(mesh, id);
   return providerStatus(mesh, id);
 }
 
-function findModel(mesh: ModelMesh, id: string): ModelEntry {
+function findModel(mesh: MeshRuntime, id: string): ModelEntry {
   const model = mesh.registry.models.get(id);
   if (model === undefined) {
     throw new MeshError('model_not_found', `The model \`${id}\` does not exist. See GET /mesh/status for the configured models.`, {
@@ -185,7 +185,7 @@ function findModel(mesh: ModelMesh, id: string): ModelEntry {
   return model;
 }
 
-function findProvider(mesh: ModelMesh, id: string): void {
+function findProvider(mesh: MeshRuntime, id: string): void {
   if (!mesh.registry.providers.has(id)) {
     throw new MeshError('not_found', `The provider \`${id}\` is not configured or not enabled. See GET /mesh/status.`, {
       param: 'id', headers: { 'x-should-retry': 'false' },
@@ -198,7 +198,7 @@ function findProvider(mesh: ModelMesh, id: string): void {
  * but an activation ends it. Activate ends any hold; a model held by its quota also gets fresh quota
  * counters (the operator grants a new window; otherwise the next request would end it again at once).
  */
-export function setModel(mesh: ModelMesh, id: string, action: 'activate' | 'deactivate'): ModelStatus {
+export function setModel(mesh: MeshRuntime, id: string, action: 'activate' | 'deactivate'): ModelStatus {
   const model = findModel(mesh, id);
   const state = mesh.state;
   const s = state.model(id);
@@ -216,7 +216,7 @@ export function setModel(mesh: ModelMesh, id: string, action: 'activate' | 'deac
 }
 
 /** Manual standby / activation of a provider (every model of it, in every pool). */
-export function setProvider(mesh: ModelMesh, id: string, action: 'activate' | 'deactivate'): ProviderStatus {
+export function setProvider(mesh: MeshRuntime, id: string, action: 'activate' | 'deactivate'): ProviderStatus {
   findProvider(mesh, id);
   const state = mesh.state;
   const p = state.provider(id);

@@ -1,20 +1,24 @@
-// The ModelMesh facade (DESIGN §2.2): owns config, providers, pools, the router, state and events.
-// The proxy talks only to this class. A reload (SIGHUP) swaps the registry and router atomically while
-// state, events and statistics carry over; requests in flight finish on the registry they started with.
+// The ModelMesh facade (DESIGN §2.2) and composition root: owns config, providers, pools, the router, state
+// and events, and builds the background services as typed fields, started and stopped in one explicit order.
+// The proxy talks only to this class. A reload (SIGHUP) builds a new generation (config, registry, router)
+// while state, events and statistics carry over; a request holds the generation it started with
+// (`view()` → MeshLease) and the old generation's connectors close only after its last request released it.
 import type { MeshConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
-import { buildConfig } from '../config/schema.ts';
+import { buildConfig } from '../config/schema/index.ts';
 import { createRedactor } from '../config/redact.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
+import { createStorageService, type StorageService } from '../storage/storage-service.ts';
 import { EventBus } from './events.ts';
+import { describeModels, type ModelCard } from './listing.ts';
+import { createRecoveryService, type RecoveryService } from './recovery.ts';
 import { Registry } from './registry.ts';
 import { Router } from './router.ts';
+import type { MeshRuntime } from './runtime.ts';
 import { StateStore } from './state.ts';
-import { describeModels, type ModelCard } from './listing.ts';
-import { createRecoveryService } from './recovery.ts';
-import { createStorageService } from '../storage/storage-service.ts';
-import { createObservabilityService } from '../observability/service.ts';
+import type { MeshLease, MeshView } from './view.ts';
 
 export interface MeshOptions {
   clock?: Clock;
@@ -23,38 +27,83 @@ export interface MeshOptions {
   env?: Record<string, string | undefined>;
 }
 
-/**
- * Background work attached to a mesh (storage sync, observability sinks, probes, quota resets).
- * Started by `start()`, stopped in reverse order by `shutdown()`, told about reloads.
- */
-export interface MeshService {
-  readonly name: string;
-  start?(): Promise<void> | void;
-  /** Flush everything buffered and release timers/files. */
-  stop?(): Promise<void> | void;
-  reload?(config: MeshConfig): void;
+/** One config load: everything a request needs, and how many requests still hold it. */
+interface Generation {
+  readonly config: MeshConfig;
+  readonly registry: Registry;
+  readonly router: Router;
+  readonly redact: (text: string) => string;
+  /** Config load time, seconds: the `created` of every /v1/models entry. */
+  readonly loadedAt: number;
+  /** Built once per generation: taking a view costs one small object per request. */
+  view: MeshView;
+  leases: number;
+  retired: boolean;
 }
 
-export class ModelMesh {
+/** One request's hold on a generation. */
+class Lease implements MeshLease {
+  readonly config: MeshConfig;
+  readonly router: Router;
+  readonly logger: Logger;
+  readonly runtime: MeshRuntime;
+  readonly observability: ObservabilityService;
+  readonly #view: MeshView;
+  #release: (() => void) | null;
+
+  constructor(view: MeshView, release: () => void) {
+    this.#view = view;
+    this.config = view.config;
+    this.router = view.router;
+    this.logger = view.logger;
+    this.runtime = view.runtime;
+    this.observability = view.observability;
+    this.#release = release;
+  }
+
+  redact(text: string): string {
+    return this.#view.redact(text);
+  }
+
+  listModels(): ModelCard[] {
+    return this.#view.listModels();
+  }
+
+  findModel(id: string): ModelCard | undefined {
+    return this.#view.findModel(id);
+  }
+
+  release(): void {
+    const release = this.#release;
+    this.#release = null;
+    release?.();
+  }
+}
+
+export class ModelMesh implements MeshRuntime {
   readonly clock: Clock;
   readonly events = new EventBus();
   readonly state: StateStore;
   logger: Logger;
-  private current: { config: MeshConfig; registry: Registry; router: Router; redact: (text: string) => string };
-  private readonly services: MeshService[] = [];
-  private started = false;
-  /** Config load time, seconds: the `created` of every /v1/models entry. */
-  private loadedAt: number;
+  /** Loads state before anything reads it; saves it last at stop. */
+  readonly storage: StorageService;
+  /** Statistics (/metrics) and the log streams. */
+  readonly observability: ObservabilityService;
+  /** Probes, cooldown sweeps, quota resets, maintenance windows. */
+  readonly recovery: RecoveryService;
+  #current: Generation;
+  /** Retired generations still held by requests in flight (closed when the last one releases). */
+  readonly #retired = new Set<Generation>();
+  #started = false;
 
   constructor(config: MeshConfig, options: MeshOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.state = new StateStore(this.clock, this.events);
-    this.current = this.build(config);
-    this.loadedAt = Math.floor(this.clock.now() / 1000);
-    // Started in this order, stopped in reverse: state is loaded before anything reads it, probes run on
-    // loaded state, and at stop the logs flush before the final state save.
-    this.services.push(createStorageService(this), createObservabilityService(this), createRecoveryService(this));
+    this.#current = this.#build(config);
+    this.storage = createStorageService(this);
+    this.observability = createObservabilityService(this);
+    this.recovery = createRecoveryService(this);
   }
 
   static fromFile(path: string, options: MeshOptions = {}): ModelMesh {
@@ -67,79 +116,120 @@ export class ModelMesh {
     return new ModelMesh(config, options);
   }
 
-  private build(config: MeshConfig): ModelMesh['current'] {
+  #build(config: MeshConfig): Generation {
     const registry = new Registry(config);
     const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
-    return { config, registry, router, redact: createRedactor(config.secretValues) };
+    const loadedAt = Math.floor(this.clock.now() / 1000);
+    const redact = createRedactor(config.secretValues);
+    // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
+    const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };
+    const runtime: MeshRuntime = {
+      config, registry, state: this.state, events: this.events, clock: this.clock, redact,
+      get logger(): Logger {
+        return mesh.logger();
+      },
+    };
+    const cards = (): ModelCard[] => describeModels(registry, this.state, loadedAt);
+    const view: MeshView = {
+      config, router, redact, runtime,
+      get logger(): Logger {
+        return mesh.logger();
+      },
+      get observability(): ObservabilityService {
+        return mesh.observability();
+      },
+      listModels: () => cards().filter((card) => card.modelmesh.kind !== 'model'),
+      findModel: (id) => cards().find((card) => card.id === id),
+    };
+    return { config, registry, router, redact, loadedAt, view, leases: 0, retired: false };
   }
 
   get config(): MeshConfig {
-    return this.current.config;
+    return this.#current.config;
   }
 
   get router(): Router {
-    return this.current.router;
+    return this.#current.router;
   }
 
   get registry(): Registry {
-    return this.current.registry;
+    return this.#current.registry;
   }
 
   /** Replaces every secret value in `text` with [REDACTED]. */
   redact(text: string): string {
-    return this.current.redact(text);
+    return this.#current.redact(text);
+  }
+
+  /** The current generation as one request's view; call `release()` when the request has ended. */
+  view(): MeshLease {
+    const generation = this.#current;
+    generation.leases++;
+    return new Lease(generation.view, () => {
+      generation.leases--;
+      this.#closeIfDone(generation);
+    });
   }
 
   /** Swap in a new validated config; throws (and keeps the old one) if it cannot be built. */
   reload(config: MeshConfig): void {
-    const next = this.build(config);
-    const previous = this.current;
-    this.current = next;
-    this.loadedAt = Math.floor(this.clock.now() / 1000);
-    // Old connectors finish their in-flight requests; idle sockets go now.
-    previous.registry.close();
-    for (const service of this.services) service.reload?.(config);
-  }
-
-  /** Attach a service; it starts with the mesh (or at once when the mesh already runs). */
-  async use(service: MeshService): Promise<void> {
-    this.services.push(service);
-    if (this.started) await service.start?.();
-  }
-
-  service<T extends MeshService>(name: string): T | undefined {
-    return this.services.find((s) => s.name === name) as T | undefined;
+    const next = this.#build(config);
+    const previous = this.#current;
+    this.#current = next;
+    previous.retired = true;
+    this.#retired.add(previous);
+    // Requests in flight keep the previous generation's connectors; they close after the last one ends.
+    this.#closeIfDone(previous);
+    this.storage.reload(config);
+    this.observability.reload(config);
+    this.recovery.reload();
   }
 
   /** GET /v1/models: pools and aliases with their members and states. */
   listModels(): ModelCard[] {
-    return describeModels(this.current.registry, this.state, this.loadedAt).filter((card) => card.modelmesh.kind !== 'model');
+    return this.#current.view.listModels();
   }
 
   /** GET /v1/models/{id}: a pool, an alias or a model id. */
   findModel(id: string): ModelCard | undefined {
-    return describeModels(this.current.registry, this.state, this.loadedAt).find((card) => card.id === id);
+    return this.#current.view.findModel(id);
   }
 
-  /** Start background work (state load, probes). Idempotent. */
+  /** Start background work in order: state is loaded before anything reads it, probes run on loaded state. Idempotent. */
   async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    for (const service of this.services) await service.start?.();
+    if (this.#started) return;
+    this.#started = true;
+    await this.storage.start();
+    this.observability.start();
+    this.recovery.start();
   }
 
-  /** Stop background work, flush state, logs and statistics, close upstream sockets. Idempotent. */
+  /** Stop background work in reverse order, flush state, logs and statistics, close upstream sockets. Idempotent. */
   async shutdown(): Promise<void> {
     // Services that never started are not stopped: a storage service must not save state it never loaded.
-    const wasStarted = this.started;
-    this.started = false;
-    for (const service of wasStarted ? [...this.services].reverse() : []) {
-      try {
-        await service.stop?.();
-      } catch (err) {
-        this.logger.error('service failed to stop cleanly', { service: service.name, error: err });
-      }
+    const wasStarted = this.#started;
+    this.#started = false;
+    if (wasStarted) {
+      // Probes stop first; the logs flush before the final state save.
+      await this.#stop('recovery', () => this.recovery.stop());
+      await this.#stop('observability', () => this.observability.stop());
+      await this.#stop('storage', () => this.storage.stop());
     }
-    this.current.registry.close();
+    for (const generation of this.#retired) generation.registry.close();
+    this.#retired.clear();
+    this.#current.registry.close();
+  }
+
+  async #stop(name: string, stop: () => Promise<void> | void): Promise<void> {
+    try {
+      await stop();
+    } catch (err) {
+      this.logger.error('service failed to stop cleanly', { service: name, error: err });
+    }
+  }
+
+  #closeIfDone(generation: Generation): void {
+    if (!generation.retired || generation.leases > 0 || !this.#retired.delete(generation)) return;
+    generation.registry.close();
   }
 }

@@ -1,6 +1,6 @@
 // Which standby holds wait for a probe (recovery.ts), and what happens to such a hold when no pool probes
 // its model any more.
-import type { ModelMesh } from './mesh.ts';
+import type { MeshRuntime } from './runtime.ts';
 import { probeRequest } from './policy.ts';
 import type { StandbyCause } from './state.ts';
 
@@ -16,7 +16,7 @@ export function waitsForProbe(s: { status: string; manual: boolean; cause: Stand
  * would never end, so they fall back to the home pool's cooldown. Manual holds (and providers whose pools
  * say provider_recovery: on_manual) are left alone.
  */
-export function rescueOrphanHolds(mesh: ModelMesh): void {
+export function rescueOrphanHolds(mesh: MeshRuntime): void {
   const { state, registry, clock } = mesh;
   const probed = new Set<string>();
   const manualProviders = new Set<string>();

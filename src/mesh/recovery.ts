@@ -14,7 +14,7 @@
 import { toMeshError } from '../errors.ts';
 import { CancelToken } from '../lib/cancel.ts';
 import type { TimerHandle } from '../lib/clock.ts';
-import type { MeshService, ModelMesh } from './mesh.ts';
+import type { MeshRuntime, MeshService } from './runtime.ts';
 import { probeRequest, providerRecoverAt, recoverAt, standbyModel, standbyProvider } from './policy.ts';
 import { hasQuota, maintenanceAt, nextBoundary, quotaWindow, rollModelWindow, rollProviderSpend } from './quota.ts';
 import { rescueOrphanHolds, waitsForProbe } from './probe-holds.ts';
@@ -32,7 +32,7 @@ export interface ProbeResult {
 
 export class RecoveryService implements MeshService {
   readonly name = 'recovery';
-  private readonly mesh: ModelMesh;
+  private readonly mesh: MeshRuntime;
   /** Pending timers (each removes itself when it fires, so the set stays small). */
   private readonly timers = new Set<TimerHandle>();
   private sweepTimer: { at: number; handle: TimerHandle } | null = null;
@@ -43,7 +43,7 @@ export class RecoveryService implements MeshService {
   private running = false;
   private seq = 0;
 
-  constructor(mesh: ModelMesh) {
+  constructor(mesh: MeshRuntime) {
     this.mesh = mesh;
   }
 
@@ -269,7 +269,7 @@ function earliest(next: number | null, s: { status: string; until: number | null
   return next === null || s.until < next ? s.until : next;
 }
 
-/** The recovery MeshService of a mesh: `await mesh.use(createRecoveryService(mesh))`. */
-export function createRecoveryService(mesh: ModelMesh): RecoveryService {
+/** The recovery MeshService of a mesh: built by the composition root (mesh.ts). */
+export function createRecoveryService(mesh: MeshRuntime): RecoveryService {
   return new RecoveryService(mesh);
 }

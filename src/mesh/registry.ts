@@ -3,7 +3,7 @@
 // Built once per config load (and per SIGHUP reload); nothing on the request path re-reads raw config.
 import type { MeshConfig, PoolConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
-import { buildConfig } from '../config/schema.ts';
+import { buildConfig } from '../config/schema/index.ts';
 import { MeshError } from '../errors.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider } from '../providers/registry.ts';

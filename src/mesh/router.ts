@@ -146,13 +146,23 @@ export class Router {
             report('cancelled', 499, 'client closed the request', model, candidates);
             throw new MeshError('cancelled', 'client closed the request');
           }
+          if (!deadlineHit && err.code === 'internal_error') {
+            // Our own fault before or around the upstream exchange (issue 11.1): never the model's. No state
+            // change, no strategy feedback, no retry; the client gets a 500 and sendError logs it once.
+            attempts.push({ model: model.id, provider: model.config.provider, status: 500, outcome: 'failure', reason: 'internal error', latency_ms: latency });
+            release();
+            report('failure', 500, err.message, model, candidates);
+            throw err;
+          }
           const status = deadlineHit ? 0 : (err.upstream?.status ?? err.status);
           const reason = deadlineHit ? `request deadline of ${this.deadline}ms exceeded` : (err.upstream?.reason ?? err.message);
           attempts.push({ model: model.id, provider: model.config.provider, status, outcome: 'failure', reason, latency_ms: latency });
           lastError = err;
           if (deadlineHit) break candidates;
-          ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
-          const unavailable = afterFailure(policy, poolName, model, { status, reason }, this.state);
+          // Only what came back from the upstream exchange says anything about the model (issue 11.1).
+          const fromUpstream = err.upstream !== undefined;
+          if (fromUpstream) ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
+          const unavailable = fromUpstream && afterFailure(policy, poolName, model, { status, reason }, this.state);
           if (unavailable || n === policy.retry.max_attempts || !shouldRetry(status, policy.retry)) break;
           // retry.scope: `any` retries on the next candidate at once, `same_provider` on the next candidate of
           // this provider (another model behind the same API); both fall back to this model when there is none.
@@ -211,10 +221,13 @@ export class Router {
         outcome = 'failure';
         error = info.error.upstream?.reason ?? info.error.message;
         if (last) Object.assign(last, { outcome: 'failure', reason: error });
-        const status = info.error.upstream?.status ?? 0;
-        afterFailure(policy, pool?.name ?? null, model, { status, reason: error }, this.state);
-        // The strategy hears of it too: stick-until-failure must not stay on a model that fails mid-stream.
-        ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - started, headers: null }, ctx);
+        if (info.error.upstream !== undefined) {
+          // Only an upstream failure counts (a relay bug is not the model's, issue 11.1).
+          const status = info.error.upstream.status;
+          afterFailure(policy, pool?.name ?? null, model, { status, reason: error }, this.state);
+          // The strategy hears of it too: stick-until-failure must not stay on a model that fails mid-stream.
+          ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - started, headers: null }, ctx);
+        }
       }
       afterUsage(policy, pool?.name ?? null, model, tokensIn + tokensOut, cost, this.state);
       if (!this.events.active) return;

@@ -7,7 +7,7 @@
 //     then `x_sum` and `x_count`;
 //   - label values escape `\` as `\\`, `"` as `\"` and a newline as `\n`; HELP text escapes `\` and newline.
 // Series are bounded by the configured pools, models and providers (never by client input).
-import type { ModelMesh } from '../mesh/mesh.ts';
+import type { MeshRuntime } from '../mesh/runtime.ts';
 import { PROM_BOUNDS } from './histogram.ts';
 import type { StreamName } from './records.ts';
 import type { EntityStats, Stats } from './stats.ts';
@@ -54,7 +54,7 @@ class Exposition {
 }
 
 export interface MetricsInput {
-  mesh: ModelMesh;
+  mesh: MeshRuntime;
   /** Absent when the observability service is not attached: the gauges from state are still exposed. */
   stats: Stats | undefined;
   dropped: Readonly<Record<StreamName, number>> | undefined;
@@ -117,7 +117,7 @@ function requestFamilies(out: Exposition, stats: Stats): void {
 }
 
 /** Per-model counters, for every configured model plus any with history from before a reload. */
-function modelFamilies(out: Exposition, mesh: ModelMesh, stats: Stats, now: number): void {
+function modelFamilies(out: Exposition, mesh: MeshRuntime, stats: Stats, now: number): void {
   const rows: { model: string; provider: string; s: EntityStats | undefined }[] = [];
   for (const model of mesh.registry.models.values()) rows.push({ model: model.id, provider: model.config.provider, s: stats.models.get(model.id) });
   for (const [id, s] of stats.models) {

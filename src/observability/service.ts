@@ -10,18 +10,22 @@ import { redactDeep } from '../config/redact.ts';
 import type { MeshConfig, SinkConfig } from '../config/types.ts';
 import type { TimerHandle } from '../lib/clock.ts';
 import type { MeshEvent } from '../mesh/events.ts';
-import type { MeshService, ModelMesh } from '../mesh/mesh.ts';
+import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
 import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
-import type { Sink, SinkDeps } from './sink.ts';
-import { ConsoleSink, FileSink } from './sinks.ts';
+import type { Sink, SinkDeps } from './sinks/sink.ts';
+import { ConsoleSink } from './sinks/console.ts';
+import { FileSink } from './sinks/file.ts';
 import { Stats } from './stats.ts';
-import { WebhookSink } from './webhook.ts';
+import { WebhookSink } from './sinks/webhook.ts';
 
 export const OBSERVABILITY_SERVICE = 'observability';
 /** How long stop() waits for a webhook to take the last records before dropping them. */
 const WEBHOOK_CLOSE_GRACE_MS = 3_000;
 
 export interface ObservabilityService extends MeshService {
+  start(): void;
+  stop(): Promise<void>;
+  reload(config: MeshConfig): void;
   readonly stats: Stats;
   /** Records not delivered, per stream (full queue, dead webhook, unwritable file). */
   readonly dropped: Readonly<Record<StreamName, number>>;
@@ -38,13 +42,8 @@ export interface ObservabilityOptions {
   fetch?: typeof fetch;
 }
 
-export function createObservabilityService(mesh: ModelMesh, options: ObservabilityOptions = {}): ObservabilityService {
+export function createObservabilityService(mesh: MeshRuntime, options: ObservabilityOptions = {}): ObservabilityService {
   return new Observability(mesh, options);
-}
-
-/** The statistics of a mesh whose observability service is attached (for /metrics, /mesh/status). */
-export function statsOf(mesh: ModelMesh): Stats | undefined {
-  return mesh.service<ObservabilityService>(OBSERVABILITY_SERVICE)?.stats;
 }
 
 interface Streams {
@@ -59,7 +58,7 @@ class Observability implements ObservabilityService {
   readonly name = OBSERVABILITY_SERVICE;
   readonly stats: Stats;
   readonly dropped: Record<StreamName, number> = { routing: 0, logging: 0, statistics: 0 };
-  readonly #mesh: ModelMesh;
+  readonly #mesh: MeshRuntime;
   readonly #options: ObservabilityOptions;
   #streams: Streams = NO_STREAMS;
   #sinks: Sink[] = [];
@@ -71,7 +70,7 @@ class Observability implements ObservabilityService {
   /** Sinks of a replaced config still closing (awaited by stop). */
   #retiring: Promise<void>[] = [];
 
-  constructor(mesh: ModelMesh, options: ObservabilityOptions) {
+  constructor(mesh: MeshRuntime, options: ObservabilityOptions) {
     this.#mesh = mesh;
     this.#options = options;
     this.stats = new Stats(mesh);

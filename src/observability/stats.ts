@@ -11,7 +11,7 @@
 // - downtime_total is ms in standby during this process's life, the current standby included. A pool is down
 //   while every one of its members (or their providers) is in standby.
 import type { MeshEvent, RequestEvent } from '../mesh/events.ts';
-import type { ModelMesh } from '../mesh/mesh.ts';
+import type { MeshRuntime } from '../mesh/runtime.ts';
 import { LatencyHistogram, PromHistogram } from './histogram.ts';
 
 export const STAT_NAMES = [
@@ -111,7 +111,7 @@ export interface RouteSeries {
 }
 
 export class Stats {
-  readonly #mesh: ModelMesh;
+  readonly #mesh: MeshRuntime;
   /** Epoch ms the statistics began (process start, in practice). */
   readonly startedAt: number;
   readonly models = new Map<string, EntityStats>();
@@ -120,7 +120,7 @@ export class Stats {
   /** Keyed `pool \0 model \0 provider`; bounded by pools × models. */
   readonly routes = new Map<string, RouteSeries>();
 
-  constructor(mesh: ModelMesh) {
+  constructor(mesh: MeshRuntime) {
     this.#mesh = mesh;
     this.startedAt = mesh.clock.now();
   }

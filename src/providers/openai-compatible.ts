@@ -4,8 +4,8 @@ import { encodeMultipart } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
-import { HttpConnector } from './http-connector.ts';
-import { upstreamError } from './upstream-failure.ts';
+import { HttpConnector } from './http/connector.ts';
+import { upstreamError } from './http/upstream-failure.ts';
 
 /** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {

@@ -2,7 +2,7 @@
 // how it authenticates and which connector implementation speaks its wire format.
 // A provider's `base_url` and `headers` override the preset.
 import type { ProviderConfig } from '../config/types.ts';
-import { Transport } from './transport.ts';
+import { Transport } from './http/transport.ts';
 
 /**
  * - `bearer`: `Authorization: Bearer <api_key>` (OpenAI and its compatibles);

@@ -3,11 +3,11 @@
 import type { ProviderConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
 import { MeshError } from '../errors.ts';
-import { AnthropicProvider } from './anthropic.ts';
+import { AnthropicProvider } from './anthropic/index.ts';
 import { OpenAiCompatibleProvider } from './openai-compatible.ts';
 import { PRESETS, presetFor } from './presets.ts';
 import type { Provider } from './provider.ts';
-import { SimulatedProvider } from './simulated.ts';
+import { SimulatedProvider } from './simulated/index.ts';
 
 /** Every connector id `createProvider` accepts, in table order. */
 export function knownConnectors(): string[] {

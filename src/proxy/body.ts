@@ -12,7 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../errors.ts';
 import type { RequestContext } from './context.ts';
-import { findJsonError } from './json-error.ts';
+import { findJsonError, lineColumn, MAX_JSON_DEPTH, nestingBeyond } from '../lib/json-syntax.ts';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
@@ -102,7 +102,7 @@ export function readBuffer(ctx: RequestContext, limit: number): Promise<Buffer> 
  * Reads, bounds and parses a JSON object body.
  * @param limit bytes; default `proxy.limits.max_body` of the request's mesh
  * @throws MeshError 415 `unsupported_media_type`, 413 `body_too_large`, 400 `invalid_json` (says where it
- *   failed), 400 `invalid_request` (valid JSON that is not an object)
+ *   failed; also for nesting deeper than MAX_JSON_DEPTH), 400 `invalid_request` (valid JSON that is not an object)
  */
 export async function readJson(ctx: RequestContext, limit: number = ctx.mesh.config.proxy.limits.max_body): Promise<Record<string, unknown>> {
   requireJsonType(ctx.req.headers['content-type']);
@@ -111,6 +111,14 @@ export async function readJson(ctx: RequestContext, limit: number = ctx.mesh.con
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 BOM some Windows tools prepend
   if (!/\S/.test(text)) { // stops at the first non-space: no copy of the body
     throw new MeshError('invalid_json', 'We could not parse the JSON body of your request: the body is empty. Send a JSON object.', {
+      headers: { 'x-should-retry': 'false' },
+    });
+  }
+  const deep = nestingBeyond(text, MAX_JSON_DEPTH);
+  if (deep !== -1) {
+    // Refused before parsing: such input only exists to make recursive code throw (issue 11.1).
+    const at = lineColumn(text, deep);
+    throw new MeshError('invalid_json', `The JSON body of your request nests deeper than ${MAX_JSON_DEPTH} levels (at line ${at.line} column ${at.column}).`, {
       headers: { 'x-should-retry': 'false' },
     });
   }

@@ -1,14 +1,14 @@
 // What every endpoint handler receives: one object per request, built by the pipeline.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ModelMesh } from '../mesh/mesh.ts';
+import type { MeshView } from '../mesh/view.ts';
 import type { Logger } from '../log.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  /** The mesh as it was when the request arrived (a reload does not change it mid-request). */
-  readonly mesh: ModelMesh;
+  /** The mesh as it was when the request arrived: a reload does not change it mid-request (mesh/view.ts). */
+  readonly mesh: MeshView;
   readonly requestId: string;
   /** Path parameters of the matched route (`id` for /v1/models/{id}), already percent-decoded. */
   readonly params: Readonly<Record<string, string>>;

@@ -9,12 +9,13 @@ import { MeshError } from '../errors.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
+import type { MeshLease, MeshView } from '../mesh/view.ts';
 import { BearerAuth, createAuth } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
 import { sendError } from './respond.ts';
-import { buildRouteTable } from './routes-table.ts';
-import { isMatch, type RouteTable } from './routes.ts';
+import { buildRouteTable } from './route-list.ts';
+import { isMatch, type RouteTable } from './route-table.ts';
 import type { ServerView } from './server-view.ts';
 
 /** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */
@@ -51,7 +52,7 @@ export function pathOf(url: string): string {
 class Context implements RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly mesh: ModelMesh;
+  readonly mesh: MeshView;
   readonly requestId: string;
   params: Readonly<Record<string, string>> = NO_PARAMS;
   readonly startedAt: number;
@@ -59,7 +60,7 @@ class Context implements RequestContext {
   readonly baseHeaders: Record<string, string>;
   #controller: CancelToken | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, mesh: ModelMesh, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
+  constructor(req: IncomingMessage, res: ServerResponse, mesh: MeshView, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
     this.req = req;
     this.res = res;
     this.mesh = mesh;
@@ -150,7 +151,9 @@ export class Pipeline {
     const baseHeaders: Record<string, string> = corsHeaders === null
       ? { 'x-request-id': requestId }
       : { 'x-request-id': requestId, ...corsHeaders };
-    const ctx = new Context(req, res, this.#mesh, requestId, baseHeaders, startedAt);
+    // One generation of the mesh for the whole request: a reload meanwhile changes nothing it sees.
+    const view: MeshLease = this.#mesh.view();
+    const ctx = new Context(req, res, view, requestId, baseHeaders, startedAt);
     this.#active++;
     try {
       const method = req.method ?? 'GET';
@@ -196,6 +199,7 @@ export class Pipeline {
         res.destroy(); // writing the error failed too (socket gone mid-write): nothing left to tell
       }
     } finally {
+      view.release();
       if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();
     }
   };

@@ -9,7 +9,7 @@
 // Nothing here runs on the request path but an O(1) event check; snapshots and writes happen off it.
 import type { MeshConfig, StorageConfig } from '../config/types.ts';
 import type { TimerHandle } from '../lib/clock.ts';
-import type { MeshService, ModelMesh } from '../mesh/mesh.ts';
+import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
 import type { StateSnapshot } from '../mesh/state.ts';
 import type { AtomicFs } from './atomic-write.ts';
 import { LocalFileStore } from './local-file.ts';
@@ -18,6 +18,9 @@ import { LocalFileStore } from './local-file.ts';
 const WARN_EVERY_MS = 60_000;
 
 export interface StorageService extends MeshService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  reload(config: MeshConfig): void;
   /** Saves started and completed successfully so far. */
   readonly saves: number;
   /** Saves that failed (logged; retried at the next interval, change or stop). */
@@ -28,7 +31,7 @@ export interface StorageService extends MeshService {
   saveNow(): Promise<void>;
 }
 
-export function createStorageService(mesh: ModelMesh, options: { fs?: AtomicFs } = {}): StorageService {
+export function createStorageService(mesh: MeshRuntime, options: { fs?: AtomicFs } = {}): StorageService {
   return new Storage(mesh, options.fs);
 }
 
@@ -38,7 +41,7 @@ function persists(config: StorageConfig): config is StorageConfig & { path: stri
 
 class Storage implements StorageService {
   readonly name = 'storage';
-  readonly #mesh: ModelMesh;
+  readonly #mesh: MeshRuntime;
   readonly #fs: AtomicFs | undefined;
   #config: StorageConfig;
   #store: LocalFileStore | null = null;
@@ -56,7 +59,7 @@ class Storage implements StorageService {
   saves = 0;
   failures = 0;
 
-  constructor(mesh: ModelMesh, fs: AtomicFs | undefined) {
+  constructor(mesh: MeshRuntime, fs: AtomicFs | undefined) {
     this.#mesh = mesh;
     this.#fs = fs;
     this.#config = mesh.config.storage;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MeshError } from '../../src/errors.ts';
 import { formatSummary } from '../../src/config/load.ts';
-import { buildConfig } from '../../src/config/schema.ts';
+import { buildConfig } from '../../src/config/schema/index.ts';
 import { dotenvStore, envStore, newResolution, parseDotenv, resolveSecrets } from '../../src/config/secrets.ts';
 
 const SECRET = 'sk-test-0123456789abcdef';

@@ -3,20 +3,16 @@ import { test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { MeshEvent } from '../../src/mesh/events.ts';
 import type { ModelMesh } from '../../src/mesh/mesh.ts';
-import { createRecoveryService, type RecoveryService } from '../../src/mesh/recovery.ts';
+import type { RecoveryService } from '../../src/mesh/recovery.ts';
 import { json } from '../helpers/fake-upstream.ts';
 import { buildMesh, fail, ok, route, routeMany, upstreams, type MeshSpec } from './mesh-helpers.ts';
 
 const START = Date.UTC(2026, 0, 15, 1, 0);
 const NEXT_MIDNIGHT = Date.UTC(2026, 0, 16);
 
-/** The mesh's recovery service: the one mesh.ts attaches, else one attached here (never two). */
+/** The mesh's recovery service (a typed field of the composition root). */
 async function recoveryOf(mesh: ModelMesh): Promise<RecoveryService> {
-  const wired = mesh.service<RecoveryService>('recovery');
-  if (wired) return wired;
-  const recovery = createRecoveryService(mesh);
-  await mesh.use(recovery);
-  return recovery;
+  return mesh.recovery;
 }
 
 async function started(t: Parameters<typeof buildMesh>[0], spec: MeshSpec): Promise<{ mesh: ModelMesh; clock: ManualClock; events: MeshEvent[]; recovery: RecoveryService }> {
@@ -189,7 +185,7 @@ test('stop() cancels every timer; reload re-arms them for the new config', async
 });
 
 test('a reload that removes probe_interval gives models waiting for a probe their cooldown instead of a hold for good', async () => {
-  const { buildConfig } = await import('../../src/config/schema.ts');
+  const { buildConfig } = await import('../../src/config/schema/index.ts');
   const { ModelMesh: Mesh } = await import('../../src/mesh/mesh.ts');
   const raw = (probe: boolean): Record<string, unknown> => ({
     providers: { s: { connector: 'modelmesh.simulated.v1' } },

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { escapeLabelValue, formatValue, METRICS_CONTENT_TYPE, renderMetrics } from '../../src/observability/metrics.ts';
-import { createObservabilityService, OBSERVABILITY_SERVICE, type ObservabilityService } from '../../src/observability/service.ts';
+import type { ObservabilityService } from '../../src/observability/service.ts';
 import type { RequestContext } from '../../src/proxy/context.ts';
 import { metricsHandler } from '../../src/proxy/endpoints/metrics.ts';
 import { sendError } from '../../src/proxy/respond.ts';
@@ -28,12 +28,8 @@ function setup(metrics: unknown = true) {
     },
     pools: { [WEIRD]: { models: ['p1.a', 'p2.b'] } },
   }, { clock, env: {} });
-  let obs = mesh.service<ObservabilityService>(OBSERVABILITY_SERVICE);
-  if (obs === undefined) {
-    // Not wired into ModelMesh (yet): attach it as the lead's wiring will (not started: statistics need no start).
-    obs = createObservabilityService(mesh);
-    void mesh.use(obs);
-  }
+  // The mesh's own service (not started: statistics need no start).
+  const obs: ObservabilityService = mesh.observability;
   return { clock, mesh, obs };
 }
 
@@ -126,7 +122,7 @@ test('the format checker rejects broken expositions', () => {
 async function serve(mesh: ModelMesh) {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const ctx: RequestContext = {
-      req, res, mesh, requestId: 'req_m', params: {}, signal: new AbortController().signal as unknown as RequestContext['signal'], startedAt: 0, logger: silentLogger,
+      req, res, mesh: mesh.view(), requestId: 'req_m', params: {}, signal: new AbortController().signal as unknown as RequestContext['signal'], startedAt: 0, logger: silentLogger,
       baseHeaders: { 'x-request-id': 'req_m' },
     };
     metricsHandler(ctx).catch((err: unknown) => sendError(ctx, err));

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MeshError } from '../../src/errors.ts';
-import { AnthropicProvider } from '../../src/providers/anthropic.ts';
+import { AnthropicProvider } from '../../src/providers/anthropic/index.ts';
 import { OpenAiCompatibleProvider } from '../../src/providers/openai-compatible.ts';
 import { createProvider, knownConnectors } from '../../src/providers/registry.ts';
-import { SimulatedProvider } from '../../src/providers/simulated.ts';
+import { SimulatedProvider } from '../../src/providers/simulated/index.ts';
 import { providerConfig } from '../helpers/fake-upstream.ts';
 
 test('knownConnectors lists every preset', () => {

@@ -7,8 +7,8 @@ import { adminRouteDefs } from '../../src/proxy/endpoints/admin.ts';
 import { Pipeline } from '../../src/proxy/pipeline.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { sendError } from '../../src/proxy/respond.ts';
-import { routeDefs } from '../../src/proxy/routes-table.ts';
-import { isMatch, RouteTable } from '../../src/proxy/routes.ts';
+import { routeDefs } from '../../src/proxy/route-list.ts';
+import { isMatch, RouteTable } from '../../src/proxy/route-table.ts';
 import type { ServerView } from '../../src/proxy/server-view.ts';
 import { json, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { closeServer, listen } from '../helpers/listen.ts';
@@ -52,7 +52,7 @@ const handlersOnly: Start = async (t, raw, env) => {
     const match = admin.match(req.method ?? 'GET', (req.url ?? '/').split('?')[0] ?? '/');
     if (!isMatch(match)) return void pipeline.handle(req, res);
     const ctx: RequestContext = {
-      req, res, mesh, requestId: 'req_admin', params: match.params, signal: new AbortController().signal,
+      req, res, mesh: mesh.view(), requestId: 'req_admin', params: match.params, signal: new AbortController().signal,
       startedAt: performance.now(), logger: mesh.logger, baseHeaders: { 'x-request-id': 'req_admin' },
     };
     match.handler(ctx).catch((err: unknown) => sendError(ctx, err));

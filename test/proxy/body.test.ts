@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import { MeshError } from '../../src/errors.ts';
 import type { RequestContext } from '../../src/proxy/context.ts';
 import { readJson, readRaw, requireJsonType } from '../../src/proxy/body.ts';
-import { findJsonError } from '../../src/proxy/json-error.ts';
+import { findJsonError } from '../../src/lib/json-syntax.ts';
 import { errorHeaders, sendError, sendJson } from '../../src/proxy/respond.ts';
 import { closeServer, listen } from '../helpers/listen.ts';
 import { captureLogger, errorOf, request } from '../helpers/proxy.ts';

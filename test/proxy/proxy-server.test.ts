@@ -4,7 +4,7 @@ import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { buildConfig } from '../../src/config/schema.ts';
+import { buildConfig } from '../../src/config/schema/index.ts';
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { captureLogger, errorOf, postJson, request, simulatedConfig, startProxy } from '../helpers/proxy.ts';

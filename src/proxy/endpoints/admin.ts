@@ -10,7 +10,7 @@ import { MeshError } from '../../errors.ts';
 import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
 import { BearerAuth } from '../auth.ts';
 import type { Handler, RequestContext } from '../context.ts';
-import type { RouteDef } from '../routes.ts';
+import type { RouteDef } from '../route-table.ts';
 
 /** One checker per token list (the list object changes only with a config reload). */
 const checkers = new WeakMap<readonly string[], BearerAuth>();
@@ -46,7 +46,7 @@ function view(render: (ctx: RequestContext) => unknown): Handler {
   };
 }
 
-export const getMeshStatus: Handler = view((ctx) => meshStatus(ctx.mesh));
+export const getMeshStatus: Handler = view((ctx) => meshStatus(ctx.mesh.runtime));
 
 const id = (ctx: RequestContext): string => ctx.params['id'] ?? '';
 
@@ -54,7 +54,7 @@ function modelAction(action: 'activate' | 'deactivate'): Handler {
   return async (ctx) => {
     requireAdmin(ctx);
     ctx.req.resume(); // any body is ignored; drain it so the connection stays reusable
-    const status = setModel(ctx.mesh, id(ctx), action);
+    const status = setModel(ctx.mesh.runtime, id(ctx), action);
     ctx.logger.info(`admin: model ${action}d`, { request_id: ctx.requestId, model: status.id });
     sendRedacted(ctx, { object: 'mesh.model', ...status });
   };
@@ -64,7 +64,7 @@ function providerAction(action: 'activate' | 'deactivate'): Handler {
   return async (ctx) => {
     requireAdmin(ctx);
     ctx.req.resume();
-    const status = setProvider(ctx.mesh, id(ctx), action);
+    const status = setProvider(ctx.mesh.runtime, id(ctx), action);
     ctx.logger.info(`admin: provider ${action}d`, { request_id: ctx.requestId, provider: status.id });
     sendRedacted(ctx, { object: 'mesh.provider', ...status });
   };
@@ -80,10 +80,10 @@ export interface AdminRoute {
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/mesh/status', name: 'mesh.status', handler: getMeshStatus },
-  { method: 'GET', path: '/mesh/models', name: 'mesh.models', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh).models })) },
-  { method: 'GET', path: '/mesh/models/{id}', name: 'mesh.models.get', handler: view((ctx) => ({ object: 'mesh.model', ...oneModel(ctx.mesh, id(ctx)) })) },
-  { method: 'GET', path: '/mesh/providers', name: 'mesh.providers', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh).providers })) },
-  { method: 'GET', path: '/mesh/providers/{id}', name: 'mesh.providers.get', handler: view((ctx) => ({ object: 'mesh.provider', ...oneProvider(ctx.mesh, id(ctx)) })) },
+  { method: 'GET', path: '/mesh/models', name: 'mesh.models', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh.runtime).models })) },
+  { method: 'GET', path: '/mesh/models/{id}', name: 'mesh.models.get', handler: view((ctx) => ({ object: 'mesh.model', ...oneModel(ctx.mesh.runtime, id(ctx)) })) },
+  { method: 'GET', path: '/mesh/providers', name: 'mesh.providers', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh.runtime).providers })) },
+  { method: 'GET', path: '/mesh/providers/{id}', name: 'mesh.providers.get', handler: view((ctx) => ({ object: 'mesh.provider', ...oneProvider(ctx.mesh.runtime, id(ctx)) })) },
   { method: 'POST', path: '/mesh/models/{id}/activate', name: 'mesh.models.activate', handler: modelAction('activate') },
   { method: 'POST', path: '/mesh/models/{id}/deactivate', name: 'mesh.models.deactivate', handler: modelAction('deactivate') },
   { method: 'POST', path: '/mesh/providers/{id}/activate', name: 'mesh.providers.activate', handler: providerAction('activate') },

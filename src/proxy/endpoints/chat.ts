@@ -7,8 +7,9 @@ import { estimateMessageTokens } from '../../lib/tokens.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse, type SseFilter } from '../relay.ts';
-import { bodyUsage, mediaUsage } from './answers.ts';
-import { isRecord, requireString, sessionOf } from './validate.ts';
+import { bodyUsage, mediaUsage } from './usage-scan.ts';
+import { isRecord, requireString } from './validate.ts';
+import { routeFrom } from './route-from.ts';
 
 export async function chatCompletions(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx, ctx.mesh.config.proxy.limits.max_body);
@@ -30,17 +31,11 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     body['stream_options'] = { ...(isRecord(body['stream_options']) ? body['stream_options'] : {}), include_usage: true };
   }
 
-  const routed = await ctx.mesh.router.route({
+  const routed = await routeFrom(ctx, body, {
     endpoint: 'chat',
     model,
-    body,
-    form: null,
     mode: stream ? 'sse' : 'buffer',
     needs: chatNeeds(body, messages, stream),
-    sessionId: sessionOf(ctx, body),
-    requestId: ctx.requestId,
-    startedAt: ctx.startedAt,
-    signal: ctx.signal,
   });
   if (!stream) return relayBuffered(ctx, routed, bodyUsage);
   await relaySse(ctx, routed, usageFilter(clientWantsUsage));

@@ -3,8 +3,8 @@
 // Infinity) or reject base64 outright (older vLLM, some gateways). So the proxy asks upstream for floats
 // and encodes them itself; an answer is converted only when it is not already in the format the client asked for.
 import type { Usage } from '../../mesh/types.ts';
-import { base64ToFloats, floatsToBase64 } from '../../providers/simulated/vectors.ts';
-import { mediaUsage, skipSpace } from './answers.ts';
+import { base64ToFloats, floatsToBase64 } from '../../lib/vectors.ts';
+import { mediaUsage, skipSpace } from './usage-scan.ts';
 import { isRecord } from './validate.ts';
 
 export type EmbeddingFormat = 'float' | 'base64';

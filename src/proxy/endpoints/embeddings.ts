@@ -7,9 +7,10 @@ import { estimateTokens } from '../../lib/tokens.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered } from '../relay.ts';
-import { bodyUsage, withResponse } from './answers.ts';
+import { bodyUsage, withResponse } from './usage-scan.ts';
 import { answerFormat, convertEmbeddings, type EmbeddingFormat } from './embeddings-encoding.ts';
-import { optionalEnum, requireString, sessionOf } from './validate.ts';
+import { optionalEnum, requireString } from './validate.ts';
+import { routeFrom } from './route-from.ts';
 
 /** Most inputs in one request (wire §3). */
 const MAX_INPUTS = 2048;
@@ -30,18 +31,12 @@ export async function embeddings(ctx: RequestContext): Promise<void> {
   // Floats are the one encoding every OpenAI-compatible server speaks; an absent field is left absent.
   if (want === 'base64') body['encoding_format'] = 'float';
 
-  const routed = await ctx.mesh.router.route({
+  const routed = await routeFrom(ctx, body, {
     endpoint: 'embeddings',
     model,
-    body,
-    form: null,
     mode: 'buffer',
     // Each input must fit the model's window on its own, so the longest one is what eligibility checks.
     needs: { ...NO_NEEDS, tokens: longest },
-    sessionId: sessionOf(ctx, body),
-    requestId: ctx.requestId,
-    startedAt: ctx.startedAt,
-    signal: ctx.signal,
   });
   const { response } = routed;
   if (response.kind === 'buffer') {

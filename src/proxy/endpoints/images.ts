@@ -6,8 +6,9 @@ import { NO_NEEDS } from '../../mesh/eligibility.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse } from '../relay.ts';
-import { bodyUsage, doneEventFilter } from './answers.ts';
-import { optionalEnum, requireString, sessionOf } from './validate.ts';
+import { bodyUsage, doneEventFilter } from './usage-scan.ts';
+import { optionalEnum, requireString } from './validate.ts';
+import { routeFrom } from './route-from.ts';
 
 /** Free-form string parameters: checked for type only, since the allowed values differ per model and provider. */
 const STRING_PARAMS = ['size', 'quality', 'style', 'user'] as const;
@@ -34,17 +35,11 @@ export async function imageGenerations(ctx: RequestContext): Promise<void> {
   }
   const stream = streamValue === true;
 
-  const routed = await ctx.mesh.router.route({
+  const routed = await routeFrom(ctx, body, {
     endpoint: 'images',
     model,
-    body,
-    form: null,
     mode: stream ? 'sse' : 'buffer',
     needs: { ...NO_NEEDS, stream },
-    sessionId: sessionOf(ctx, body),
-    requestId: ctx.requestId,
-    startedAt: ctx.startedAt,
-    signal: ctx.signal,
   });
   if (stream) return relaySse(ctx, routed, doneEventFilter('image_generation.completed'));
   // b64_json answers run to megabytes: usage is read without parsing the images (answers.ts scanUsage).

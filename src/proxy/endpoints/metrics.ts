@@ -4,7 +4,6 @@
 // configure the scraper with `authorization: {credentials: <token>}` when proxy.auth is on.
 import { MeshError } from '../../errors.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '../../observability/metrics.ts';
-import { OBSERVABILITY_SERVICE, type ObservabilityService } from '../../observability/service.ts';
 import type { Handler, RequestContext } from '../context.ts';
 
 export const metricsHandler: Handler = async (ctx: RequestContext) => {
@@ -14,9 +13,9 @@ export const metricsHandler: Handler = async (ctx: RequestContext) => {
       headers: { 'x-should-retry': 'false' },
     });
   }
-  const service = mesh.service<ObservabilityService>(OBSERVABILITY_SERVICE);
+  const service = mesh.observability;
   // Statistics carry no secret, but labels are config ids an operator may have written a secret into by mistake.
-  const body = mesh.redact(renderMetrics({ mesh, stats: service?.stats, dropped: service?.dropped }));
+  const body = mesh.redact(renderMetrics({ mesh: mesh.runtime, stats: service.stats, dropped: service.dropped }));
   ctx.res.writeHead(200, {
     ...ctx.baseHeaders,
     'content-type': METRICS_CONTENT_TYPE,

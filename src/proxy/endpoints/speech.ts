@@ -7,8 +7,9 @@ import type { Usage } from '../../mesh/types.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBytes, relaySse } from '../relay.ts';
-import { doneEventFilter, withResponse } from './answers.ts';
-import { isRecord, optionalEnum, optionalNumber, requireString, sessionOf } from './validate.ts';
+import { doneEventFilter, withResponse } from './usage-scan.ts';
+import { isRecord, optionalEnum, optionalNumber, requireString } from './validate.ts';
+import { routeFrom } from './route-from.ts';
 
 /** Longest `input`, in characters (wire §4). */
 const MAX_INPUT_CHARS = 4096;
@@ -37,18 +38,12 @@ export async function speech(ctx: RequestContext): Promise<void> {
   }
   const sse = optionalEnum(body, 'stream_format', ['audio', 'sse'] as const) === 'sse';
 
-  const routed = await ctx.mesh.router.route({
+  const routed = await routeFrom(ctx, body, {
     endpoint: 'speech',
     model,
-    body,
-    form: null,
     mode: sse ? 'sse' : 'bytes',
     // Raw audio is a plain response body, not event streaming: only the SSE form needs streaming delivery.
     needs: { ...NO_NEEDS, stream: sse },
-    sessionId: sessionOf(ctx, body),
-    requestId: ctx.requestId,
-    startedAt: ctx.startedAt,
-    signal: ctx.signal,
   });
   // Speech is billed per input character (tts-1) unless the upstream reports tokens (the SSE done event of
   // gpt-4o-mini-tts): characters are recorded as prompt tokens, so `input_per_1m` is the per-1M-character price.

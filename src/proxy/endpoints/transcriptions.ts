@@ -10,8 +10,9 @@ import type { BufferedResponse, Endpoint } from '../../providers/provider.ts';
 import { readRaw } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse } from '../relay.ts';
-import { bodyUsage, doneEventFilter, mediaUsage, withResponse } from './answers.ts';
-import { isRecord, sessionOf } from './validate.ts';
+import { bodyUsage, doneEventFilter, mediaUsage, withResponse } from './usage-scan.ts';
+import { isRecord } from './validate.ts';
+import { routeFrom } from './route-from.ts';
 
 const MULTIPART = /^\s*multipart\/form-data\s*(?:;|$)/i;
 const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt', 'diarized_json'];
@@ -52,18 +53,13 @@ async function audioToText(ctx: RequestContext, endpoint: Endpoint): Promise<voi
   const stream = streamField === 'true';
   const fields = textFields(form);
 
-  const routed = await ctx.mesh.router.route({
+  const routed = await routeFrom(ctx, fields, {
     endpoint,
     model,
-    // The text fields, for the request log and session stickiness; the form itself is what is sent upstream.
-    body: fields,
+    // `fields` (the text fields) serve the request log and session stickiness; the form is what goes upstream.
     form,
     mode: stream ? 'sse' : 'buffer',
     needs: { ...NO_NEEDS, stream, file_bytes: file.data.length, ...languageNeed(fields) },
-    sessionId: sessionOf(ctx, fields),
-    requestId: ctx.requestId,
-    startedAt: ctx.startedAt,
-    signal: ctx.signal,
   });
   if (stream) return relaySse(ctx, routed, doneEventFilter('transcript.text.done'));
   const { response } = routed;

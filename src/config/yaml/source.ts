@@ -1,0 +1,47 @@
+// The source text of a YAML document as every stage of the reader sees it (lines, for positions and
+// error snippets), and the one error helper all stages share.
+
+import { MeshError } from '../../errors.ts';
+
+/** What every stage (lexer, parser) carries; their state objects extend it. */
+export interface SourceState {
+  /** Shown at the start of error messages: the config file's name, or `config`. */
+  readonly filename: string;
+  /** Lines without their breaks (YAML 1.2 §5.4: CRLF, CR and LF all end a line). */
+  readonly lines: readonly string[];
+  /** Whether the last line has a line break after it (block scalar chomping needs it, §8.1.1.2). */
+  readonly endsWithBreak: boolean;
+}
+
+/** Suffix of every "this YAML feature is not in our subset" message. */
+export const UNSUPPORTED = 'not supported by the ModelMesh YAML subset';
+
+/** `---` or `...` at the start of a line, alone or followed by white space (§9.1.4). */
+export function isMarker(line: string, marker: '---' | '...'): boolean {
+  const after = line[3];
+  return line.startsWith(marker) && (after === undefined || after === ' ' || after === '\t');
+}
+
+export function splitSource(text: string, filename: string): SourceState {
+  // A byte order mark may start the stream (§5.2); it is not content.
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const lines = body.split(/\r\n|\r|\n/);
+  // "a\n" splits into ["a", ""]: the empty string is not a line, it only says the last line had a break.
+  const endsWithBreak = lines.length > 1 && lines[lines.length - 1] === '';
+  if (endsWithBreak) lines.pop();
+  return { filename, lines, endsWithBreak };
+}
+
+/**
+ * Throws the config error for a position (1-based line and column), formatted as
+ * `file:line:column: message`, then the source line and a caret under the column.
+ */
+export function fail(state: SourceState, message: string, line: number, column: number): never {
+  const source = state.lines[line - 1] ?? '';
+  // Copy tabs into the caret line so the caret stays aligned however the terminal expands them.
+  let pad = '';
+  for (let i = 0; i < column - 1; i++) pad += source[i] === '\t' ? '\t' : ' ';
+  throw new MeshError('config_invalid', `${state.filename}:${line}:${column}: ${message}\n  ${source}\n  ${pad}^`, {
+    location: { line, column },
+  });
+}

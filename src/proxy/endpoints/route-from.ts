@@ -1,0 +1,34 @@
+// The one call from an endpoint into the router: what the endpoint decided (endpoint, model, mode, needs,
+// an upload form) plus what every request carries (session, request id, arrival time, client signal).
+import type { FormData } from '../../lib/multipart.ts';
+import type { Needs } from '../../mesh/eligibility.ts';
+import type { Routed } from '../../mesh/router.ts';
+import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
+import type { RequestContext } from '../context.ts';
+import { sessionOf } from './validate.ts';
+
+export interface RouteSpec {
+  readonly endpoint: Endpoint;
+  /** The name the client sent (pool, alias, model id or upstream name). */
+  readonly model: string;
+  readonly mode: ResponseMode;
+  readonly needs: Needs;
+  /** A multipart upload sent upstream as is (transcriptions); `body` then holds its text fields. */
+  readonly form?: FormData | null;
+}
+
+/** Route `body` through this request's router (the generation it started with). */
+export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
+  return ctx.mesh.router.route({
+    endpoint: spec.endpoint,
+    model: spec.model,
+    body,
+    form: spec.form ?? null,
+    mode: spec.mode,
+    needs: spec.needs,
+    sessionId: sessionOf(ctx, body),
+    requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
+    signal: ctx.signal,
+  });
+}

@@ -1,0 +1,61 @@
+// The proxy's routes (DESIGN §2.1), as data. One place to see every path the server answers.
+// Built once per config: `proxy.endpoints` decides which OpenAI routes exist at all (a disabled route is a
+// plain 404, as if unknown), and every OpenAI route is also served without `/v1` (an SDK whose base URL
+// lacks `/v1` calls `/chat/completions`, openai-wire §8).
+import type { OpenAiRoute, ProxyConfig } from '../config/types.ts';
+import { adminRouteDefs } from './endpoints/admin.ts';
+import { metricsHandler } from './endpoints/metrics.ts';
+import { chatCompletions } from './endpoints/chat.ts';
+import { embeddings } from './endpoints/embeddings.ts';
+import { health, ready } from './endpoints/health.ts';
+import { imageGenerations } from './endpoints/images.ts';
+import { getModel, listModels } from './endpoints/models.ts';
+import { speech } from './endpoints/speech.ts';
+import { transcriptions, translations } from './endpoints/transcriptions.ts';
+import { RouteTable, type RouteDef } from './route-table.ts';
+import type { ServerView } from './server-view.ts';
+
+interface OpenAiRouteDef extends RouteDef {
+  /** The `proxy.endpoints` entry that enables this route. */
+  endpoint: OpenAiRoute;
+}
+
+/** The OpenAI-compatible routes, in `/v1` form. */
+const OPENAI: readonly OpenAiRouteDef[] = [
+  { method: 'POST', path: '/v1/chat/completions', name: 'chat', handler: chatCompletions, endpoint: '/v1/chat/completions' },
+  { method: 'POST', path: '/v1/embeddings', name: 'embeddings', handler: embeddings, endpoint: '/v1/embeddings' },
+  { method: 'POST', path: '/v1/audio/speech', name: 'speech', handler: speech, endpoint: '/v1/audio/speech' },
+  { method: 'POST', path: '/v1/audio/transcriptions', name: 'transcriptions', handler: transcriptions, endpoint: '/v1/audio/transcriptions' },
+  { method: 'POST', path: '/v1/audio/translations', name: 'translations', handler: translations, endpoint: '/v1/audio/translations' },
+  { method: 'POST', path: '/v1/images/generations', name: 'images', handler: imageGenerations, endpoint: '/v1/images/generations' },
+  { method: 'GET', path: '/v1/models', name: 'models.list', handler: listModels, endpoint: '/v1/models' },
+  // `{id+}`: also takes a raw slash, for clients that do not percent-encode `org/model` ids.
+  { method: 'GET', path: '/v1/models/{id+}', name: 'models.get', handler: getModel, endpoint: '/v1/models' },
+];
+
+/** Every route the server answers under `proxy` config, for the server described by `server`. */
+export function routeDefs(proxy: ProxyConfig, server: ServerView): RouteDef[] {
+  const enabled = new Set<string>(proxy.endpoints);
+  const defs: RouteDef[] = [];
+  for (const { endpoint, ...def } of OPENAI) {
+    if (!enabled.has(endpoint)) continue;
+    defs.push(def, { ...def, path: def.path.slice('/v1'.length) });
+  }
+
+  // Operational routes: no token, answered while draining (probes must see the drain).
+  defs.push(
+    { method: 'GET', path: '/health', name: 'health', handler: health, auth: 'none', whileDraining: true },
+    { method: 'GET', path: '/ready', name: 'ready', handler: ready(server), auth: 'none', whileDraining: true },
+  );
+
+  // Prometheus: `GET ${proxy.metrics.path}` when proxy.metrics.enabled; behind the proxy's auth when it is on.
+  if (proxy.metrics.enabled) defs.push({ method: 'GET', path: proxy.metrics.path, name: 'metrics', handler: metricsHandler });
+  // Admin API: `/mesh/...` with auth: 'admin' (checked against proxy.admin.tokens by the pipeline), only
+  // when proxy.admin.tokens is non-empty (DESIGN §2.1: off when none).
+  if (proxy.admin.tokens.length > 0) defs.push(...adminRouteDefs());
+  return defs;
+}
+
+export function buildRouteTable(proxy: ProxyConfig, server: ServerView): RouteTable {
+  return new RouteTable(routeDefs(proxy, server));
+}
