@@ -71,8 +71,12 @@ function chatTools(body: Json): Json[] | undefined {
     if (t['type'] !== undefined && t['type'] !== null && t['type'] !== 'custom') {
       throw invalid(`${path}.type`, `Server tool '${String(t['type'])}' is not supported by a chat-completions upstream`);
     }
-    if (typeof t['name'] !== 'string' || t['name'] === '') throw invalid(`${path}.name`, t['name'] === undefined ? 'Field required' : 'Input should be a valid string');
-    if (!isRecord(t['input_schema'])) throw invalid(`${path}.input_schema`, t['input_schema'] === undefined ? 'Field required' : 'Input should be a valid dictionary');
+    if (typeof t['name'] !== 'string' || t['name'] === '') {
+      throw invalid(`${path}.name`, t['name'] === undefined ? 'Field required' : 'Input should be a valid string');
+    }
+    if (!isRecord(t['input_schema'])) {
+      throw invalid(`${path}.input_schema`, t['input_schema'] === undefined ? 'Field required' : 'Input should be a valid dictionary');
+    }
     const fn: Json = { name: t['name'] };
     if (typeof t['description'] === 'string') fn['description'] = t['description'];
     fn['parameters'] = t['input_schema'];
@@ -81,7 +85,10 @@ function chatTools(body: Json): Json[] | undefined {
   return tools.length > 0 ? tools : undefined;
 }
 
-/** tool_choice: auto→auto, any→required, tool→{function:{name}}, none→none; disable_parallel_tool_use→parallel_tool_calls:false. */
+/**
+ * tool_choice: auto→auto, any→required, tool→{type:function,function:{name}}, none→none;
+ * disable_parallel_tool_use→parallel_tool_calls:false.
+ */
 function toolChoice(body: Json, out: Json, hasTools: boolean): void {
   const v = body['tool_choice'];
   if (v === undefined || v === null) return;
@@ -94,7 +101,10 @@ function toolChoice(body: Json, out: Json, hasTools: boolean): void {
   else if (type === 'tool') {
     if (typeof v['name'] !== 'string') throw invalid('tool_choice.tool.name', 'Field required');
     choice = { type: 'function', function: { name: v['name'] } };
-  } else throw invalid('tool_choice', `Input tag '${String(type)}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'`);
+  } else {
+    const expected = "'auto', 'any', 'tool', 'none'";
+    throw invalid('tool_choice', `Input tag '${String(type)}' found using 'type' does not match any of the expected tags: ${expected}`);
+  }
   // Chat upstreams reject tool_choice and parallel_tool_calls without tools; Anthropic ignores them.
   if (!hasTools) return;
   out['tool_choice'] = choice;
@@ -114,7 +124,9 @@ function samplingAndExtras(body: Json, out: Json): void {
   if (metadata !== undefined && metadata !== null) {
     if (!isRecord(metadata)) throw invalid('metadata', 'Input should be a valid dictionary');
     const user = metadata['user_id'];
-    if (user !== undefined && user !== null && typeof user !== 'string') throw invalid('metadata.user_id', 'Input should be a valid string');
+    if (user !== undefined && user !== null && typeof user !== 'string') {
+      throw invalid('metadata.user_id', 'Input should be a valid string');
+    }
     if (typeof user === 'string' && user !== '') out['user'] = user;
   }
   const config = body['output_config'];

@@ -61,7 +61,8 @@ export class ChatToMessagesStream {
   usage(): { prompt_tokens: number; completion_tokens: number } | null {
     if (this.#usage === null) return null;
     const u = anthropicUsage(this.#usage);
-    return { prompt_tokens: (u['input_tokens'] as number) + (u['cache_read_input_tokens'] as number), completion_tokens: u['output_tokens'] as number };
+    const prompt = (u['input_tokens'] as number) + (u['cache_read_input_tokens'] as number);
+    return { prompt_tokens: prompt, completion_tokens: u['output_tokens'] as number };
   }
 
   /** message_start with the message skeleton, then a ping (as Anthropic sends one early). Once. */
@@ -69,8 +70,8 @@ export class ChatToMessagesStream {
     if (this.#state !== 'new') return [];
     this.#state = 'open';
     const usage = { input_tokens: this.#inputTokens, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    const message = { id: this.#id, type: 'message', role: 'assistant', model: this.#model, content: [], stop_reason: null, stop_sequence: null, usage };
-    return [{ type: 'message_start', message }, { type: 'ping' }];
+    const message = { id: this.#id, type: 'message', role: 'assistant', model: this.#model, content: [] };
+    return [{ type: 'message_start', message: { ...message, stop_reason: null, stop_sequence: null, usage } }, { type: 'ping' }];
   }
 
   /** A keep-alive for long silences (e.g. a reasoning model before its first token). */
@@ -121,7 +122,8 @@ export class ChatToMessagesStream {
     } else {
       // message_delta usage counters are cumulative totals; the SDK overwrites its snapshot with them.
       const u = anthropicUsage(this.#usage);
-      usage = { input_tokens: u['input_tokens'], cache_creation_input_tokens: 0, cache_read_input_tokens: u['cache_read_input_tokens'], output_tokens: u['output_tokens'] };
+      const [input, cacheRead, output] = [u['input_tokens'], u['cache_read_input_tokens'], u['output_tokens']];
+      usage = { input_tokens: input, cache_creation_input_tokens: 0, cache_read_input_tokens: cacheRead, output_tokens: output };
     }
     out.push({ type: 'message_delta', delta: stop, usage }, { type: 'message_stop' });
     return out;
