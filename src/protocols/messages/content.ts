@@ -76,8 +76,8 @@ function documentPart(block: Json, path: string): Json {
 }
 
 /**
- * A tool_result's content as the chat tool message text. Chat tool messages carry text only, so images in a
- * result are returned separately, to go into the user message that follows the tool messages.
+ * A tool_result's content as the chat tool message text. Chat tool messages carry text only, so images and
+ * PDFs in a result are returned separately, to go into the user message that follows the tool messages.
  */
 function toolResult(block: Json, path: string): { message: Json; images: Json[] } {
   const id = str(block, 'tool_use_id', path);
@@ -90,12 +90,15 @@ function toolResult(block: Json, path: string): { message: Json; images: Json[] 
       const tag = tagOf(inner, innerPath);
       if (tag === 'text') texts.push(str(inner as Json, 'text', innerPath));
       else if (tag === 'image') images.push(imagePart(inner as Json, innerPath));
-      else if (tag === 'document') texts.push(String(documentPart(inner as Json, innerPath)['text'] ?? ''));
-      else throw tagError(innerPath, tag, "'text', 'image', 'document'");
+      else if (tag === 'document') {
+        const part = documentPart(inner as Json, innerPath);
+        if (part['type'] === 'text') texts.push(part['text'] as string);
+        else images.push(part); // a PDF travels with the images, in the next user message
+      } else throw tagError(innerPath, tag, "'text', 'image', 'document'");
     });
   }
   let text = texts.join('\n');
-  if (images.length > 0) text += `${text === '' ? '' : '\n'}[${images.length} image(s) attached in the next user message]`;
+  if (images.length > 0) text += `${text === '' ? '' : '\n'}[${images.length} attachment(s) in the next user message]`;
   // Chat has no is_error flag: say it in the text, where the model reads it.
   if (block['is_error'] === true) text = `Error: ${text}`;
   return { message: { role: 'tool', tool_call_id: id, content: text }, images };

@@ -118,9 +118,34 @@ describe('toChatRequest', () => {
     ];
     assert.deepEqual(toChatRequest(base({ messages })).chat['messages'], [
       { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'screenshot', arguments: '{}' } }] },
-      { role: 'tool', tool_call_id: 't1', content: '[1 image(s) attached in the next user message]' },
+      { role: 'tool', tool_call_id: 't1', content: '[1 attachment(s) in the next user message]' },
       { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/s.png' } }] },
     ]);
+  });
+
+  it('documents in a tool_result: text joins the tool text, a PDF goes to the next user message', () => {
+    const content = [
+      { type: 'tool_result', tool_use_id: 't1', content: [
+        { type: 'text', text: 'Read 2 files.' },
+        { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'notes' } },
+        { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBE' } },
+      ] },
+      { type: 'text', text: 'Summarise.' },
+    ];
+    assert.deepEqual(toChatRequest(base({ messages: [{ role: 'user', content }] })).chat['messages'], [
+      { role: 'tool', tool_call_id: 't1', content: 'Read 2 files.\nnotes\n[1 attachment(s) in the next user message]' },
+      { role: 'user', content: [{ type: 'text', text: 'Summarise.' }, { type: 'file', file: { filename: 'document.pdf', file_data: 'data:application/pdf;base64,JVBE' } }] },
+    ]);
+  });
+
+  it("a message with role 'system' (SDK MessageParam) becomes a chat system message in place", () => {
+    const messages = [{ role: 'user', content: 'a' }, { role: 'system', content: [{ type: 'text', text: 'Now be terse.' }] }, { role: 'user', content: 'b' }];
+    assert.deepEqual(toChatRequest(base({ messages })).chat['messages'], [
+      { role: 'user', content: 'a' }, { role: 'system', content: 'Now be terse.' }, { role: 'user', content: 'b' },
+    ]);
+    rejects(base({ messages: [{ role: 'system' }] }), 'messages.0.content: Field required');
+    rejects(base({ messages: [{ role: 'system', content: [{ type: 'image' }] }] }),
+      "messages.0.content.0: Input tag 'image' found using 'type' does not match any of the expected tags: 'text'");
   });
 
   it('tools, tool_choice and disable_parallel_tool_use', () => {
