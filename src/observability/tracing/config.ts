@@ -13,7 +13,7 @@
 //       queue_size: 2048                    # spans waiting; more are dropped and counted
 //       flush_interval: 1s
 //       capture_content: false              # prompt and answer JSON in spans: opt-in
-import { Problems, Section, bool, duration, httpUrl, int, num, str, stringMap, type Problem } from '../../config/check.ts';
+import { Problems, Section, bool, duration, httpUrl, int, num, str, stringMap, type Problem } from '../../config/schema/check.ts';
 import { OTLP_TRACES_PATH } from './otlp.ts';
 
 export interface TracingConfig {
