@@ -11,7 +11,8 @@ export function missing(param: string): MeshError {
 }
 
 export function invalidType(param: string, expected: string, value: unknown): MeshError {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  const kind = typeof value;
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : kind === 'object' || kind === 'undefined' ? `an ${kind}` : `a ${kind}`;
   return new MeshError('invalid_param', `Invalid type for '${param}': expected ${expected}, but got ${got} instead.`, { param });
 }
 

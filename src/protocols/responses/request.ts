@@ -2,7 +2,6 @@
 // fields: openai-node ResponseCreateParams; the chat side: openai-wire §2. Everything the chat API cannot
 // express is a 400 naming the parameter, so no request is silently served differently from what it asked for.
 import { MeshError } from '../../errors.ts';
-import type { Needs } from '../../mesh/eligibility.ts';
 import { CHARS_PER_TOKEN, estimateMessageTokens } from '../../lib/tokens.ts';
 import { invalidType, isRecord, missing, optionalBoolean, optionalInteger, optionalNumber, optionalString, unsupported } from './check.ts';
 import { inputMessages } from './input.ts';
@@ -129,11 +128,22 @@ function metadata(value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
+/** The fields of the router's `Needs` (src/mesh/eligibility.ts) this body determines; structurally a Needs. */
+export interface ResponsesNeeds {
+  stream: boolean;
+  tools: boolean;
+  structured_output: boolean;
+  json_mode: boolean;
+  tokens: number;
+  system_prompt: boolean;
+  images: number;
+}
+
 /**
  * What the router's eligibility check needs (src/mesh/eligibility.ts), read off the Responses body without
  * translating it (a native upstream gets the body as is). `history` is the stored conversation, if any.
  */
-export function needsOf(body: Record<string, unknown>, history: readonly ChatMessage[] | null = null): Needs {
+export function needsOf(body: Record<string, unknown>, history: readonly ChatMessage[] | null = null): ResponsesNeeds {
   const text = body['text'];
   const format = isRecord(text) && isRecord(text['format']) ? text['format']['type'] : undefined;
   const instructions = body['instructions'];
