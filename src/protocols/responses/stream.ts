@@ -168,9 +168,12 @@ export class ChatToResponsesStream {
   }
 }
 
-/** A copy of the response for an event, so later mutation cannot change what was already sent. */
+/**
+ * A copy of the in-progress response for an event, so later changes cannot alter what was already sent. Shallow
+ * is enough: what changes later is `output` (copied) and fields that are replaced, never mutated in place.
+ */
 function snapshot(response: ResponseObject): ResponseObject {
-  return structuredClone(response);
+  return { ...response, output: [...response.output] };
 }
 
 /** One event as OpenAI writes it: `event: <type>` then `data: <json>` (JSON never contains a raw newline). */
