@@ -74,10 +74,11 @@ export function fromChatCompletion(chat: unknown, ctx: ResponseContext): Respons
   const content = message['content'];
   const refusal = message['refusal'];
   const text = typeof content === 'string' ? content : Array.isArray(content) ? textOfParts(content) : '';
-  if (text.length > 0 || typeof refusal === 'string') {
+  const refused = typeof refusal === 'string' && refusal.length > 0;
+  if (text.length > 0 || refused) {
     const item: OutputMessage = { id: newId('msg'), type: 'message', status: 'completed', role: 'assistant', content: [] };
     if (text.length > 0) item.content.push({ type: 'output_text', text, annotations: [] });
-    if (typeof refusal === 'string') item.content.push({ type: 'refusal', refusal });
+    if (refused) item.content.push({ type: 'refusal', refusal });
     response.output.push(item);
   }
   const calls = message['tool_calls'];

@@ -23,6 +23,7 @@ export class ChatToResponsesStream {
   /** Chat tool-call index -> its open item. */
   #calls = new Map<number, Extract<Open, { kind: 'call' }>>();
   #finishReason: unknown = null;
+  #started = false;
   #ended = false;
 
   constructor(ctx: ResponseContext) {
@@ -45,7 +46,10 @@ export class ChatToResponsesStream {
     return this.#finishReason !== null;
   }
 
+  /** response.created and response.in_progress; push/end/fail send them first if start() was not called. */
   start(): ResponsesEvent[] {
+    if (this.#started) return [];
+    this.#started = true;
     return [this.#emit({ type: 'response.created', response: snapshot(this.#response) }), this.#emit({ type: 'response.in_progress', response: snapshot(this.#response) })];
   }
 
@@ -56,7 +60,7 @@ export class ChatToResponsesStream {
       const message = chunk['error']['message'];
       return this.fail(typeof message === 'string' ? message : 'The upstream stream failed.');
     }
-    const out: ResponsesEvent[] = [];
+    const out = this.start();
     const usage = usageOf(chunk['usage']);
     if (usage !== null) this.#response.usage = usage;
     const choices = chunk['choices'];
@@ -77,7 +81,7 @@ export class ChatToResponsesStream {
   /** The upstream stream ended: close every item, then response.completed or response.incomplete. */
   end(): ResponsesEvent[] {
     if (this.#ended) return [];
-    const out: ResponsesEvent[] = [];
+    const out = this.start();
     finish(this.#response, this.#finishReason, this.#ctx);
     const status = this.#response.status === 'incomplete' ? 'incomplete' : 'completed';
     // A cut answer leaves its last item incomplete; the items before it were whole.
@@ -93,11 +97,13 @@ export class ChatToResponsesStream {
   /** The upstream failed mid-stream: response.failed, never a clean end (issue 14). */
   fail(message: string, code = 'server_error'): ResponsesEvent[] {
     if (this.#ended) return [];
+    const out = this.start();
     this.#ended = true;
     this.#response.status = 'failed';
     this.#response.error = { code, message };
     this.#open.forEach((open) => (open.item.status = 'incomplete'));
-    return [this.#emit({ type: 'response.failed', response: this.#response })];
+    out.push(this.#emit({ type: 'response.failed', response: this.#response }));
+    return out;
   }
 
   #text(delta: string, out: ResponsesEvent[]): void {

@@ -115,6 +115,11 @@ test('content_filter is incomplete too; a refusal is a refusal part; text parts 
   assert.deepEqual(outputMessages(filtered.output), [{ role: 'assistant', content: 'abNo.' }]);
 });
 
+test('an empty refusal adds no part; an empty answer has no output items', () => {
+  const response = fromChatCompletion(chat({ role: 'assistant', content: '', refusal: '' }, 'stop'), ctxFor({ model: 'm', input: 'x' }));
+  assert.deepEqual(response.output, []);
+});
+
 test('usage without total or details is filled in; junk values count as 0', () => {
   const response = fromChatCompletion(chat({ role: 'assistant', content: 'x' }, 'stop', { prompt_tokens: 5, completion_tokens: 'many' }), ctxFor({ model: 'm', input: 'x' }));
   assert.deepEqual(response.usage, { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 5 });

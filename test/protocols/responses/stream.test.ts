@@ -146,9 +146,21 @@ test('an in-band upstream error chunk fails the response; junk chunks are ignore
   const out = s.push({ error: { message: 'overloaded', type: 'server_error', param: null, code: null } });
   assert.deepEqual(out.map((e) => e.type), ['response.failed']);
   assert.equal(s.response.error?.message, 'overloaded');
+  // Without start(), the first events still lead: the sequence is always a valid one.
   const other = new ChatToResponsesStream(ctxFor({ model: 'm', input: 'x' }));
-  assert.equal(other.push({ error: {} })[0]?.type, 'response.failed');
+  const failed = other.push({ error: {} });
+  assert.deepEqual(failed.map((e) => [e.type, e.sequence_number]), [['response.created', 0], ['response.in_progress', 1], ['response.failed', 2]]);
   assert.equal(other.response.error?.message, 'The upstream stream failed.');
+  assert.deepEqual(other.start(), []);
+});
+
+test('push and end without start() still begin with response.created; start() is idempotent', () => {
+  const s = new ChatToResponsesStream(ctxFor({ model: 'm', input: 'x' }));
+  const events = [...s.push(delta({ content: 'a' })), ...s.start(), ...s.end()];
+  assert.equal(events[0]?.type, 'response.created');
+  assert.equal(accumulate(events).output.length, 1);
+  const empty = new ChatToResponsesStream(ctxFor({ model: 'm', input: 'x' }));
+  assert.deepEqual(empty.end().map((e) => e.type), ['response.created', 'response.in_progress', 'response.completed']);
 });
 
 test('a stream that ends without a finish_reason still completes, but finished tells the caller', () => {
