@@ -15,6 +15,8 @@ export const CATALOGUE = {
   not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
+  // OpenAI's code for an unknown previous_response_id on POST /v1/responses (a 400, param previous_response_id).
+  previous_response_not_found: { status: 400, type: 'invalid_request_error' },
   no_eligible_models: { status: 400, type: 'invalid_request_error' },
   no_available_models: { status: 503, type: 'server_error' },
   upstream_error: { status: 502, type: 'server_error' },
