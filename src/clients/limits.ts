@@ -42,6 +42,7 @@ export interface Admitted {
 export interface Rejected {
   ok: false;
   reason: LimitReason;
+  /** Seconds until the limit frees up (the `retry-after` sent); 0 when waiting cannot help (a request over tpm). */
   retryAfterSeconds: number;
   /** retry-after and x-ratelimit-* (already on `error.headers`). */
   headers: Record<string, string>;
@@ -214,7 +215,8 @@ export class ClientLimiter {
       this.#countRejection(s, reason);
       const retryAfterMs = reason === 'concurrency' ? 1000 : resetAt - now;
       const error = limitError({ client: client.name, reason, limit, used, requested, resetAt, retryAfterMs, headers: this.headersFor(client) });
-      return { ok: false, reason, retryAfterSeconds: Number(error.headers['retry-after']), headers: error.headers, error };
+      const retryAfter = error.headers['retry-after'];
+      return { ok: false, reason, retryAfterSeconds: retryAfter === undefined ? 0 : Number(retryAfter), headers: error.headers, error };
     };
     for (const [reason, limit, window, counter] of [
       ['budget_monthly', budget.monthly, monthWindow(now), 'spend_m'],
