@@ -68,6 +68,15 @@ export interface ClientUsage {
 interface State {
   /** `client:<name>:` — counter keys are `<prefix><counter>:<window start>`. */
   prefix: string;
+  // The counter keys of the current windows, rebuilt only when a window ends: the same string objects on
+  // every request keep their cached hash, so the Map lookups behind WindowCounters stay cheap.
+  minute: Window;
+  rpmKey: string;
+  tpmKey: string;
+  day: Window;
+  dailyKey: string;
+  month: Window;
+  monthlyKey: string;
   concurrent: number;
   reservedTokens: number;
   reservedCost: number;
@@ -87,14 +96,13 @@ export class ClientLimiter {
   /** Admits a request of `client` or says which limit refuses it. Call after the key and the allow-list. */
   admit(client: Client, request: AdmitRequest): Admission {
     const now = this.#clock.now();
-    const s = this.#state(client.name);
+    const s = this.#current(this.#state(client.name), now);
     const estTokens = Math.max(0, request.estimatedTokens);
     const estCost = Math.max(0, request.estimatedCost ?? 0);
-    const minute = minuteWindow(now);
-    const refusal = this.#check(client, s, now, minute, estTokens, estCost);
+    const refusal = this.#check(client, s, now, estTokens, estCost);
     if (refusal !== undefined) return refusal;
 
-    this.#counters.add(`${s.prefix}rpm:${minute.start}`, 1, minute.end);
+    this.#counters.add(s.rpmKey, 1, s.minute.end);
     s.concurrent++;
     s.reservedTokens += estTokens;
     s.reservedCost += estCost;
@@ -112,18 +120,17 @@ export class ClientLimiter {
   headersFor(client: Client): Record<string, string> {
     if (!client.rateLimited) return {};
     const now = this.#clock.now();
-    const minute = minuteWindow(now);
-    const s = this.#state(client.name);
+    const s = this.#current(this.#state(client.name), now);
     const { rpm, tpm } = client.config;
-    const reset = formatReset(minute.end - now);
+    const reset = formatReset(s.minute.end - now);
     const headers: Record<string, string> = {};
     if (rpm !== null) headers['x-ratelimit-limit-requests'] = String(rpm);
     if (tpm !== null) headers['x-ratelimit-limit-tokens'] = String(tpm);
     if (rpm !== null) {
-      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - this.#counters.get(`${s.prefix}rpm:${minute.start}`)));
+      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - this.#counters.get(s.rpmKey)));
     }
     if (tpm !== null) {
-      const used = this.#counters.get(`${s.prefix}tpm:${minute.start}`) + s.reservedTokens;
+      const used = this.#counters.get(s.tpmKey) + s.reservedTokens;
       headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(tpm - used)));
     }
     if (rpm !== null) headers['x-ratelimit-reset-requests'] = reset;
@@ -134,17 +141,16 @@ export class ClientLimiter {
   /** Current windows and totals of a client, for the admin API (a client never seen reads as zeros). */
   usage(client: Client | string): ClientUsage {
     const name = typeof client === 'string' ? client : client.name;
-    const now = this.#clock.now();
-    const s = this.#states.get(name);
-    const prefix = s?.prefix ?? `client:${name}:`;
-    const minute = minuteWindow(now).start;
-    const t = s?.totals ?? emptyTotals();
+    const known = this.#states.get(name);
+    // A client never seen gets a throwaway state: reading must not grow the map.
+    const s = this.#current(known ?? newState(name), this.#clock.now());
+    const t = s.totals;
     return {
-      requests_minute: this.#counters.get(`${prefix}rpm:${minute}`),
-      tokens_minute: this.#counters.get(`${prefix}tpm:${minute}`),
-      concurrent: s?.concurrent ?? 0,
-      spend_daily: this.#counters.get(`${prefix}spend_d:${dayWindow(now).start}`),
-      spend_monthly: this.#counters.get(`${prefix}spend_m:${monthWindow(now).start}`),
+      requests_minute: this.#counters.get(s.rpmKey),
+      tokens_minute: this.#counters.get(s.tpmKey),
+      concurrent: s.concurrent,
+      spend_daily: this.#counters.get(s.dailyKey),
+      spend_monthly: this.#counters.get(s.monthlyKey),
       requests_total: t.requests_total,
       tokens_in: t.tokens_in,
       tokens_out: t.tokens_out,
@@ -156,18 +162,17 @@ export class ClientLimiter {
   /** What must survive a restart: totals and the current day's and month's spend (plain data, JSON-safe). */
   snapshot(): UsageSnapshot {
     const now = this.#clock.now();
-    const day = dayWindow(now).start;
-    const month = monthWindow(now).start;
     const clients: UsageSnapshot['clients'] = {};
-    for (const [name, s] of this.#states) {
+    for (const [name, state] of this.#states) {
+      const s = this.#current(state, now);
       clients[name] = {
         ...s.totals,
         rejections: { ...s.totals.rejections },
         spend: {
-          day_start: day,
-          daily: this.#counters.get(`${s.prefix}spend_d:${day}`),
-          month_start: month,
-          monthly: this.#counters.get(`${s.prefix}spend_m:${month}`),
+          day_start: s.day.start,
+          daily: this.#counters.get(s.dailyKey),
+          month_start: s.month.start,
+          monthly: this.#counters.get(s.monthlyKey),
         },
       };
     }
@@ -180,21 +185,19 @@ export class ClientLimiter {
    */
   restore(snapshot: unknown): void {
     const now = this.#clock.now();
-    const day = dayWindow(now);
-    const month = monthWindow(now);
     for (const [name, saved] of readSnapshot(snapshot)) {
-      const s = this.#state(name);
+      const s = this.#current(this.#state(name), now);
       const t = s.totals;
       t.requests_total += saved.requests_total;
       t.tokens_in += saved.tokens_in;
       t.tokens_out += saved.tokens_out;
       t.cost_total += saved.cost_total;
       for (const key of ['rpm', 'tpm', 'concurrency', 'budget'] as const) t.rejections[key] += saved.rejections[key];
-      if (saved.spend.day_start === day.start && saved.spend.daily > 0) {
-        this.#counters.add(`${s.prefix}spend_d:${day.start}`, saved.spend.daily, day.end);
+      if (saved.spend.day_start === s.day.start && saved.spend.daily > 0) {
+        this.#counters.add(s.dailyKey, saved.spend.daily, s.day.end);
       }
-      if (saved.spend.month_start === month.start && saved.spend.monthly > 0) {
-        this.#counters.add(`${s.prefix}spend_m:${month.start}`, saved.spend.monthly, month.end);
+      if (saved.spend.month_start === s.month.start && saved.spend.monthly > 0) {
+        this.#counters.add(s.monthlyKey, saved.spend.monthly, s.month.end);
       }
     }
   }
@@ -202,14 +205,31 @@ export class ClientLimiter {
   #state(name: string): State {
     let s = this.#states.get(name);
     if (s === undefined) {
-      s = { prefix: `client:${name}:`, concurrent: 0, reservedTokens: 0, reservedCost: 0, totals: emptyTotals() };
+      s = newState(name);
       this.#states.set(name, s);
     }
     return s;
   }
 
+  /** `s` with the keys of the windows holding `now`. */
+  #current(s: State, now: number): State {
+    if (now >= s.minute.start && now < s.minute.end) return s;
+    s.minute = minuteWindow(now);
+    s.rpmKey = `${s.prefix}rpm:${s.minute.start}`;
+    s.tpmKey = `${s.prefix}tpm:${s.minute.start}`;
+    if (now < s.day.start || now >= s.day.end) {
+      s.day = dayWindow(now);
+      s.dailyKey = `${s.prefix}spend_d:${s.day.start}`;
+    }
+    if (now < s.month.start || now >= s.month.end) {
+      s.month = monthWindow(now);
+      s.monthlyKey = `${s.prefix}spend_m:${s.month.start}`;
+    }
+    return s;
+  }
+
   /** The first limit the request breaks, most lasting first: a spent budget outlasts any minute. */
-  #check(client: Client, s: State, now: number, minute: Window, estTokens: number, estCost: number): Rejected | undefined {
+  #check(client: Client, s: State, now: number, estTokens: number, estCost: number): Rejected | undefined {
     const { rpm, tpm, max_concurrent, budget } = client.config;
     const refuse = (reason: LimitReason, limit: number, used: number, requested: number, resetAt: number): Rejected => {
       this.#countRejection(s, reason);
@@ -218,21 +238,22 @@ export class ClientLimiter {
       const retryAfter = error.headers['retry-after'];
       return { ok: false, reason, retryAfterSeconds: retryAfter === undefined ? 0 : Number(retryAfter), headers: error.headers, error };
     };
-    for (const [reason, limit, window, counter] of [
-      ['budget_monthly', budget.monthly, monthWindow(now), 'spend_m'],
-      ['budget_daily', budget.daily, dayWindow(now), 'spend_d'],
-    ] as const) {
-      if (limit === null) continue;
-      const spent = this.#counters.get(`${s.prefix}${counter}:${window.start}`);
-      if (spent >= limit || spent + s.reservedCost + estCost > limit) return refuse(reason, limit, spent, estCost, window.end);
+    const over = (limit: number, spent: number): boolean => spent >= limit || spent + s.reservedCost + estCost > limit;
+    if (budget.monthly !== null) {
+      const spent = this.#counters.get(s.monthlyKey);
+      if (over(budget.monthly, spent)) return refuse('budget_monthly', budget.monthly, spent, estCost, s.month.end);
+    }
+    if (budget.daily !== null) {
+      const spent = this.#counters.get(s.dailyKey);
+      if (over(budget.daily, spent)) return refuse('budget_daily', budget.daily, spent, estCost, s.day.end);
     }
     if (rpm !== null) {
-      const used = this.#counters.get(`${s.prefix}rpm:${minute.start}`);
-      if (used + 1 > rpm) return refuse('rpm', rpm, used, 1, minute.end);
+      const used = this.#counters.get(s.rpmKey);
+      if (used + 1 > rpm) return refuse('rpm', rpm, used, 1, s.minute.end);
     }
     if (tpm !== null) {
-      const used = this.#counters.get(`${s.prefix}tpm:${minute.start}`) + s.reservedTokens;
-      if (used + estTokens > tpm) return refuse('tpm', tpm, Math.ceil(used), estTokens, minute.end);
+      const used = this.#counters.get(s.tpmKey) + s.reservedTokens;
+      if (used + estTokens > tpm) return refuse('tpm', tpm, Math.ceil(used), estTokens, s.minute.end);
     }
     if (max_concurrent !== null && s.concurrent >= max_concurrent) {
       return refuse('concurrency', max_concurrent, s.concurrent, 1, now + 1000);
@@ -254,21 +275,26 @@ export class ClientLimiter {
     const tokensIn = finite(actual.tokensIn);
     const tokensOut = finite(actual.tokensOut);
     const cost = finite(actual.cost);
-    const now = this.#clock.now();
-    if (tokensIn + tokensOut > 0) {
-      const minute = minuteWindow(now);
-      this.#counters.add(`${s.prefix}tpm:${minute.start}`, tokensIn + tokensOut, minute.end);
-    }
+    this.#current(s, this.#clock.now());
+    if (tokensIn + tokensOut > 0) this.#counters.add(s.tpmKey, tokensIn + tokensOut, s.minute.end);
     if (cost > 0) {
-      const day = dayWindow(now);
-      const month = monthWindow(now);
-      this.#counters.add(`${s.prefix}spend_d:${day.start}`, cost, day.end);
-      this.#counters.add(`${s.prefix}spend_m:${month.start}`, cost, month.end);
+      this.#counters.add(s.dailyKey, cost, s.day.end);
+      this.#counters.add(s.monthlyKey, cost, s.month.end);
     }
     s.totals.tokens_in += tokensIn;
     s.totals.tokens_out += tokensOut;
     s.totals.cost_total += cost;
   }
+}
+
+const NO_WINDOW: Window = { start: 0, end: 0 };
+
+function newState(name: string): State {
+  return {
+    prefix: `client:${name}:`,
+    minute: NO_WINDOW, rpmKey: '', tpmKey: '', day: NO_WINDOW, dailyKey: '', month: NO_WINDOW, monthlyKey: '',
+    concurrent: 0, reservedTokens: 0, reservedCost: 0, totals: emptyTotals(),
+  };
 }
 
 function finite(n: number): number {
