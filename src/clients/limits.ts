@@ -97,8 +97,8 @@ export class ClientLimiter {
   admit(client: Client, request: AdmitRequest): Admission {
     const now = this.#clock.now();
     const s = this.#current(this.#state(client.name), now);
-    const estTokens = Math.max(0, request.estimatedTokens);
-    const estCost = Math.max(0, request.estimatedCost ?? 0);
+    const estTokens = finite(request.estimatedTokens);
+    const estCost = finite(request.estimatedCost ?? 0);
     const refusal = this.#check(client, s, now, estTokens, estCost);
     if (refusal !== undefined) return refusal;
 

@@ -223,7 +223,11 @@ describe('snapshot and restore', () => {
 test('usage of a client never seen is zeros; reported nonsense counts as nothing', () => {
   const { limiter, free } = setup({});
   assert.equal(limiter.usage('nobody').requests_total, 0);
-  ok(limiter.admit(free, ONE)).release({ tokensIn: Number.NaN, tokensOut: -3, cost: Infinity });
+  ok(limiter.admit(free, { estimatedTokens: Number.NaN, estimatedCost: -1 })).release({ tokensIn: Number.NaN, tokensOut: -3, cost: Infinity });
   const usage = limiter.usage(free);
   assert.deepEqual([usage.tokens_in, usage.tokens_out, usage.cost_total, usage.spend_daily], [0, 0, 0, 0]);
+  // A NaN estimate reserved nothing: a tpm client still fits a normal request afterwards.
+  const { limiter: l2, limited } = setup({ tpm: 100 });
+  l2.admit(limited, { estimatedTokens: Number.NaN });
+  ok(l2.admit(limited, { estimatedTokens: 100 }));
 });
