@@ -30,7 +30,14 @@ function run(label: string, fn: (i: number) => void): void {
 run('lookup (sha256 + Map + timingSafeEqual)', (i) => {
   if (registry.lookup(keys[i % CLIENTS] ?? '') === undefined) throw new Error('miss');
 });
-run('lookup + allows + admit + headersFor + release', (i) => {
+run('lookup + allows + admit (its headers) + release', (i) => {
+  const client = registry.lookup(keys[i % CLIENTS] ?? '');
+  if (client === undefined || !registry.allows(client, 'text-generation', 'text-generation')) throw new Error('refused');
+  const a = limiter.admit(client, { estimatedTokens: 200 });
+  if (!a.ok) throw new Error(a.reason);
+  a.release(actual);
+});
+run('the same + a second headersFor', (i) => {
   const client = registry.lookup(keys[i % CLIENTS] ?? '');
   if (client === undefined || !registry.allows(client, 'text-generation', 'text-generation')) throw new Error('refused');
   const a = limiter.admit(client, { estimatedTokens: 200 });
