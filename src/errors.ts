@@ -21,6 +21,7 @@ export const CATALOGUE = {
   no_available_models: { status: 503, type: 'server_error' },
   upstream_error: { status: 502, type: 'server_error' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  insufficient_quota: { status: 429, type: 'insufficient_quota' },
   timeout: { status: 504, type: 'server_error' },
   cancelled: { status: 499, type: 'server_error' },
   server_draining: { status: 503, type: 'server_error' },

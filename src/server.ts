@@ -1,22 +1,24 @@
 #!/usr/bin/env node
 // The CLI (DESIGN §2.3), built to dist/server.js:
-//   node dist/server.js [--config mesh.yaml] [--host H] [--port P] [--check] [--help]
+//   node dist/server.js [--config mesh.yaml] [--host H] [--port P] [--check] [--new-key NAME] [--help]
 // Exit codes: 0 ok (or stopped by SIGTERM/SIGINT), 1 config or runtime failure, 2 bad arguments.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { newKeyText } from './clients/new-key.ts';
 import { formatSummary, loadConfigFile } from './config/load.ts';
 import type { MeshConfig } from './config/types.ts';
 import { JsonLogger } from './log.ts';
 import { ModelMesh } from './mesh/mesh.ts';
 import { ProxyServer } from './proxy/proxy-server.ts';
 
-export const USAGE = `Usage: modelmesh [--config FILE] [--host HOST] [--port PORT] [--check] [--help]
+export const USAGE = `Usage: modelmesh [--config FILE] [--host HOST] [--port PORT] [--check] [--new-key NAME] [--help]
 
   -c, --config FILE   config file (default: $MESH_CONFIG, else ./mesh.yaml)
       --host HOST     bind address, overrides proxy.host
   -p, --port PORT     listen port (0-65535; 0 = any free port), overrides proxy.port
       --check         validate the config, print a summary and exit (0 valid, 1 invalid)
+      --new-key NAME  print a fresh client key and the clients: lines for mesh.yaml, and exit (no config needed)
   -h, --help          show this help
 
 Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads the config file.`;
@@ -27,6 +29,8 @@ export interface CliOptions {
   port?: number;
   check: boolean;
   help: boolean;
+  /** --new-key NAME: print a client key and exit. */
+  newKey?: string;
 }
 
 /** Parses argv (without node and script); throws an Error with a one-line message on bad arguments. */
@@ -38,6 +42,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       host: { type: 'string' },
       port: { type: 'string', short: 'p' },
       check: { type: 'boolean', default: false },
+      'new-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -48,6 +53,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     check: values.check === true,
     help: values.help === true,
   };
+  if (values['new-key'] !== undefined) options.newKey = values['new-key'];
   if (values.host !== undefined) {
     if (values.host.trim() === '') throw new Error('--host must not be empty');
     options.host = values.host;
@@ -106,6 +112,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (options.newKey !== undefined) {
+    try {
+      process.stdout.write(newKeyText(options.newKey));
+    } catch (err) {
+      process.stderr.write(`modelmesh: ${message(err)}\n`);
+      process.exitCode = 2;
+    }
     return;
   }
 

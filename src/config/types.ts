@@ -188,6 +188,26 @@ export interface ObservabilityConfig {
   statistics: SinkConfig;
 }
 
+/** One application allowed to call the proxy (`clients:`; issue 12). Never holds the key itself. */
+export interface ClientConfig {
+  /** Letters, digits, `.`, `_`, `-`: the name appears in URLs, logs and metric labels. */
+  name: string;
+  /** SHA-256 of the key's UTF-8 bytes, 64 lowercase hex digits (from `key` or `key_sha256`). */
+  key_sha256: string;
+  /** Pool names, aliases and model ids the client may use, as written; null: all. */
+  pools: string[] | null;
+  /** Requests per fixed UTC minute; null: unlimited. */
+  rpm: number | null;
+  /** Tokens (prompt + completion, as the upstream reported) per fixed UTC minute; null: unlimited. */
+  tpm: number | null;
+  /** Requests in flight at once (per instance); null: unlimited. */
+  max_concurrent: number | null;
+  /** USD per UTC day / UTC month; null: unlimited. */
+  budget: { daily: number | null; monthly: number | null };
+  /** Free-form labels (team, owner), shown by the admin API. */
+  metadata: Record<string, string>;
+}
+
 export interface MeshConfig {
   /** Absolute path of the file it came from, or null when built from an object. */
   source: string | null;
@@ -198,6 +218,7 @@ export interface MeshConfig {
   providers: Map<string, ProviderConfig>;
   models: Map<string, ModelConfig>;
   pools: Map<string, PoolConfig>;
+  clients: Map<string, ClientConfig>;
   storage: StorageConfig;
   observability: ObservabilityConfig;
   /** Secret values resolved while loading: the redaction list (never printed). */

@@ -9,6 +9,7 @@ import { Problems, Section, isMapping, listOf, oneOf, str } from './check.ts';
 import type { Parser } from './check.ts';
 import { describeValue } from '../duration.ts';
 import { createRedactor, isSensitiveKey } from '../redact.ts';
+import { readClients } from './clients.ts';
 import { readModels } from './models.ts';
 import { readObservability, readStorage } from './observability.ts';
 import { readPools } from './pools.ts';
@@ -23,6 +24,7 @@ export const TOP_LEVEL_KEYS = [
   'providers',
   'models',
   'pools',
+  'clients',
   'storage',
   'observability',
   'capabilities',
@@ -99,6 +101,7 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
   const { providers, nestedModels } = readProviders(root, missingByProvider, warnings);
   const models = readModels(root, providers, nestedModels);
   const pools = readPools(root, [...models.keys()], [...providers.keys()]);
+  const clients = readClients(root, document['clients'], pools, models, warnings);
   const config: MeshConfig = {
     source: options.source,
     secrets,
@@ -107,12 +110,14 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
     providers,
     models,
     pools,
+    clients: clients.clients,
     storage: readStorage(root, options.baseDir),
     observability: readObservability(root, options.baseDir),
     secretValues: [],
     warnings,
   };
-  config.secretValues = collectSecretValues(config, resolutions);
+  // A client key lives only here: the normalised config keeps its digest.
+  config.secretValues = [...new Set([...collectSecretValues(config, resolutions), ...clients.keys])];
 
   if (problems.list.length > 0) {
     // A wrong-type message quotes the value, and the value may have come from a secret.

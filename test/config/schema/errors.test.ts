@@ -293,7 +293,7 @@ describe('error formats', () => {
   test('the top level must be a mapping', () => {
     assert.equal(
       problems(['proxy']),
-      'the configuration must be a mapping of sections (secrets, proxy, providers, models, pools, storage, observability, capabilities), got a list',
+      'the configuration must be a mapping of sections (secrets, proxy, providers, models, pools, clients, storage, observability, capabilities), got a list',
     );
   });
 
