@@ -86,7 +86,8 @@ describe('OtlpExporter', () => {
     assert.equal(r.got.length, 1, 'the full batch went out before the interval');
     exporter.enqueue(spansOf(1));
     const deadline = Date.now() + 2_000;
-    while (r.got.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The receiver sees the body before the exporter has read the answer and counted it: wait for both.
+    while ((r.got.length < 2 || exporter.counters.exported < 5) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(r.got[1]?.body.resourceSpans[0]?.scopeSpans[0]?.spans.length, 1);
     assert.equal(exporter.counters.exported, 5);
   });

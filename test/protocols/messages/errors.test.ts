@@ -10,6 +10,8 @@ describe('toAnthropicError', () => {
       invalid_request: [400, 'invalid_request_error'],
       missing_param: [400, 'invalid_request_error'],
       invalid_param: [400, 'invalid_request_error'],
+      previous_response_not_found: [400, 'invalid_request_error'],
+      insufficient_quota: [429, 'rate_limit_error'],
       invalid_multipart: [400, 'invalid_request_error'],
       unsupported_media_type: [415, 'invalid_request_error'],
       body_too_large: [413, 'request_too_large'],
