@@ -20,6 +20,8 @@ const MAX_HEAD = 64 * 1024;
 /** A chunk-size line or trailer line longer than this is not HTTP. */
 const MAX_LINE = 8 * 1024;
 const LF = 10;
+const CR = 13;
+const CR_BYTE = Buffer.from('\r');
 
 type State = 'idle' | 'head' | 'length' | 'close' | 'size' | 'data' | 'data-end' | 'trailers' | 'done';
 
@@ -61,6 +63,7 @@ export class ResponseParser {
       if (state === 'done') throw new ParseError('bytes after the end of the response');
       if (state === 'head') pos = this.#head(chunk, pos);
       else if (state === 'length' || state === 'data') pos = this.#data(chunk, pos, state);
+      else if (state === 'data-end') pos = this.#dataEnd(chunk, pos);
       else if (state === 'close') {
         this.#sink?.onBody(pos === 0 ? chunk : chunk.subarray(pos));
         return;
@@ -132,12 +135,19 @@ export class ResponseParser {
     return pos + take;
   }
 
-  /** One line of the chunked coding (RFC 9112 §7.1): size[;ext], the CRLF after data, or a trailer. */
+  /** The CRLF (or bare LF) that closes chunk data: anything else is a framing error, found at once. */
+  #dataEnd(chunk: Buffer, pos: number): number {
+    const byte = chunk[pos];
+    if (byte === LF) this.#state = 'size';
+    else if (byte !== CR || this.#pending !== undefined) throw new ParseError('missing CRLF after chunk data');
+    else this.#pending = CR_BYTE; // the CR; its LF may be in the next read
+    if (byte === LF) this.#pending = undefined;
+    return pos + 1;
+  }
+
+  /** One line of the chunked coding (RFC 9112 §7.1): size[;ext] or a trailer. */
   #line(line: string): void {
-    if (this.#state === 'data-end') {
-      if (line !== '') throw new ParseError('missing CRLF after chunk data');
-      this.#state = 'size';
-    } else if (this.#state === 'size') {
+    if (this.#state === 'size') {
       const m = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
       if (m === null) throw new ParseError(`bad chunk size "${line.slice(0, 30)}"`);
       this.#remaining = Number.parseInt(m[1] as string, 16);
