@@ -72,6 +72,8 @@ export interface ProviderConfig {
   timeouts: ProviderTimeouts;
   /** Keep-alive socket limit of the provider's Agent. */
   max_sockets: number;
+  /** Data-plane HTTP client: `modelmesh` (own HTTP/1.1 client, providers/http/h1) or `node` (node:http). */
+  http_client: 'modelmesh' | 'node';
   budget: { daily_limit: number | null; monthly_limit: number | null };
   /** modelmesh.simulated.v1 knobs (failover drills); ignored by other connectors. */
   simulated: { latency: number; failure_rate: number; chunk_interval: number; dimensions: number };

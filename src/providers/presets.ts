@@ -2,7 +2,7 @@
 // how it authenticates and which connector implementation speaks its wire format.
 // A provider's `base_url` and `headers` override the preset.
 import type { ProviderConfig } from '../config/types.ts';
-import { Transport } from './http/transport.ts';
+import { createTransport, type HttpTransport } from './http/client.ts';
 
 /**
  * - `bearer`: `Authorization: Bearer <api_key>` (OpenAI and its compatibles);
@@ -74,7 +74,7 @@ export function endpointFor(config: ProviderConfig, preset: Preset): { baseUrl: 
 }
 
 /** The keep-alive transport of a provider: preset base URL and auth, overridden by the provider's config. */
-export function transportFor(config: ProviderConfig, preset: Preset): Transport {
+export function transportFor(config: ProviderConfig, preset: Preset): HttpTransport {
   const { baseUrl, headers } = endpointFor(config, preset);
-  return new Transport({ id: config.id, baseUrl, headers, timeouts: config.timeouts, maxSockets: config.max_sockets });
+  return createTransport(config.http_client, { id: config.id, baseUrl, headers, timeouts: config.timeouts, maxSockets: config.max_sockets });
 }

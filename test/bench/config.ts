@@ -48,6 +48,9 @@ export interface ModelMeshPorts {
   deadPort: number;
 }
 
+/** BENCH_HTTP_CLIENT=node|modelmesh sets providers.<id>.http_client (default: the config default). */
+const HTTP_CLIENT = process.env['BENCH_HTTP_CLIENT'] ? `\n    http_client: ${process.env['BENCH_HTTP_CLIENT']}` : '';
+
 /**
  * The YAML handed to `node dist/server.js --config <file> --port <p>`.
  * Single place to adjust when ModelMesh's config keys change.
@@ -63,12 +66,12 @@ providers:
     connector: openai.llm.v1
     base_url: http://127.0.0.1:${ports.upstreamPort}/v1
     api_key: bench-key
-    max_sockets: 1024
+    max_sockets: 1024${HTTP_CLIENT}
   dead:
     connector: openai.llm.v1
     base_url: http://127.0.0.1:${ports.deadPort}/v1
     api_key: bench-key
-    max_sockets: 1024
+    max_sockets: 1024${HTTP_CLIENT}
 models:
   upstream.bench-model:
     provider: upstream

@@ -2,7 +2,8 @@
 //   node --import tsx test/bench/run.ts
 // Env: BENCH_DURATION_MS (5000), BENCH_WARMUP_MS (1000), BENCH_SCENARIOS
 // (sync32,sync256,stream,failover,memory,startup), BENCH_MEMORY_STREAMS (1000),
-// BENCH_STARTUP_RUNS (5), BENCH_SERVER_JS (dist/server.js; another ModelMesh entry point).
+// BENCH_STARTUP_RUNS (5), BENCH_SERVER_JS (dist/server.js; another ModelMesh entry point),
+// BENCH_HTTP_CLIENT (modelmesh | node: providers.<id>.http_client; default the config default).
 //
 // Processes: fake upstream (tsx), load generator (tsx), floor = bare pipe proxy
 // (plain node), ModelMesh = `node dist/server.js --config <generated> --port <p>`.

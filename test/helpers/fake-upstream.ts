@@ -236,6 +236,7 @@ export function providerConfig(
     api_key: 'sk-test',
     headers: {},
     max_sockets: 8,
+    http_client: 'modelmesh',
     budget: { daily_limit: null, monthly_limit: null },
     simulated: { latency: 0, failure_rate: 0, chunk_interval: 0, dimensions: 16 },
     ...rest,

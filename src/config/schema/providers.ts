@@ -2,7 +2,7 @@
 // warning, unless it says `enabled: true`; then the load fails naming the secret (never its value).
 
 import type { ProviderConfig } from '../types.ts';
-import { Section, bool, duration, httpUrl, int, isMapping, num, str, stringMap } from './check.ts';
+import { Section, bool, duration, httpUrl, int, isMapping, num, oneOf, str, stringMap } from './check.ts';
 import { describeValue } from '../duration.ts';
 
 export const PROVIDER_KEYS = [
@@ -14,6 +14,7 @@ export const PROVIDER_KEYS = [
   'timeouts',
   'timeout',
   'max_sockets',
+  'http_client',
   'budget',
   'latency',
   'failure_rate',
@@ -105,6 +106,7 @@ function readProvider(
       total,
     },
     max_sockets: p.read('max_sockets', 256, int(1)),
+    http_client: p.read('http_client', 'modelmesh', oneOf(['modelmesh', 'node'] as const)),
     budget: {
       daily_limit: budget.read('daily_limit', null, num(0)),
       monthly_limit: budget.read('monthly_limit', null, num(0)),

@@ -4,13 +4,13 @@
 import type { ProviderConfig } from '../../config/types.ts';
 import type { Provider, ProviderCall, ProviderResponse } from '../provider.ts';
 import { transportFor, type Preset } from '../presets.ts';
-import type { Transport } from './transport.ts';
+import type { HttpTransport } from './client.ts';
 
 export abstract class HttpConnector implements Provider {
   readonly id: string;
   readonly config: ProviderConfig;
   readonly simulated = false;
-  protected readonly transport: Transport;
+  protected readonly transport: HttpTransport;
 
   constructor(config: ProviderConfig, preset: Preset) {
     this.id = config.id;

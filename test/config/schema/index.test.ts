@@ -64,6 +64,7 @@ describe('defaults', () => {
       headers: {},
       timeouts: { connect: 10_000, first_byte: 60_000, idle: 60_000, total: 600_000 },
       max_sockets: 256,
+      http_client: 'modelmesh',
       budget: { daily_limit: null, monthly_limit: null },
       simulated: { latency: 0, failure_rate: 0, chunk_interval: 20, dimensions: 256 },
     });

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { MeshError } from '../../../src/errors.ts';
 import type { SseEvent } from '../../../src/lib/sse.ts';
 import type { ProviderResponse } from '../../../src/providers/provider.ts';
-import { Transport } from '../../../src/providers/http/transport.ts';
+import { createTransport } from '../../../src/providers/http/client.ts';
+import type { HttpClientKind, HttpTransport } from '../../../src/providers/http/client.ts';
 import type { TransportOptions, TransportRequest } from '../../../src/providers/http/transport.ts';
 import { bytes, closedPort, destroy, hang, json, sse, startFakeUpstream, text } from '../../helpers/fake-upstream.ts';
 import type { FakeUpstream } from '../../helpers/fake-upstream.ts';
@@ -18,8 +19,11 @@ function withoutHeaders(upstream: { headers?: Readonly<Record<string, unknown>> 
 
 const TIMEOUTS = { connect: 5_000, first_byte: 10_000, idle: 10_000, total: 30_000 };
 
-function transport(baseUrl: string, options: Partial<TransportOptions> = {}): Transport {
-  return new Transport({ id: 'p', baseUrl, headers: {}, timeouts: TIMEOUTS, maxSockets: 4, ...options });
+/** The whole suite runs against both clients (providers.<id>.http_client). */
+for (const kind of ['node', 'modelmesh'] satisfies HttpClientKind[]) {
+
+function transport(baseUrl: string, options: Partial<TransportOptions> = {}): HttpTransport {
+  return createTransport(kind, { id: 'p', baseUrl, headers: {}, timeouts: TIMEOUTS, maxSockets: 4, ...options });
 }
 
 function request(over: Partial<TransportRequest> = {}): TransportRequest {
@@ -50,9 +54,9 @@ function sseOf(res: ProviderResponse): AsyncIterator<SseEvent> {
   return res.kind === 'sse' ? res.events : assert.fail('sse expected');
 }
 
-describe('transport', () => {
+describe(`transport (${kind})`, () => {
   let up: FakeUpstream;
-  let t: Transport;
+  let t: HttpTransport;
   before(async () => {
     up = await startFakeUpstream();
     t = transport(`${up.url}?api-version=1`, { headers: { authorization: 'Bearer k', 'x-static': 's' } });
@@ -303,3 +307,4 @@ describe('transport', () => {
     assert.match(err.upstream?.reason ?? '', /^invalid request: /);
   });
 });
+}

@@ -1,0 +1,288 @@
+// One request/response of the h1 client (transport.ts): the same contract as the node:http exchange
+// (providers/exchange.ts): timeouts, abort, priming of streaming answers (failover before the first byte,
+// DESIGN §4), backpressure, graceful release after [DONE]; plus the one retry a reused socket may need.
+import http from 'node:http';
+import type { ProviderTimeouts } from '../../../config/types.ts';
+import { MeshError } from '../../../errors.ts';
+import { SseParser } from '../../../lib/sse.ts';
+import type { SseEvent } from '../../../lib/sse.ts';
+import type { TransportRequest } from '../exchange.ts';
+import type { ProviderResponse } from '../../provider.ts';
+import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
+import type { Connection, ConnectionUser } from './connection.ts';
+import type { ResponseHead } from './head.ts';
+import { ParseError } from './parser.ts';
+import type { ParserSink } from './parser.ts';
+import type { Pool, PoolWaiter } from './pool.ts';
+import type { RequestHeads } from './request.ts';
+import { StreamQueue } from './stream-queue.ts';
+
+/** Bytes of a non-2xx body kept for its error message (wire §1 bodies are well under this). */
+const ERROR_BODY_LIMIT = 64 * 1024;
+/** Largest buffered 2xx body (n=10 base64 images stay far below it). */
+const MAX_BODY = 256 * 1024 * 1024;
+const DEFAULT_TYPES = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' } as const;
+
+export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
+type Settle = { resolve: (r: ProviderResponse) => void; reject: (e: unknown) => void };
+type Timer = 'connect' | 'first byte' | 'idle' | 'total' | 'release';
+
+export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
+  readonly #c: H1Context;
+  readonly #r: TransportRequest;
+  readonly #call: Settle;
+  #head = '';
+  #body: readonly Buffer[] = [];
+  #conn: Connection | undefined;
+  #res: ResponseHead | undefined;
+  #ok = false;
+  #timers: Partial<Record<Timer, NodeJS.Timeout>> = {};
+  #retried = false;
+  #waiting = false; // in the pool's queue
+  /** The consumer has all it needs: the rest of the body is read and dropped so the socket can be reused. */
+  #releasing = false;
+  #settled = false; // the call's promise
+  #finished = false; // timers cleared, abort listener removed, no further events matter
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #sse: SseParser | undefined;
+  #queue: StreamQueue | undefined;
+  readonly #onAbort = (): void => this.#fail(new MeshError('cancelled', 'client closed the request'));
+
+  constructor(c: H1Context, r: TransportRequest, call: Settle) {
+    this.#c = c;
+    this.#r = r;
+    this.#call = call;
+  }
+
+  start(): void {
+    const { signal, body } = this.#r;
+    if (signal.aborted) return this.#onAbort();
+    const chunks = (this.#body = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : body);
+    let length: number | undefined;
+    if (body !== undefined) {
+      length = 0;
+      for (const b of chunks) length += b.length;
+    }
+    try {
+      this.#head = this.#c.heads.head(this.#r.method ?? 'POST', this.#r.path, this.#r.headers, length);
+    } catch (err) {
+      return this.#fail(upstreamError(this.#c.id, `invalid request: ${(err as Error).message}`));
+    }
+    signal.addEventListener('abort', this.#onAbort);
+    this.#arm('total');
+    this.#waiting = true;
+    this.#c.pool.acquire(this);
+  }
+
+  /** Pool: this socket is ours. Writes the request (head and body in one writev). */
+  granted(conn: Connection): void {
+    this.#waiting = false;
+    if (this.#finished) { // cancelled while queued: nothing was written, the socket stays as good as it was
+      conn.uses--;
+      return this.#c.pool.release(conn, true);
+    }
+    this.#conn = conn;
+    conn.user = this;
+    conn.parser.start(this, this.#r.method === 'HEAD');
+    const socket = conn.socket;
+    if (socket.connecting) this.#arm('connect'); // until TCP is up, and for https the TLS handshake too
+    socket.cork();
+    socket.write(this.#head, 'latin1');
+    const last = this.#body.length - 1;
+    for (let i = 0; i < last; i++) socket.write(this.#body[i] as Buffer);
+    socket.write(last >= 0 ? (this.#body[last] as Buffer) : '', () => this.#res === undefined && !this.#finished && this.#conn === conn && this.#arm('first byte'));
+    socket.uncork();
+  }
+
+  onConnect(): void {
+    clearTimeout(this.#timers.connect);
+  }
+
+  onData(chunk: Buffer): void {
+    const conn = this.#conn as Connection;
+    try {
+      conn.parser.push(chunk);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      this.#fail(upstreamError(this.#c.id, this.#res ? 'upstream closed the connection' : `invalid response: ${err.message}`));
+    }
+  }
+
+  onClose(error: NodeJS.ErrnoException | undefined): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (this.#finished || conn === undefined) return;
+    if (conn.parser.eof()) return; // a close-delimited body is complete
+    // A reused socket the server closed just as we wrote: nothing of an answer came, so the request most
+    // likely was never processed. Once, on a new socket, as node:http and undici do.
+    const code = error?.code;
+    if (conn.parser.fresh && conn.uses > 1 && !this.#retried && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
+      this.#retried = true;
+      clearTimeout(this.#timers['first byte']);
+      this.#waiting = true;
+      return this.#c.pool.acquire(this, true);
+    }
+    if (this.#res !== undefined) return this.#releasing ? this.#end() : this.#fail(upstreamError(this.#c.id, 'upstream closed the connection'));
+    this.#fail(upstreamError(this.#c.id, error === undefined ? 'connection reset' : transportReason(error)));
+  }
+
+  onHead(head: ResponseHead): void {
+    this.#res = head;
+    this.#ok = head.status >= 200 && head.status < 300;
+    // The first-byte timer keeps running in the streaming modes until the first event/chunk (priming).
+    if (!this.#ok || this.#r.mode === 'buffer') this.#startIdle();
+    else this.#queue = new StreamQueue(this.#conn?.socket, () => this.#arm('idle'), () => clearTimeout(this.#timers.idle));
+    if (this.#ok && this.#r.mode === 'sse') this.#sse = new SseParser();
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.#finished) return;
+    if (!this.#ok) return this.#onErrorData(chunk);
+    if (this.#releasing) return;
+    this.#timers.idle?.refresh();
+    if (this.#r.mode === 'buffer') {
+      this.#bytes += chunk.length;
+      if (this.#bytes > MAX_BODY) return this.#fail(upstreamError(this.#c.id, `response body larger than ${MAX_BODY} bytes`));
+      this.#chunks.push(chunk);
+      return;
+    }
+    if (this.#sse === undefined) return this.#push(chunk);
+    let events: SseEvent[];
+    try {
+      events = this.#sse.push(chunk);
+    } catch (err) {
+      return this.#fail(upstreamError(this.#c.id, err instanceof Error ? err.message : 'invalid event stream'));
+    }
+    for (const e of events) this.#push(e);
+  }
+
+  /** Parser: the answer is complete; the socket goes back to the pool before anyone hears of it. */
+  onEnd(reusable: boolean): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn !== undefined) {
+      this.#queue?.detach();
+      this.#c.pool.release(conn, reusable && !this.#finished);
+    }
+    if (this.#finished) return;
+    if (!this.#ok) return this.#onErrorEnd();
+    if (this.#releasing) return this.#end();
+    const mode = this.#r.mode;
+    const res = this.#res as ResponseHead;
+    if (mode === 'buffer') {
+      this.#done();
+      this.#call.resolve({ kind: 'buffer', status: res.status, headers: res.headers, contentType: this.#contentType(), body: Buffer.concat(this.#chunks, this.#bytes) });
+    } else if (!this.#settled) {
+      this.#fail(upstreamError(this.#c.id, mode === 'sse' ? 'upstream sent no events' : 'upstream sent an empty body'));
+    } else {
+      this.#end();
+    }
+  }
+
+  /** Starts one of the four timeouts (0 disables it). */
+  #arm(what: 'connect' | 'first byte' | 'idle' | 'total'): void {
+    const ms = this.#c.timeouts[what === 'first byte' ? 'first_byte' : what];
+    if (!(ms > 0) || !Number.isFinite(ms)) return;
+    clearTimeout(this.#timers[what]);
+    this.#timers[what] = setTimeout(() => this.#fail(upstreamError(this.#c.id, `${what} timeout after ${ms}ms`, 0, { timeout: true })), ms);
+  }
+
+  #startIdle(): void {
+    clearTimeout(this.#timers['first byte']);
+    this.#arm('idle');
+  }
+
+  #onErrorData(chunk: Buffer): void {
+    this.#timers.idle?.refresh();
+    if (this.#bytes < ERROR_BODY_LIMIT) this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    // Enough to explain the failure: stop reading a huge error page (the socket is not reused).
+    if (this.#bytes >= ERROR_BODY_LIMIT) this.#onErrorEnd();
+  }
+
+  #onErrorEnd(): void {
+    if (this.#finished) return;
+    const { status, reason, headers } = this.#res as ResponseHead;
+    const retryAfter = retryAfterMs(headers);
+    const text = errorReason(status, reason || http.STATUS_CODES[status] || '', Buffer.concat(this.#chunks).subarray(0, ERROR_BODY_LIMIT));
+    this.#fail(upstreamError(this.#c.id, text, status, retryAfter === undefined ? { headers } : { retryAfterMs: retryAfter, headers }));
+  }
+
+  #push(item: SseEvent | Buffer): void {
+    const queue = this.#queue as StreamQueue;
+    queue.push(item);
+    if (!this.#settled) this.#prime(queue);
+  }
+
+  #prime(queue: StreamQueue): void {
+    const res = this.#res as ResponseHead;
+    this.#settled = true;
+    this.#startIdle();
+    const iterator = queue.iterator(() => this.#close());
+    const base = { status: res.status, headers: res.headers, contentType: this.#contentType(), close: () => this.#close(), release: () => this.#release() };
+    if (this.#r.mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> });
+    else this.#call.resolve({ kind: 'bytes', ...base, chunks: iterator as AsyncIterableIterator<Buffer> });
+  }
+
+  #contentType(): string {
+    return (this.#res as ResponseHead).headers['content-type'] ?? DEFAULT_TYPES[this.#r.mode];
+  }
+
+  /**
+   * The consumer has everything (an SSE stream's [DONE]): drop what is left and let the answer end, so its
+   * keep-alive socket is reused instead of reconnecting for the next request. Destroyed if it has not ended
+   * within a second (an upstream that keeps talking after [DONE]).
+   */
+  #release(): void {
+    if (this.#finished || this.#releasing) return;
+    this.#releasing = true;
+    clearTimeout(this.#timers.idle);
+    this.#timers.release = setTimeout(() => this.#close(), 1000);
+    this.#queue?.drop();
+  }
+
+  /** Consumer stopped early: destroy the socket, end the iterator. Idempotent. */
+  #close(): void {
+    if (this.#finished) return;
+    this.#done();
+    this.#destroy();
+    this.#queue?.end(true);
+  }
+
+  /** A primed stream ended normally (or after release): the iterator reads what is queued, then is done. */
+  #end(): void {
+    this.#done();
+    this.#queue?.end();
+  }
+
+  /** Ends the exchange with a failure: before priming it rejects the call, after it the iterator throws. */
+  #fail(err: MeshError): void {
+    if (this.#finished) return;
+    this.#done();
+    this.#destroy();
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#call.reject(err);
+      return;
+    }
+    this.#queue?.fail(err); // thrown after the events already received, which the client may still get
+  }
+
+  #destroy(): void {
+    if (this.#waiting) this.#c.pool.cancel(this);
+    this.#waiting = false;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn === undefined) return;
+    conn.parser.stop();
+    conn.user = undefined;
+    conn.destroy();
+  }
+
+  #done(): void {
+    this.#finished = true;
+    for (const timer of Object.values(this.#timers)) clearTimeout(timer);
+    this.#r.signal.removeEventListener('abort', this.#onAbort);
+  }
+}

@@ -1,0 +1,76 @@
+// Request heads of one provider (RFC 9112 §3): the static part (Host, auth, preset and operator headers) is
+// serialised once; a request adds its line, its own headers and Content-Length. Validation matches what
+// node:http refuses, so a bad header fails the attempt the same way under either client.
+
+// node:http _http_common.js: tokens for names and methods; values without CR, LF, NUL or other controls.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const BAD_PATH = /[^\u0021-\u00ff]/;
+/** Methods whose bodiless requests still state `content-length: 0` (node:http does too). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Thrown for a request node:http would refuse; the exchange reports `invalid request: <message>`. */
+export class InvalidRequest extends Error {
+  override name = 'InvalidRequest' as const;
+}
+
+function check(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new InvalidRequest(`Header name must be a valid HTTP token ["${name}"]`);
+  if (BAD_VALUE.test(value)) throw new InvalidRequest(`Invalid character in header content ["${name}"]`);
+}
+
+export class RequestHeads {
+  readonly #pairs: readonly (readonly [string, string])[];
+  /** `host: …\r\n` + every static header, serialised. */
+  readonly #fixed: string;
+  readonly #prefix: string;
+  readonly #search: string;
+  /** A static header node:http would refuse: every request fails with it. */
+  readonly #invalid: string | undefined;
+
+  /** `host` is the Host header value; `prefix` the base URL's path without its trailing slash. */
+  constructor(host: string, headers: Readonly<Record<string, string>>, prefix: string, search: string) {
+    const pairs: [string, string][] = [['host', host]];
+    for (const [name, value] of Object.entries(headers)) pairs.push([name, value]);
+    let invalid: string | undefined;
+    for (const [name, value] of pairs) {
+      try {
+        check(name, value);
+      } catch (err) {
+        invalid ??= (err as Error).message;
+      }
+    }
+    this.#pairs = pairs;
+    this.#invalid = invalid;
+    this.#fixed = pairs.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+    this.#prefix = prefix;
+    this.#search = search;
+  }
+
+  /** The serialised head (latin1) of one request; throws InvalidRequest. */
+  head(method: string, path: string, extra: Readonly<Record<string, string>> | undefined, bodyLength: number | undefined): string {
+    if (this.#invalid !== undefined) throw new InvalidRequest(this.#invalid);
+    if (!TOKEN.test(method)) throw new InvalidRequest(`Method must be a valid HTTP token ["${method}"]`);
+    const target = this.#prefix + path + this.#search;
+    if (BAD_PATH.test(target)) throw new InvalidRequest('Request path contains unescaped characters');
+    let head = `${method} ${target} HTTP/1.1\r\n`;
+    if (extra === undefined) head += this.#fixed;
+    else {
+      let own = '';
+      let overrides = false;
+      for (const name in extra) {
+        const value = extra[name] as string;
+        check(name, value);
+        own += `${name}: ${value}\r\n`;
+        if (!overrides) for (const [n] of this.#pairs) if (n === name) overrides = true;
+      }
+      // Per-request headers win over static ones of the same name.
+      if (!overrides) head += this.#fixed;
+      else for (const [n, v] of this.#pairs) if (!Object.hasOwn(extra, n)) head += `${n}: ${v}\r\n`;
+      head += own;
+    }
+    if (bodyLength !== undefined) head += `content-length: ${bodyLength}\r\n`;
+    else if (BODY_METHODS.has(method)) head += 'content-length: 0\r\n';
+    return `${head}connection: keep-alive\r\n\r\n`;
+  }
+}

@@ -1,0 +1,45 @@
+// The modelmesh HTTP/1.1 client (DESIGN §4 "Upstream transport"): the same contract as the node:http
+// Transport (providers/transport.ts), on net.Socket / tls.connect with our own pool and parser, as undici
+// does. Why: node:http's ClientRequest/IncomingMessage machinery was the largest remaining per-request cost
+// of a proxied call (issue 16).
+import { isIP } from 'node:net';
+import type { TransportOptions, TransportRequest } from '../transport.ts';
+import type { ProviderResponse } from '../../provider.ts';
+import { MeshError } from '../../../errors.ts';
+import { H1Exchange } from './exchange.ts';
+import type { H1Context } from './exchange.ts';
+import { Pool } from './pool.ts';
+import { RequestHeads } from './request.ts';
+
+/** Idle keep-alive sockets are closed after this (ms); node:http servers close theirs after 5 s. */
+const IDLE_SOCKET_TIMEOUT = 4_000;
+
+export class H1Transport {
+  readonly #pool: Pool;
+  readonly #context: H1Context;
+
+  constructor(options: TransportOptions) {
+    const path = `providers.${options.id}.base_url`;
+    if (!URL.canParse(options.baseUrl)) throw new MeshError('config_invalid', `${path}: invalid URL "${options.baseUrl}"`, { path });
+    const url = new URL(options.baseUrl);
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') throw new MeshError('config_invalid', `${path}: expected an http or https URL, got "${url.protocol}"`, { path });
+    // URL.hostname keeps the brackets of an IPv6 literal; net.connect wants the bare address.
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+    const servername = isIP(host) === 0 ? host : undefined;
+    this.#pool = new Pool({ endpoint: { host, port, secure, servername }, maxSockets: options.maxSockets, idleTimeout: IDLE_SOCKET_TIMEOUT });
+    const heads = new RequestHeads(url.host, options.headers, url.pathname.replace(/\/+$/, ''), url.search);
+    this.#context = { id: options.id, timeouts: options.timeouts, pool: this.#pool, heads };
+  }
+
+  /** One exchange; resolves with a 2xx answer primed per `mode` (provider.ts), rejects with a MeshError. */
+  request(r: TransportRequest): Promise<ProviderResponse> {
+    return new Promise((resolve, reject) => new H1Exchange(this.#context, r, { resolve, reject }).start());
+  }
+
+  /** Destroys every socket, idle and busy. */
+  close(): void {
+    this.#pool.close();
+  }
+}
