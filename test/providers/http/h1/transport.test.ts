@@ -6,7 +6,7 @@ import { MeshError } from '../../../../src/errors.ts';
 import type { SseEvent } from '../../../../src/lib/sse.ts';
 import { H1Transport } from '../../../../src/providers/http/h1/transport.ts';
 import type { ProviderResponse } from '../../../../src/providers/provider.ts';
-import type { TransportOptions, TransportRequest } from '../../../../src/providers/transport.ts';
+import type { TransportOptions, TransportRequest } from '../../../../src/providers/http/transport.ts';
 import { pause, startRawUpstream } from './raw-upstream.ts';
 import type { RawUpstream } from './raw-upstream.ts';
 
