@@ -9,6 +9,7 @@
 // Series are bounded by the configured pools, models and providers (never by client input).
 import type { ModelMesh } from '../mesh/mesh.ts';
 import { PROM_BOUNDS } from './histogram.ts';
+import { httpResponsesOf } from './http-responses.ts';
 import type { StreamName } from './records.ts';
 import type { EntityStats, Stats } from './stats.ts';
 
@@ -88,6 +89,9 @@ export function renderMetrics({ mesh, stats, dropped }: MetricsInput): string {
     out.family('modelmesh_rotations_total', 'counter', 'Rotations to the next model of a pool after a failure.');
     for (const [pool, s] of stats.pools) out.sample('modelmesh_rotations_total', { pool }, s.rotation_events);
   }
+
+  out.family('modelmesh_http_responses_total', 'counter', 'Answered HTTP requests by route pattern ("unmatched": no route) and status class.');
+  for (const e of httpResponsesOf(mesh).entries()) out.sample('modelmesh_http_responses_total', { route: e.route, class: e.class }, e.count);
 
   out.family('modelmesh_observability_dropped_total', 'counter', 'Observability records not delivered (sink down, slow or full).');
   for (const stream of ['routing', 'logging', 'statistics'] as const) {

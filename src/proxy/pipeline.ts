@@ -9,6 +9,7 @@ import { MeshError } from '../errors.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
+import { httpResponsesOf, UNMATCHED_ROUTE } from '../observability/http-responses.ts';
 import { BearerAuth, createAuth } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
@@ -151,8 +152,13 @@ export class Pipeline {
       ? { 'x-request-id': requestId }
       : { 'x-request-id': requestId, ...corsHeaders };
     const ctx = new Context(req, res, this.#mesh, requestId, baseHeaders, startedAt);
+    let route = UNMATCHED_ROUTE;
     this.#active++;
     try {
+      if (req.headers.host === undefined && req.httpVersion === '1.1') {
+        // RFC 9112 §3.2 (node:http's own check answers with an empty body, so it is off: proxy-server.ts).
+        throw new MeshError('invalid_request', 'Missing Host header (required in HTTP/1.1).', { headers: { connection: 'close' } });
+      }
       const method = req.method ?? 'GET';
       const path = pathOf(req.url ?? '/');
       const preflight = cors !== null && method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined;
@@ -184,6 +190,7 @@ export class Pipeline {
         if (admin === null) throw notFound(method, path);
         admin.verify(req.headers.authorization);
       }
+      route = match.route.path;
       ctx.params = match.params;
       await match.handler(ctx);
       if (!res.headersSent && !res.writableEnded) {
@@ -196,6 +203,7 @@ export class Pipeline {
         res.destroy(); // writing the error failed too (socket gone mid-write): nothing left to tell
       }
     } finally {
+      if (res.headersSent) httpResponsesOf(this.#mesh).record(route, res.statusCode);
       if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();
     }
   };
