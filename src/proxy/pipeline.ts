@@ -178,6 +178,7 @@ export class Pipeline {
           headers: { allow },
         });
       }
+      route = match.route.path;
       if (this.#server.draining && !match.route.whileDraining) {
         // Load-shedding during drain: this socket closes after the answer, so the client reconnects
         // (through its load balancer) to an instance that is not going away.
@@ -190,7 +191,6 @@ export class Pipeline {
         if (admin === null) throw notFound(method, path);
         admin.verify(req.headers.authorization);
       }
-      route = match.route.path;
       ctx.params = match.params;
       await match.handler(ctx);
       if (!res.headersSent && !res.writableEnded) {
