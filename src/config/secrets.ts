@@ -136,7 +136,26 @@ export function parseDotenv(text: string): Map<string, string> {
 }
 
 const REFERENCE = /\$\{secrets:([^}]*)\}/g;
-const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names as people write them: `OPENAI_API_KEY`, `proxy-token`, `openai.key` (issue 11.7). */
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * The names a reference is looked up under, in order: as written, then in environment-variable form
+ * (upper case, `-` and `.` as `_`): `${secrets:proxy-token}` finds `proxy-token` (a dotenv key) or
+ * `PROXY_TOKEN` (an environment variable, which cannot hold `-` in most shells).
+ */
+export function secretNameCandidates(name: string): string[] {
+  const envName = name.replace(/[-.]/g, '_').toUpperCase();
+  return envName === name ? [name] : [name, envName];
+}
+
+function lookup(store: SecretStore, name: string): string | undefined {
+  for (const candidate of secretNameCandidates(name)) {
+    const value = store.get(candidate);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
 
 /** What resolving one config subtree found. */
 export interface SecretResolution {
@@ -168,7 +187,7 @@ export function resolveSecrets(value: unknown, path: string, store: SecretStore,
         out.invalid.push({ path, reference });
         return reference;
       }
-      const secret = store.get(name);
+      const secret = lookup(store, name);
       if (secret === undefined) {
         out.missing.push({ path, name });
         unresolved = true;

@@ -9,6 +9,7 @@
 // Series are bounded by the configured pools, models and providers (never by client input).
 import type { MeshRuntime } from '../mesh/runtime.ts';
 import { PROM_BOUNDS } from './histogram.ts';
+import type { HttpResponseCounts } from './http-responses.ts';
 import type { StreamName } from './records.ts';
 import type { EntityStats, Stats } from './stats.ts';
 
@@ -58,9 +59,11 @@ export interface MetricsInput {
   /** Absent when the observability service is not attached: the gauges from state are still exposed. */
   stats: Stats | undefined;
   dropped: Readonly<Record<StreamName, number>> | undefined;
+  /** Answered HTTP requests by route and status class (absent: none counted). */
+  httpResponses?: HttpResponseCounts;
 }
 
-export function renderMetrics({ mesh, stats, dropped }: MetricsInput): string {
+export function renderMetrics({ mesh, stats, dropped, httpResponses }: MetricsInput): string {
   const out = new Exposition();
   const registry = mesh.registry;
   const now = mesh.clock.now();
@@ -88,6 +91,9 @@ export function renderMetrics({ mesh, stats, dropped }: MetricsInput): string {
     out.family('modelmesh_rotations_total', 'counter', 'Rotations to the next model of a pool after a failure.');
     for (const [pool, s] of stats.pools) out.sample('modelmesh_rotations_total', { pool }, s.rotation_events);
   }
+
+  out.family('modelmesh_http_responses_total', 'counter', 'Answered HTTP requests by route pattern ("unmatched": no route) and status class.');
+  for (const e of httpResponses?.entries() ?? []) out.sample('modelmesh_http_responses_total', { route: e.route, class: e.class }, e.count);
 
   out.family('modelmesh_observability_dropped_total', 'counter', 'Observability records not delivered (sink down, slow or full).');
   for (const stream of ['routing', 'logging', 'statistics'] as const) {

@@ -13,6 +13,7 @@ import type { MeshEvent } from '../mesh/events.ts';
 import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
 import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
 import type { Sink, SinkDeps } from './sinks/sink.ts';
+import { HttpResponseCounts } from './http-responses.ts';
 import { ConsoleSink } from './sinks/console.ts';
 import { FileSink } from './sinks/file.ts';
 import { Stats } from './stats.ts';
@@ -29,6 +30,8 @@ export interface ObservabilityService extends MeshService {
   readonly stats: Stats;
   /** Records not delivered, per stream (full queue, dead webhook, unwritable file). */
   readonly dropped: Readonly<Record<StreamName, number>>;
+  /** Every answered HTTP request by route and status class (kept across reloads). */
+  readonly httpResponses: HttpResponseCounts;
   /** Drains every sink now (tests; also done on timers and at stop). */
   flush(): Promise<void>;
 }
@@ -58,6 +61,7 @@ class Observability implements ObservabilityService {
   readonly name = OBSERVABILITY_SERVICE;
   readonly stats: Stats;
   readonly dropped: Record<StreamName, number> = { routing: 0, logging: 0, statistics: 0 };
+  readonly httpResponses = new HttpResponseCounts();
   readonly #mesh: MeshRuntime;
   readonly #options: ObservabilityOptions;
   #streams: Streams = NO_STREAMS;

@@ -1,10 +1,11 @@
 // The connector of every OpenAI-compatible preset (DESIGN §8): bodies pass through, only `model` is
 // rewritten to the upstream name (DESIGN §4.7); multipart forms are re-encoded with the same swap.
-import { encodeMultipart } from '../lib/multipart.ts';
+import { encodeMultipart, formField } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';
+import { brokenJsonAnswer } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
 
 /** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
@@ -45,7 +46,13 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     }
     if (call.mode === 'sse') headers['accept'] = 'text/event-stream';
     const res = await this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
-    return res.kind === 'sse' ? this.#checkFirstEvent(res) : res;
+    if (res.kind === 'sse') return this.#checkFirstEvent(res);
+    if (res.kind === 'buffer' && expectsJson(call)) {
+      // A 2xx that is not a complete JSON object is a failed attempt (issue 11.3): retried, rotated, counted.
+      const broken = brokenJsonAnswer(this.id, res.status, res.body);
+      if (broken !== null) throw broken;
+    }
+    return res;
   }
 
   /**
@@ -82,6 +89,15 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     return { ...res, events };
   }
 
+}
+
+/** Formats of the audio-to-text endpoints answered as plain text (wire §5); every other buffered answer is JSON. */
+const TEXT_FORMATS: ReadonlySet<string> = new Set(['text', 'srt', 'vtt']);
+
+function expectsJson(call: ProviderCall): boolean {
+  if (call.form === null) return true;
+  const format = formField(call.form, 'response_format');
+  return format === undefined || !TEXT_FORMATS.has(format);
 }
 
 /** `{"error":{"message","code"}}` as a reason and status (the code when it is an HTTP status, else 0). */

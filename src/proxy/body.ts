@@ -8,7 +8,8 @@
 //
 // Size: a Content-Length over the limit is refused before a byte is read; a chunked body is counted as it
 // arrives and refused the moment it passes the limit. Either way the 413 carries `Connection: close`, the
-// rest of the upload is never read, and Node closes the socket once the response is out.
+// rest of the upload is read and dropped for a bounded while so the client can read the 413 (linger.ts),
+// then the socket closes.
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../errors.ts';
 import type { RequestContext } from './context.ts';

@@ -10,6 +10,7 @@ import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { MeshLease, MeshView } from '../mesh/view.ts';
+import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
 import { BearerAuth, createAuth } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
@@ -154,8 +155,13 @@ export class Pipeline {
     // One generation of the mesh for the whole request: a reload meanwhile changes nothing it sees.
     const view: MeshLease = this.#mesh.view();
     const ctx = new Context(req, res, view, requestId, baseHeaders, startedAt);
+    let route = UNMATCHED_ROUTE;
     this.#active++;
     try {
+      if (req.headers.host === undefined && req.httpVersion === '1.1') {
+        // RFC 9112 §3.2 (node:http's own check answers with an empty body, so it is off: proxy-server.ts).
+        throw new MeshError('invalid_request', 'Missing Host header (required in HTTP/1.1).', { headers: { connection: 'close' } });
+      }
       const method = req.method ?? 'GET';
       const path = pathOf(req.url ?? '/');
       const preflight = cors !== null && method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined;
@@ -175,6 +181,7 @@ export class Pipeline {
           headers: { allow },
         });
       }
+      route = match.route.path;
       if (this.#server.draining && !match.route.whileDraining) {
         // Load-shedding during drain: this socket closes after the answer, so the client reconnects
         // (through its load balancer) to an instance that is not going away.
@@ -199,6 +206,7 @@ export class Pipeline {
         res.destroy(); // writing the error failed too (socket gone mid-write): nothing left to tell
       }
     } finally {
+      if (res.headersSent) this.#mesh.observability.httpResponses.record(route, res.statusCode);
       view.release();
       if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();
     }

@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { MeshConfig, ProxyConfig } from '../config/types.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
+import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
+import { answerClientError } from './client-error.ts';
 import { Pipeline } from './pipeline.ts';
 import type { ServerStatus, ServerView } from './server-view.ts';
 
@@ -14,6 +16,11 @@ export type { ServerStatus } from './server-view.ts';
 
 /** Header count cap (node:http default 2000): the SDKs send ~15; a few hundred is plenty for proxies in front. */
 const MAX_HEADERS_COUNT = 200;
+/**
+ * How often node:http checks proxy.timeouts.headers/request (its default, 30 s, made them fire up to 30 s late:
+ * issue 11.5). Walking the connection list twice a second costs next to nothing.
+ */
+const TIMEOUT_CHECK_MS = 500;
 /** While draining, how often idle sockets are swept (a keep-alive socket turns idle when its response ends). */
 const DRAIN_SWEEP_MS = 25;
 /** After the drain cut, how long handlers get to see their client gone and wind down before the mesh flushes. */
@@ -68,6 +75,9 @@ export class ProxyServer implements ServerView {
       requestTimeout: proxy.timeouts.request,
       headersTimeout: proxy.timeouts.headers,
       keepAliveTimeout: proxy.timeouts.keep_alive,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // The pipeline answers a missing Host itself, OpenAI-shaped (node:http's answer has no body).
+      requireHostHeader: false,
     });
     applyTimeouts(server, proxy);
     server.maxHeadersCount = MAX_HEADERS_COUNT;
@@ -75,6 +85,8 @@ export class ProxyServer implements ServerView {
     // Answer `Expect: 100-continue` only when a handler starts reading (body.ts), so an oversized
     // Content-Length gets its 413 before the client sends the body.
     server.on('checkContinue', this.#pipeline.handle);
+    const responses = this.#mesh.observability.httpResponses;
+    server.on('clientError', (err: Error, socket: Socket) => answerClientError(err, socket, (status) => responses.record(UNMATCHED_ROUTE, status)));
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));

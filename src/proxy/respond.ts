@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { MeshError, toHttpStatus } from '../errors.ts';
 import type { RequestContext } from './context.ts';
+import { endLingering } from './linger.ts';
 
 /** 4xx statuses the SDKs retry by default (openai-wire §1, "SDK retries"): left to the client. */
 const RETRYABLE_4XX = new Set([408, 409, 429]);
@@ -38,14 +39,15 @@ function unreadBody(req: IncomingMessage): boolean {
  * Sends `body` as JSON with Content-Type and Content-Length, ctx.baseHeaders merged under `headers`.
  * HEAD requests get the headers only (node:http drops the body for HEAD).
  */
-export function sendJson(ctx: RequestContext, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
+export function sendJson(ctx: RequestContext, status: number, body: unknown, headers?: Readonly<Record<string, string>>, linger = false): void {
   const text = JSON.stringify(body);
   const res = ctx.res;
   const all: Record<string, string | number> = { ...ctx.baseHeaders, ...headers };
   all['content-type'] = 'application/json';
   all['content-length'] = Buffer.byteLength(text);
   res.writeHead(status, all);
-  res.end(text);
+  if (linger) endLingering(ctx.req, res, text);
+  else res.end(text);
 }
 
 /**
@@ -65,12 +67,14 @@ export function sendError(ctx: RequestContext, err: unknown): void {
   if (res.destroyed) return; // client gone: nobody to answer
   const meshErr = known ? err : new MeshError('internal_error', 'The proxy had an internal error processing your request.');
   const headers = errorHeaders(meshErr);
-  if (unreadBody(ctx.req)) headers['connection'] = 'close';
+  // A big or unbounded rest: answer, then read and drop it for a while before closing (linger.ts).
+  const linger = unreadBody(ctx.req);
+  if (linger) headers['connection'] = 'close';
   else if (!ctx.req.complete) ctx.req.resume(); // a small rest: drain it so the socket can serve the next request
   // Messages may quote an upstream's error text: secret values never leave the proxy.
   const body = meshErr.toJSON();
   body.error.message = ctx.mesh.redact(body.error.message);
-  sendJson(ctx, toHttpStatus(meshErr), body, headers);
+  sendJson(ctx, toHttpStatus(meshErr), body, headers, linger);
 }
 
 function logError(ctx: RequestContext, err: unknown, known: boolean): void {

@@ -215,8 +215,8 @@ describe('secrets in the schema', () => {
 
   test('malformed reference', () => {
     assert.equal(
-      configError(() => build({ proxy: { host: '${secrets:my-key}' } })).message,
-      'proxy.host: malformed secret reference "${secrets:my-key}" (names are letters, digits and _)',
+      configError(() => build({ proxy: { host: '${secrets:my key}' } })).message,
+      'proxy.host: malformed secret reference "${secrets:my key}" (names are letters, digits, _, - and ., starting with a letter or _)',
     );
   });
 

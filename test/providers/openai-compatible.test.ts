@@ -176,8 +176,11 @@ describe('openai-compatible connector', () => {
 
   test('text answers keep their content type', async () => {
     up.handle(text(200, 'hello\n', 'text/plain; charset=utf-8'));
-    const res = await p.call(call({ endpoint: 'transcriptions', form: { parts: [] } }));
+    const res = await p.call(call({ endpoint: 'transcriptions', form: { parts: [{ name: 'response_format', data: Buffer.from('text') }] } }));
     assert.equal(res.contentType, 'text/plain; charset=utf-8');
+    // The default format is json: the same text answer is then a broken answer (issue 11.3).
+    const err = await rejection(p.call(call({ endpoint: 'transcriptions', form: { parts: [] } })));
+    assert.deepEqual(err.upstream, { status: 0, reason: '200 answer is not a JSON object (starts with "hello?")' });
   });
 
   test('4xx answers reject with the upstream status and message', async () => {

@@ -15,7 +15,7 @@ import { readObservability, readStorage } from './observability.ts';
 import { readPools } from './pools.ts';
 import { readProviders } from './providers.ts';
 import { readProxy } from './proxy.ts';
-import { SECRET_STORES, dotenvStore, envStore, newResolution, resolveSecrets } from '../secrets.ts';
+import { SECRET_STORES, dotenvStore, envStore, newResolution, resolveSecrets, secretNameCandidates } from '../secrets.ts';
 import type { SecretResolution, SecretStore } from '../secrets.ts';
 
 export const TOP_LEVEL_KEYS = [
@@ -86,18 +86,18 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
 
   const resolutions = [general, ...perProvider.values()];
   for (const { path, reference } of resolutions.flatMap((r) => r.invalid)) {
-    problems.add(path, `malformed secret reference "${reference}" (names are letters, digits and _)`);
+    problems.add(path, `malformed secret reference "${reference}" (names are letters, digits, _, - and ., starting with a letter or _)`);
     problems.mute(path);
   }
   for (const { path, name } of general.missing) {
-    if (store !== null) problems.add(path, `secret "${name}" is not set`);
+    if (store !== null) problems.add(path, `secret ${secretNameCandidates(name).map((n) => `"${n}"`).join(' or ')} is not set`);
     problems.mute(path);
   }
   if (store === null) for (const r of perProvider.values()) for (const { path } of r.missing) problems.mute(path);
   const missingByProvider = new Map([...perProvider].map(([id, r]) => [id, store === null ? [] : r.missing] as const));
 
   const warnings: string[] = [];
-  const proxy = readProxy(root);
+  const proxy = readProxy(root, warnings);
   const { providers, nestedModels } = readProviders(root, missingByProvider, warnings);
   const models = readModels(root, providers, nestedModels);
   const pools = readPools(root, [...models.keys()], [...providers.keys()]);

@@ -56,13 +56,18 @@ function readMetrics(proxy: Section): ProxyConfig['metrics'] {
   return { enabled: metrics.read('enabled', false, bool), path: metrics.read('path', '/metrics', metricsPath) };
 }
 
-export function readProxy(root: Section): ProxyConfig {
+export function readProxy(root: Section, warnings: string[] = []): ProxyConfig {
   const proxy = root.section('proxy', PROXY_KEYS);
 
   const endpoints = proxy.read('endpoints', [...OPENAI_ROUTES], listOf(route));
   const auth = proxy.section('auth', ['enabled', 'method', 'tokens']);
-  const authEnabled = auth.read('enabled', false, bool);
   const tokens = auth.read('tokens', [], listOf(str));
+  // Listing tokens turns auth on (issue 11.7): `auth: {method: bearer, tokens: [...]}` must never leave the
+  // proxy open. Only an explicit `enabled: false` keeps it off, and that is worth a warning.
+  const authEnabled = auth.read('enabled', tokens.length > 0, bool);
+  if (!authEnabled && tokens.length > 0) {
+    warnings.push(`proxy.auth.enabled is false: the ${tokens.length} token(s) in proxy.auth.tokens are ignored and every client is accepted without a token`);
+  }
   if (authEnabled && !auth.has('tokens')) {
     proxy.problems.add(auth.at('tokens'), 'required when proxy.auth.enabled is true');
   } else if (authEnabled && Array.isArray(auth.raw('tokens')) && (auth.raw('tokens') as unknown[]).length === 0) {

@@ -200,7 +200,12 @@ export class AnthropicProvider extends HttpConnector {
     } catch {
       message = undefined;
     }
-    if (!isRecord(message)) throw upstreamError(this.id, 'invalid JSON from upstream');
+    if (!isRecord(message)) throw upstreamError(this.id, `${res.status} answer is not a complete JSON object`);
+    // A gateway may answer 200 with Anthropic's error envelope: a failed attempt, not an empty completion.
+    if (message['type'] === 'error') {
+      const error = isRecord(message['error']) ? message['error'] : {};
+      throw upstreamError(this.id, `${res.status} error answer: ${typeof error['message'] === 'string' ? error['message'].slice(0, 200) : 'no message'}`);
+    }
     const json = Buffer.from(JSON.stringify(toChatCompletion(message, call.model.name)), 'utf8');
     return { kind: 'buffer', status: res.status, headers: entityFree(res.headers), contentType: 'application/json', body: json };
   }

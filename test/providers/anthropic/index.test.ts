@@ -121,7 +121,7 @@ describe('anthropic connector', () => {
     up.handle(json(529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
     assert.deepEqual(withoutHeaders((await rejection(p.call(call()))).upstream), { status: 529, reason: '529 Overloaded' });
     up.handle(json(200, 'not json'));
-    assert.deepEqual((await rejection(p.call(call()))).upstream, { status: 0, reason: 'invalid JSON from upstream' });
+    assert.deepEqual((await rejection(p.call(call()))).upstream, { status: 0, reason: '200 answer is not a complete JSON object' });
     const err = await rejection(p.call(call({ endpoint: 'embeddings' })));
     assert.equal(err.message, 'anthropic.claude.v1 does not support embeddings');
     assert.deepEqual(err.upstream, { status: 400, reason: 'endpoint not supported' });
