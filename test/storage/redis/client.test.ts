@@ -167,11 +167,14 @@ test('close() waits for replies in flight, then rejects new commands', skip, asy
   await c.connect();
   const inflight = c.send(['BLPOP', 'soon', 1]);
   const pusher = client(t, { url: server.url() });
-  setTimeout(() => void pusher.send(['RPUSH', 'soon', 'x']), 50);
+  let pushed: Promise<unknown> = Promise.resolve();
+  setTimeout(() => (pushed = pusher.send(['RPUSH', 'soon', 'x'])), 50);
   const closed = c.close();
   await assert.rejects(c.send(['PING']), rejectsWith('REDIS_CLOSED'));
   await closed;
   assert.deepEqual(await inflight, ['soon', 'x']);
+  // The pusher's own reply must be in before the server stops at the end of the test.
+  assert.equal(await pushed, 1);
   await assert.rejects(c.connect(), rejectsWith('REDIS_CLOSED'));
 });
 
