@@ -32,7 +32,7 @@ export function withModel(form: FormData, name: string): FormData {
 
 export class OpenAiCompatibleProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
-    const headers: Record<string, string> = { 'x-request-id': call.requestId };
+    const headers: Record<string, string> = { ...call.headers, 'x-request-id': call.requestId };
     let body: Buffer | Buffer[];
     if (call.form !== null) {
       const encoded = encodeMultipart(withModel(call.form, call.model.name));
