@@ -32,7 +32,7 @@ export function withModel(form: FormData, name: string): FormData {
 
 export class OpenAiCompatibleProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
-    const headers: Record<string, string> = { ...call.headers, 'x-request-id': call.requestId };
+    const headers: Record<string, string> = { 'x-request-id': call.requestId };
     let body: Buffer | Buffer[];
     if (call.form !== null) {
       const encoded = encodeMultipart(withModel(call.form, call.model.name));
@@ -45,6 +45,9 @@ export class OpenAiCompatibleProvider extends HttpConnector {
       body = Buffer.from(JSON.stringify(call.body), 'utf8');
     }
     if (call.mode === 'sse') headers['accept'] = 'text/event-stream';
+    // Per-attempt extras (traceparent); the connector's own headers win. A loop, not a spread: hot path.
+    const extra = call.headers;
+    if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
     const res = await this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
     if (res.kind === 'sse') return this.#checkFirstEvent(res);
     if (res.kind === 'buffer' && expectsJson(call)) {
