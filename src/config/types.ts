@@ -1,6 +1,7 @@
 // The normalised, validated configuration (DESIGN §3; every attribute: shared/reference/config-attributes.md).
 // The schema turns raw YAML into these objects once at load; nothing downstream re-reads raw config.
 // Durations are milliseconds; money is USD; limits are bytes.
+import type { TracingConfig } from '../observability/tracing/config.ts';
 
 export type SyncPolicy = 'in-memory' | 'sync-on-boundary' | 'periodic' | 'immediate';
 export type Backoff = 'fixed' | 'exponential_jitter' | 'retry_after';
@@ -188,6 +189,8 @@ export interface ObservabilityConfig {
   routing: SinkConfig;
   logging: SinkConfig & { level: LogLevel };
   statistics: SinkConfig;
+  /** OTLP/HTTP JSON trace export (issue 17); `enabled: false` when the section is absent. */
+  tracing: TracingConfig;
 }
 
 /** One application allowed to call the proxy (`clients:`; issue 12). Never holds the key itself. */

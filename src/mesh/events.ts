@@ -64,6 +64,22 @@ export interface AttemptRecord {
   latency_ms: number;
 }
 
+/**
+ * The W3C trace of one request (issue 17), started by the proxy and only carried by the mesh, so the spans
+ * can be built from the request event afterwards. Structurally the tracing service's TraceContext (the mesh
+ * does not import observability).
+ */
+export interface RequestTrace {
+  traceId: string;
+  /** The server (request) span. */
+  spanId: string;
+  /** The caller's span, null when this request started the trace. */
+  parentSpanId: string | null;
+  sampled: boolean;
+  /** Span ids of the upstream attempts in attempt order, filled as their traceparents are sent. */
+  attemptSpanIds: string[];
+}
+
 /** The routing decision record of one request (DESIGN §7): emitted once the request is over. */
 export interface RequestEvent {
   type: 'request';
@@ -93,6 +109,8 @@ export interface RequestEvent {
   request_body?: Record<string, unknown>;
   /** Only with `wantsBodies`, and only for buffered answers: the answer's JSON (or text). */
   response_body?: unknown;
+  /** The request's trace when tracing is on (observability.tracing); attempts pair with attemptSpanIds by index. */
+  trace?: RequestTrace;
 }
 
 export type MeshEvent =

@@ -8,7 +8,7 @@ import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
-import type { AttemptRecord, EventBus } from './events.ts';
+import type { AttemptRecord, EventBus, RequestTrace } from './events.ts';
 import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
 import type { Registry } from './registry.ts';
 import { retryDelay, shouldRetry } from './retry.ts';
@@ -30,6 +30,10 @@ export interface RouteRequest {
   signal: CancelSignal;
   /** performance.now() when the request arrived, so latency and time to first byte share one origin. */
   startedAt?: number;
+  /** The request's trace (issue 17): carried onto the request event, for the spans built from it. */
+  trace?: RequestTrace;
+  /** Extra headers for upstream attempt `attempt` (0-based, counted across candidates): `traceparent`. */
+  upstreamHeaders?: (attempt: number) => Record<string, string>;
 }
 
 export interface FinishInfo {
@@ -86,6 +90,7 @@ export class Router {
         pool: poolName, candidates, excluded, attempts, model: model?.id ?? null, provider: model?.config.provider ?? null,
         outcome, status, error, stream: req.needs.stream, latency_ms: latency, ttfb_ms: latency, tokens_in: 0, tokens_out: 0, cost: 0,
         ...(this.events.wantsBodies ? { request_body: req.body } : {}),
+        ...(req.trace !== undefined ? { trace: req.trace } : {}),
       });
     };
 
@@ -129,6 +134,7 @@ export class Router {
         try {
           const response = await model.provider.call({
             endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal: controller, requestId: req.requestId,
+            ...(req.upstreamHeaders !== undefined ? { headers: req.upstreamHeaders(attempts.length) } : {}),
           });
           const latency = performance.now() - t0;
           deadlineTimer.cancel();
@@ -238,6 +244,7 @@ export class Router {
         outcome, status: outcome === 'success' ? response.status : outcome === 'cancelled' ? 499 : 502, error, stream: req.needs.stream,
         latency_ms: latency, ttfb_ms: info.ttfbMs ?? latency, tokens_in: tokensIn, tokens_out: tokensOut, cost,
         ...(this.events.wantsBodies ? bodies(req, info.body) : {}),
+        ...(req.trace !== undefined ? { trace: req.trace } : {}),
       });
     };
     return {

@@ -12,6 +12,7 @@ import { PROM_BOUNDS } from './histogram.ts';
 import type { HttpResponseCounts } from './http-responses.ts';
 import type { StreamName } from './records.ts';
 import type { EntityStats, Stats } from './stats.ts';
+import type { TracingCounters } from './tracing/export.ts';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -61,9 +62,11 @@ export interface MetricsInput {
   dropped: Readonly<Record<StreamName, number>> | undefined;
   /** Answered HTTP requests by route and status class (absent: none counted). */
   httpResponses?: HttpResponseCounts;
+  /** The OTLP trace export's counters (absent: zeros). */
+  tracing?: TracingCounters;
 }
 
-export function renderMetrics({ mesh, stats, dropped, httpResponses }: MetricsInput): string {
+export function renderMetrics({ mesh, stats, dropped, httpResponses, tracing }: MetricsInput): string {
   const out = new Exposition();
   const registry = mesh.registry;
   const now = mesh.clock.now();
@@ -99,7 +102,21 @@ export function renderMetrics({ mesh, stats, dropped, httpResponses }: MetricsIn
   for (const stream of ['routing', 'logging', 'statistics'] as const) {
     out.sample('modelmesh_observability_dropped_total', { stream }, dropped?.[stream] ?? 0);
   }
+  tracingFamilies(out, tracing);
   return out.text();
+}
+
+/** observability.tracing: spans accepted by the collector, dropped (full queue, shutdown), failed (POST failed). */
+function tracingFamilies(out: Exposition, tracing: TracingCounters | undefined): void {
+  const families = [
+    ['modelmesh_tracing_spans_exported_total', 'Spans the OTLP collector accepted.', tracing?.exported ?? 0],
+    ['modelmesh_tracing_spans_dropped_total', 'Spans dropped before export (queue full, or still queued at shutdown).', tracing?.dropped ?? 0],
+    ['modelmesh_tracing_spans_failed_total', 'Spans in OTLP export requests that failed (collector down, timeout, non-2xx).', tracing?.failed ?? 0],
+  ] as const;
+  for (const [name, help, value] of families) {
+    out.family(name, 'counter', help);
+    out.sample(name, {}, value);
+  }
 }
 
 function requestFamilies(out: Exposition, stats: Stats): void {

@@ -9,7 +9,7 @@
 import { redactDeep } from '../config/redact.ts';
 import type { MeshConfig, SinkConfig } from '../config/types.ts';
 import type { TimerHandle } from '../lib/clock.ts';
-import type { MeshEvent } from '../mesh/events.ts';
+import type { MeshEvent, RequestEvent } from '../mesh/events.ts';
 import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
 import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
 import type { Sink, SinkDeps } from './sinks/sink.ts';
@@ -18,6 +18,8 @@ import { ConsoleSink } from './sinks/console.ts';
 import { FileSink } from './sinks/file.ts';
 import { Stats } from './stats.ts';
 import { WebhookSink } from './sinks/webhook.ts';
+import { DecisionLog, PoolTimeseries } from './timeseries.ts';
+import { TraceExport } from './tracing/export.ts';
 
 export const OBSERVABILITY_SERVICE = 'observability';
 /** How long stop() waits for a webhook to take the last records before dropping them. */
@@ -32,7 +34,13 @@ export interface ObservabilityService extends MeshService {
   readonly dropped: Readonly<Record<StreamName, number>>;
   /** Every answered HTTP request by route and status class (kept across reloads). */
   readonly httpResponses: HttpResponseCounts;
-  /** Drains every sink now (tests; also done on timers and at stop). */
+  /** OTLP trace export (observability.tracing): the exporter, rebuilt on reload, and its counters. */
+  readonly tracing: TraceExport;
+  /** Per pool request count, errors and p95 over the last minutes, for the status page (kept across reloads). */
+  readonly timeseries: PoolTimeseries;
+  /** The last routing decisions, for the status page. */
+  readonly decisions: DecisionLog;
+  /** Drains every sink and the trace exporter now (tests; also done on timers and at stop). */
   flush(): Promise<void>;
 }
 
@@ -62,6 +70,9 @@ class Observability implements ObservabilityService {
   readonly stats: Stats;
   readonly dropped: Record<StreamName, number> = { routing: 0, logging: 0, statistics: 0 };
   readonly httpResponses = new HttpResponseCounts();
+  readonly tracing: TraceExport;
+  readonly timeseries: PoolTimeseries;
+  readonly decisions = new DecisionLog(100);
   readonly #mesh: MeshRuntime;
   readonly #options: ObservabilityOptions;
   #streams: Streams = NO_STREAMS;
@@ -78,12 +89,19 @@ class Observability implements ObservabilityService {
     this.#mesh = mesh;
     this.#options = options;
     this.stats = new Stats(mesh);
+    this.timeseries = new PoolTimeseries({ clock: mesh.clock });
+    this.tracing = new TraceExport({ connectorOf: (id) => mesh.config.providers.get(id)?.connector, clientOf: clientOfEvent });
     // Statistics count from construction, so /metrics is right even for a mesh that was never started.
     mesh.events.on(this.#onEvent);
   }
 
   readonly #onEvent = (event: MeshEvent): void => {
     this.stats.record(event);
+    if (event.type === 'request') {
+      this.timeseries.record(event);
+      this.decisions.record(event, clientOfEvent(event));
+      this.tracing.record(event);
+    }
     const { routing, logging } = this.#streams;
     if (routing !== null) routing.push({ stream: 'routing', record: routingRecord(event) });
     if (logging !== null && event.type === 'request') logging.push({ stream: 'logging', record: requestRecord(event, this.#level) });
@@ -94,6 +112,7 @@ class Observability implements ObservabilityService {
     this.#running = true;
     this.stats.seed(); // storage (attached first) has loaded state by now
     this.#open(this.#mesh.config);
+    this.tracing.configure(this.#mesh.config.observability.tracing);
   }
 
   async stop(): Promise<void> {
@@ -106,15 +125,17 @@ class Observability implements ObservabilityService {
     this.#streams = NO_STREAMS;
     this.#sinks = [];
     this.#mesh.events.wantsBodies = false;
-    await Promise.all([closing, ...this.#retiring]);
+    await Promise.all([closing, ...this.#retiring, this.tracing.stop()]);
     this.#retiring = [];
   }
 
   reload(config: MeshConfig): void {
     if (!this.#running) return;
-    if (JSON.stringify(config.observability) === this.#built) {
+    this.tracing.configure(config.observability.tracing); // no-op when the section did not change
+    if (sinksKey(config) === this.#built) {
       // Same sinks: reopen files (SIGHUP after log rotation) and carry on.
       for (const sink of this.#sinks) if (sink instanceof FileSink) void sink.reopen();
+      this.#wantBodies(config);
       return;
     }
     this.#statsTimer?.cancel();
@@ -125,13 +146,13 @@ class Observability implements ObservabilityService {
   }
 
   async flush(): Promise<void> {
-    await Promise.all(this.#sinks.map((sink) => sink.flush()));
+    await Promise.all([...this.#sinks.map((sink) => sink.flush()), this.tracing.flush()]);
   }
 
   /** Builds the sinks of `config` (streams with the same destination share one sink). */
   #open(config: MeshConfig): void {
     const o = config.observability;
-    this.#built = JSON.stringify(o);
+    this.#built = sinksKey(config);
     const shared = new Map<string, Sink>();
     const sinkFor = (c: SinkConfig): Sink | null => {
       const key = sinkKey(c);
@@ -147,8 +168,15 @@ class Observability implements ObservabilityService {
     this.#level = o.logging.level;
     this.#sinks = [...shared.values()];
     for (const sink of this.#sinks) sink.start();
-    this.#mesh.events.wantsBodies = this.#streams.logging !== null && o.logging.level === 'full';
+    this.#wantBodies(config);
     if (this.#streams.statistics !== null) this.#scheduleStatistics(o.statistics.flush_interval);
+  }
+
+  /** The router attaches bodies to request events only for a `full` request log or captured trace content. */
+  #wantBodies(config: MeshConfig): void {
+    const o = config.observability;
+    const fullLog = this.#streams.logging !== null && o.logging.level === 'full';
+    this.#mesh.events.wantsBodies = fullLog || (o.tracing.enabled && o.tracing.capture_content);
   }
 
   #makeSink(c: SinkConfig): Sink {
@@ -191,6 +219,21 @@ class Observability implements ObservabilityService {
   async #close(sinks: Sink[]): Promise<void> {
     await Promise.all(sinks.map((sink) => (sink instanceof WebhookSink ? sink.closeWithin(WEBHOOK_CLOSE_GRACE_MS) : sink.close())));
   }
+}
+
+/** What the sinks are built from: the section without `tracing` (its exporter is rebuilt on its own). */
+function sinksKey(config: MeshConfig): string {
+  const { routing, logging, statistics } = config.observability;
+  return JSON.stringify({ routing, logging, statistics });
+}
+
+/**
+ * The client (application) of a request. Hook for the client-keys wiring (src/clients/): when the request
+ * event carries a `client` name it is used for spans and the decision log; until then, null.
+ */
+export function clientOfEvent(event: RequestEvent): string | null {
+  const client = (event as { client?: unknown }).client;
+  return typeof client === 'string' ? client : null;
 }
 
 /** Destinations that are the same sink: one console, one handle per file, one queue per webhook. */

@@ -45,6 +45,9 @@ export class OpenAiCompatibleProvider extends HttpConnector {
       body = Buffer.from(JSON.stringify(call.body), 'utf8');
     }
     if (call.mode === 'sse') headers['accept'] = 'text/event-stream';
+    // Per-attempt extras (traceparent); the connector's own headers win. A loop, not a spread: hot path.
+    const extra = call.headers;
+    if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
     const res = await this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
     if (res.kind === 'sse') return this.#checkFirstEvent(res);
     if (res.kind === 'buffer' && expectsJson(call)) {

@@ -28,6 +28,8 @@ export interface ProviderCall {
   /** Aborted when the client disconnects or the request deadline passes: the upstream socket is destroyed at once. */
   signal: CancelSignal;
   requestId: string;
+  /** Extra headers of this attempt (`traceparent`, pass-through), lower-case names; the connector's own win. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 interface ResponseBase {

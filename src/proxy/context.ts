@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MeshView } from '../mesh/view.ts';
 import type { Logger } from '../log.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
+import type { RequestTrace } from '../mesh/events.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -19,6 +20,8 @@ export interface RequestContext {
   readonly logger: Logger;
   /** Headers every response carries (x-request-id, CORS); endpoints merge them into their own. */
   readonly baseHeaders: Record<string, string>;
+  /** The request's trace (observability.tracing on): continued from the client's `traceparent`, else new. */
+  readonly trace?: RequestTrace | null;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

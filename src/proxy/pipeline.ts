@@ -11,6 +11,8 @@ import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { MeshLease, MeshView } from '../mesh/view.ts';
 import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
+import { startTrace } from '../observability/tracing/traceparent.ts';
+import type { RequestTrace } from '../mesh/events.ts';
 import { BearerAuth, createAuth } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
@@ -59,6 +61,7 @@ class Context implements RequestContext {
   readonly startedAt: number;
   readonly logger: Logger;
   readonly baseHeaders: Record<string, string>;
+  trace: RequestTrace | null = null;
   #controller: CancelToken | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, mesh: MeshView, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
@@ -88,6 +91,8 @@ interface Snapshot {
   cors: Cors | null;
   auth: BearerAuth | null;
   admin: BearerAuth | null;
+  /** observability.tracing.sample_ratio when tracing is on, else null (no trace context at all). */
+  traceRatio: number | null;
 }
 
 export class Pipeline {
@@ -133,11 +138,13 @@ export class Pipeline {
 
   #build(): Snapshot {
     const proxy = this.#mesh.config.proxy;
+    const tracing = this.#mesh.config.observability.tracing;
     return {
       table: buildRouteTable(proxy, this.#server),
       cors: createCors(proxy.cors),
       auth: createAuth(proxy.auth),
       admin: proxy.admin.tokens.length > 0 ? new BearerAuth(proxy.admin.tokens, { admin: true }) : null,
+      traceRatio: tracing.enabled ? tracing.sample_ratio : null,
     };
   }
 
@@ -145,7 +152,7 @@ export class Pipeline {
   readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     this.totalRequests++;
     const startedAt = performance.now();
-    const { table, cors, auth, admin } = this.#current;
+    const { table, cors, auth, admin, traceRatio } = this.#current;
     const requestId = requestIdFor(req.headers['x-request-id']);
     const origin = req.headers.origin;
     const corsHeaders = cors === null ? null : cors.headers(origin);
@@ -155,6 +162,8 @@ export class Pipeline {
     // One generation of the mesh for the whole request: a reload meanwhile changes nothing it sees.
     const view: MeshLease = this.#mesh.view();
     const ctx = new Context(req, res, view, requestId, baseHeaders, startedAt);
+    // Continued from the client's traceparent (W3C), else a new trace; spans are built after the request.
+    if (traceRatio !== null) ctx.trace = startTrace(req.headers['traceparent'], traceRatio);
     let route = UNMATCHED_ROUTE;
     this.#active++;
     try {

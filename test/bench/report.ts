@@ -50,6 +50,8 @@ export interface Check {
 export const FLOOR = 'floor';
 export const MODELMESH = 'modelmesh';
 export const FAILOVER = 'modelmesh-failover';
+/** ModelMesh with observability.tracing on at ratio 1.0, exporting to a local OTLP sink. */
+export const TRACED = 'modelmesh-tracing';
 
 /** Proxy CPU microseconds per completed request (the cleanest cost signal on a saturated box). */
 function cpuPerReq(r: Row | undefined): number {
@@ -80,6 +82,7 @@ function loadTable(s: ScenarioResult): string {
     if (r.target === FAILOVER && direct) {
       vs += `; vs direct pool: p50 ${signedMs(l.total.p50Ms - direct.total.p50Ms)}, p99 ${signedMs(l.total.p99Ms - direct.total.p99Ms)}`;
     }
+    if (r.target === TRACED && direct) vs += `; vs tracing off: cpu/req ${times(ratio(cpuPerReq(r), cpuPerReq(rowOf(s, MODELMESH))))}`;
     const lat = stream
       ? [num(l.ttfb?.p50Ms), num(l.ttfb?.p99Ms), num(l.total.p50Ms), num(l.total.p99Ms)]
       : [num(l.total.p50Ms), num(l.total.p99Ms), num(l.total.maxMs)];
@@ -202,6 +205,15 @@ export function computeChecks(results: ScenarioResult[]): Check[] {
     add('failover adds < 5 ms at p99 (vs direct pool)', f, d, () => {
       const delta = (f?.load?.total.p99Ms ?? NaN) - (d?.load?.total.p99Ms ?? NaN);
       return [delta < 5, `p99 ${num(f?.load?.total.p99Ms)} vs ${num(d?.load?.total.p99Ms)} ms = ${signedMs(delta)}`];
+    });
+  }
+  const tr = byName('tracing');
+  if (tr) {
+    const on = rowOf(tr, TRACED);
+    const off = rowOf(tr, MODELMESH);
+    add('tracing at ratio 1.0: CPU per request <= +10% (vs off)', on, off, () => {
+      const r = ratio(cpuPerReq(on), cpuPerReq(off));
+      return [r <= 1.1, `${int(cpuPerReq(on))} vs ${int(cpuPerReq(off))} us/req = ${times(r)} (${r >= 1 ? '+' : ''}${num((r - 1) * 100, 1)}%)`];
     });
   }
   const mem = byName('memory');

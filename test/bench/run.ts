@@ -1,7 +1,7 @@
 // Benchmark orchestrator: `npm run bench` (build first) or
 //   node --import tsx test/bench/run.ts
 // Env: BENCH_DURATION_MS (5000), BENCH_WARMUP_MS (1000), BENCH_SCENARIOS
-// (sync32,sync256,stream,failover,memory,startup), BENCH_MEMORY_STREAMS (1000),
+// (sync32,sync256,stream,failover,memory,startup,tracing), BENCH_MEMORY_STREAMS (1000),
 // BENCH_STARTUP_RUNS (5), BENCH_SERVER_JS (dist/server.js; another ModelMesh entry point),
 // BENCH_HTTP_CLIENT (modelmesh | node: providers.<id>.http_client; default the config default).
 //
@@ -11,13 +11,14 @@
 // start at all; 0 otherwise, including when dist/server.js is absent (floor only).
 
 import fs from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadSettings, modelmeshConfigYaml } from './config.ts';
 import type { BenchSettings } from './config.ts';
 import { BENCH_DIR, Tail, forkTs, freePort, isAlive, killAllNow, spawnModelMesh, spawnPipeProxy, stop, stopAll, tailOfFile, waitMessage, waitReady } from './procs.ts';
-import { FLOOR, MODELMESH, computeChecks, renderChecks, renderScenario } from './report.ts';
+import { FLOOR, MODELMESH, TRACED, computeChecks, renderChecks, renderScenario } from './report.ts';
 import type { ScenarioResult } from './report.ts';
 import { prime, runScenario } from './scenarios.ts';
 import type { BenchContext, Starter, Target } from './scenarios.ts';
@@ -88,26 +89,43 @@ async function startFloor(upstreamPort: number): Promise<Started> {
   }
 }
 
-async function startModelMesh(configPath: string, logPath: string): Promise<Started> {
+/** The tracing scenario's collector: a node:http server that reads each OTLP POST and answers 200 `{}`. */
+async function startOtlpSink(): Promise<{ server: Server; port: number; posts: () => number }> {
+  let posts = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      posts++;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { server, port, posts: () => posts };
+}
+
+async function startModelMesh(configPath: string, logPath: string, name = MODELMESH): Promise<Started> {
   if (!fs.existsSync(SERVER_JS)) {
     const reason = `${path.relative(ROOT, SERVER_JS)} not found (ModelMesh not built yet? run \`npm run build\`)`;
     log(`!!! modelmesh: ${reason} -- measuring the floor only`);
-    return { target: downTarget(MODELMESH, 'bench', reason), startFailed: false };
+    return { target: downTarget(name, 'bench', reason), startFailed: false };
   }
   const port = await freePort();
   const t0 = performance.now();
   const child = spawnModelMesh(SERVER_JS, configPath, port, logPath);
   try {
     const ms = await waitReady(child, port, t0, 15_000);
-    log(`modelmesh  : ${MM_HOW} on 127.0.0.1:${port} pid ${String(child.pid)}, ready in ${ms.toFixed(0)} ms`);
-    return { target: upTarget(MODELMESH, 'bench', port, child, () => tailOfFile(logPath)), startFailed: false };
+    log(`${name.padEnd(11)}: ${MM_HOW} on 127.0.0.1:${port} pid ${String(child.pid)}, ready in ${ms.toFixed(0)} ms`);
+    return { target: upTarget(name, 'bench', port, child, () => tailOfFile(logPath)), startFailed: false };
   } catch (err) {
     await stop(child);
     const reason = `failed to start: ${errMsg(err)}`;
     const tail = tailOfFile(logPath).trim();
-    log(`!!! modelmesh ${reason}; config: ${configPath}`);
+    log(`!!! ${name} ${reason}; config: ${configPath}`);
     log(tail ? `    stderr tail:\n${indent(tail)}` : '    (no stderr output)');
-    return { target: downTarget(MODELMESH, 'bench', reason), startFailed: true };
+    return { target: downTarget(name, 'bench', reason), startFailed: true };
   }
 }
 
@@ -133,6 +151,7 @@ async function main(): Promise<number> {
   header(settings);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmesh-bench-'));
   let exitCode = 0;
+  let sink: Awaited<ReturnType<typeof startOtlpSink>> | null = null;
   try {
     const upTail = new Tail();
     const upstream = forkTs('./fake-upstream.ts', ['--chunks', String(settings.streamChunks), '--pace', '0'], upTail);
@@ -155,6 +174,15 @@ async function main(): Promise<number> {
     const floor = await startFloor(upstreamPort);
     const mm = await startModelMesh(configPath, path.join(tmp, 'modelmesh.log'));
     if (floor.startFailed || mm.startFailed) exitCode = 1;
+    let traced: Started | null = null;
+    if (settings.scenarios.includes('tracing')) {
+      sink = await startOtlpSink();
+      const tracedPath = path.join(tmp, 'modelmesh-tracing.yaml');
+      fs.writeFileSync(tracedPath, modelmeshConfigYaml({ upstreamPort, deadPort, otlpPort: sink.port }));
+      log(`otlp sink  : node:http on 127.0.0.1:${sink.port} (in the orchestrator), answering 200`);
+      traced = await startModelMesh(tracedPath, path.join(tmp, 'modelmesh-tracing.log'), TRACED);
+      if (traced.startFailed) exitCode = 1;
+    }
     const mmUnavailable = mm.target.child === null ? mm.target.down() : null;
     const starters: Starter[] = [
       {
@@ -176,6 +204,7 @@ async function main(): Promise<number> {
       upstream,
       floor: floor.target,
       modelmesh: mm.target,
+      ...(traced !== null ? { traced: traced.target } : {}),
       starters,
       newTail: () => new Tail(),
     };
@@ -200,6 +229,7 @@ async function main(): Promise<number> {
       log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       log();
     }
+    if (sink !== null) log(`(otlp sink received ${sink.posts()} export requests)`);
     const checks = computeChecks(results);
     log(renderChecks(checks));
     log();
@@ -230,6 +260,8 @@ async function main(): Promise<number> {
     log(`!!! bench aborted: ${errMsg(err)}`);
     exitCode = 1;
   } finally {
+    sink?.server.close();
+    sink?.server.closeAllConnections();
     await stopAll();
     fs.rmSync(tmp, { recursive: true, force: true });
   }

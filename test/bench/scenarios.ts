@@ -8,7 +8,7 @@ import { Histogram } from './histogram.ts';
 import { freePort, readCpuMs, readRssMb, stop, waitMessage, waitReady } from './procs.ts';
 import type { Tail } from './procs.ts';
 import type { HoldResult, LoadResult, LoadgenCommand, LoadgenReply, RequestSpec, UpstreamCommand } from './protocol.ts';
-import { FAILOVER } from './report.ts';
+import { FAILOVER, TRACED } from './report.ts';
 import type { Row, ScenarioKind, ScenarioResult } from './report.ts';
 
 export interface Target {
@@ -38,6 +38,8 @@ export interface BenchContext {
   upstream: ChildProcess;
   floor: Target;
   modelmesh: Target;
+  /** ModelMesh with tracing on (ratio 1.0) to a local OTLP sink; only started for the `tracing` scenario. */
+  traced?: Target;
   starters: Starter[];
   newTail: () => Tail;
 }
@@ -174,6 +176,7 @@ const TITLES: Record<ScenarioName, [string, ScenarioKind]> = {
   failover: ['sync, 32 concurrent; pool "failover" = refused primary + fake upstream', 'sync'],
   memory: ['open streams held concurrently (20 chunks x 300 ms each)', 'hold'],
   startup: ['spawn -> GET /ready 200, fresh process each run', 'startup'],
+  tracing: ['sync, 32 concurrent; tracing off vs on (ratio 1.0, OTLP/HTTP to a local sink answering 200)', 'sync'],
 };
 
 export async function runScenario(ctx: BenchContext, name: ScenarioName): Promise<ScenarioResult> {
@@ -215,6 +218,13 @@ export async function runScenario(ctx: BenchContext, name: ScenarioName): Promis
     case 'startup':
       for (const s of ctx.starters) rows.push(await guard(s.target, () => startupRow(ctx, s)));
       break;
+    case 'tracing': {
+      const traced: Target = ctx.traced ?? { ...ctx.modelmesh, name: TRACED, child: null, down: () => 'traced copy not started' };
+      // The same load on both copies (same config but observability.tracing), one after the other.
+      rows.push(await guard(ctx.modelmesh.name, () => loadRow(ctx, ctx.modelmesh, false, 32)));
+      rows.push(await guard(traced.name, () => loadRow(ctx, traced, false, 32)));
+      break;
+    }
   }
   return { name, title, kind, rows };
 }

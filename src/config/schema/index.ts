@@ -164,8 +164,9 @@ function collectSecretValues(config: MeshConfig, resolutions: readonly SecretRes
     if (provider.api_key !== null) values.add(provider.api_key);
     addHeaderCredentials(provider.headers, values);
   }
-  const { routing, logging, statistics } = config.observability;
+  const { routing, logging, statistics, tracing } = config.observability;
   for (const sink of [routing, logging, statistics]) addHeaderCredentials(sink.headers, values);
+  addHeaderCredentials(tracing.headers, values);
   for (const token of [...config.proxy.auth.tokens, ...config.proxy.admin.tokens]) values.add(token);
   return [...values];
 }

@@ -11,6 +11,7 @@ import type {
   SyncPolicy,
 } from '../types.ts';
 import { Section, duration, httpUrl, int, oneOf, str, stringMap } from './check.ts';
+import { TRACING_KEYS, readTracing } from '../../observability/tracing/config.ts';
 
 const SYNC_POLICIES = ['in-memory', 'sync-on-boundary', 'periodic', 'immediate'] as const;
 const SINK_CONNECTORS = ['modelmesh.console.v1', 'modelmesh.local-file.v1', 'modelmesh.webhook.v1'] as const;
@@ -65,12 +66,13 @@ function readSink(s: Section, baseDir: string, flushInterval: number): SinkConfi
 }
 
 export function readObservability(root: Section, baseDir: string): ObservabilityConfig {
-  const o = root.section('observability', ['routing', 'logging', 'statistics']);
+  const o = root.section('observability', ['routing', 'logging', 'statistics', 'tracing']);
   const logging = o.section('logging', [...SINK_KEYS, 'level']);
   const level: LogLevel = logging.read('level', 'metadata', oneOf(LOG_LEVELS));
   return {
     routing: readSink(o.section('routing', SINK_KEYS), baseDir, 5_000),
     logging: { ...readSink(logging, baseDir, 5_000), level },
     statistics: readSink(o.section('statistics', SINK_KEYS), baseDir, 60_000),
+    tracing: readTracing(o.section('tracing', TRACING_KEYS)),
   };
 }

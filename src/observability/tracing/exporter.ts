@@ -90,7 +90,7 @@ export class OtlpExporter {
     if (this.#queue.length >= this.#batchSize && this.#soon === null && this.#inFlight === null) {
       this.#soon = setImmediate(() => {
         this.#soon = null;
-        void this.#drain();
+        void this.#drain(undefined, this.#batchSize);
       });
       this.#soon.unref();
     }
@@ -131,11 +131,14 @@ export class OtlpExporter {
     }, this.#interval);
   }
 
-  /** One drain at a time; batches until the queue is empty, a POST fails, or `expired()`. */
-  async #drain(expired: () => boolean = () => false): Promise<void> {
+  /**
+   * One drain at a time; batches until fewer than `minimum` spans wait, a POST fails, or `expired()`.
+   * A full-batch drain (minimum = batchSize) leaves the partial tail to the timer: fewer, fuller POSTs.
+   */
+  async #drain(expired: () => boolean = () => false, minimum = 1): Promise<void> {
     while (this.#inFlight !== null) await this.#inFlight;
     const run = async (): Promise<void> => {
-      while (this.#queue.length > 0 && !expired()) {
+      while (this.#queue.length >= minimum && !expired()) {
         const batch = this.#queue.splice(0, this.#batchSize);
         if (!(await this.#send(batch))) break;
       }

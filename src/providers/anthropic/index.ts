@@ -182,7 +182,7 @@ export class AnthropicProvider extends HttpConnector {
     const body = toAnthropicRequest({ ...call.body, stream }, call.model.name);
     const res = await this.transport.request({
       path: '/messages',
-      headers: { 'content-type': 'application/json', 'x-request-id': call.requestId },
+      headers: { ...call.headers, 'content-type': 'application/json', 'x-request-id': call.requestId },
       body: Buffer.from(JSON.stringify(body), 'utf8'),
       mode: stream ? 'sse' : 'buffer',
       signal: call.signal,

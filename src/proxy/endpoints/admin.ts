@@ -1,5 +1,7 @@
 // The admin API (DESIGN §2.1): `/mesh/...`, protected by its own `proxy.admin.tokens` (Bearer, compared in
 // constant time) and absent when none are set — then every admin path answers 404 like an unknown route.
+//   GET  /mesh/ui                              the status page (issue 17): a data-free document, no token needed
+//   GET  /mesh/ui/data                         the JSON the page draws (admin token)
 //   GET  /mesh/status                          pools, models, providers: state, reasons, until, counters
 //   GET  /mesh/models[/{id}], /mesh/providers[/{id}]  the same, one part or one entry
 //   POST /mesh/models/{id}/activate|deactivate manual hold of one model (every pool)
@@ -8,7 +10,9 @@
 // closed even if a route were wired without that flag. The status JSON goes through mesh.redact().
 import { MeshError } from '../../errors.ts';
 import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
+import { uiData, type UiClientInput } from '../../observability/ui-data.ts';
 import { BearerAuth } from '../auth.ts';
+import { statusPage } from '../ui/page.ts';
 import type { Handler, RequestContext } from '../context.ts';
 import type { RouteDef } from '../route-table.ts';
 
@@ -70,12 +74,51 @@ function providerAction(action: 'activate' | 'deactivate'): Handler {
   };
 }
 
+/**
+ * Per-client usage for the status page. Hook for the client-keys wiring (src/clients/): the request's view
+ * exposes no client registry or limiter yet, so the page's Clients table stays empty until this returns
+ * one row per configured client (its limits and current-window usage).
+ */
+export function clientUsageForUi(_ctx: RequestContext): UiClientInput[] {
+  return [];
+}
+
+export const getUiData: Handler = view((ctx) => {
+  const o = ctx.mesh.observability;
+  return uiData({
+    status: meshStatus(ctx.mesh.runtime), series: o.timeseries.all(), bucketMs: o.timeseries.bucketMs,
+    decisions: o.decisions.list(), clients: clientUsageForUi(ctx),
+  });
+});
+
+/** Built once: the document is the same for every request (it holds no data, only the page's code). */
+let page: { body: Buffer; headers: Record<string, string> } | null = null;
+
+/**
+ * GET /mesh/ui: served without the token (a browser cannot send a Bearer header when navigating; the page
+ * asks for the token and sends it on its data and action calls), but only while the admin API is on.
+ */
+export const getUiPage: Handler = async (ctx) => {
+  if (ctx.mesh.config.proxy.admin.tokens.length === 0) {
+    throw new MeshError('not_found', 'Invalid URL (GET /mesh/ui)', { headers: { 'x-should-retry': 'false' } });
+  }
+  ctx.req.resume();
+  if (page === null) {
+    const { html, headers } = statusPage({ base: '/mesh' });
+    page = { body: Buffer.from(html, 'utf8'), headers };
+  }
+  ctx.res.writeHead(200, { ...ctx.baseHeaders, ...page.headers, 'content-length': String(page.body.length) });
+  ctx.res.end(page.body);
+};
+
 export interface AdminRoute {
   method: 'GET' | 'POST';
   /** `{id}` is one path segment (model ids contain dots, never slashes). */
   path: string;
   name: string;
   handler: Handler;
+  /** `none` only for the status page document (no data in it). @default 'admin' */
+  auth?: 'admin' | 'none';
 }
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
@@ -88,9 +131,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'POST', path: '/mesh/models/{id}/deactivate', name: 'mesh.models.deactivate', handler: modelAction('deactivate') },
   { method: 'POST', path: '/mesh/providers/{id}/activate', name: 'mesh.providers.activate', handler: providerAction('activate') },
   { method: 'POST', path: '/mesh/providers/{id}/deactivate', name: 'mesh.providers.deactivate', handler: providerAction('deactivate') },
+  { method: 'GET', path: '/mesh/ui', name: 'mesh.ui', handler: getUiPage, auth: 'none' },
+  { method: 'GET', path: '/mesh/ui/data', name: 'mesh.ui.data', handler: getUiData },
 ];
 
 /** The admin routes as route-table rows (auth: 'admin'): add them only when proxy.admin.tokens is non-empty. */
 export function adminRouteDefs(): RouteDef[] {
-  return ADMIN_ROUTES.map((r) => ({ ...r, auth: 'admin' as const }));
+  return ADMIN_ROUTES.map((r) => ({ ...r, auth: r.auth ?? 'admin' }));
 }

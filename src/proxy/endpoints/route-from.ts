@@ -4,6 +4,7 @@ import type { FormData } from '../../lib/multipart.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
 import type { Routed } from '../../mesh/router.ts';
 import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
+import { attemptTraceparent } from '../../observability/tracing/traceparent.ts';
 import type { RequestContext } from '../context.ts';
 import { sessionOf } from './validate.ts';
 
@@ -19,6 +20,7 @@ export interface RouteSpec {
 
 /** Route `body` through this request's router (the generation it started with). */
 export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
+  const trace = ctx.trace;
   return ctx.mesh.router.route({
     endpoint: spec.endpoint,
     model: spec.model,
@@ -30,5 +32,7 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
     requestId: ctx.requestId,
     startedAt: ctx.startedAt,
     signal: ctx.signal,
+    // Each upstream attempt gets a traceparent naming its own (attempt) span as the parent.
+    ...(trace != null ? { trace, upstreamHeaders: (attempt: number) => ({ traceparent: attemptTraceparent(trace, attempt) }) } : {}),
   });
 }

@@ -8,6 +8,7 @@ import { MeshError } from '../../../src/errors.ts';
 import { formatSummary, loadConfigFile } from '../../../src/config/load.ts';
 import { buildConfig } from '../../../src/config/schema/index.ts';
 import { OPENAI_ROUTES } from '../../../src/config/types.ts';
+import { TRACING_OFF } from '../../../src/observability/tracing/config.ts';
 
 function build(raw: unknown, env: Record<string, string | undefined> = {}) {
   return buildConfig(raw, { source: null, env, baseDir: '/srv/mesh' });
@@ -42,6 +43,7 @@ describe('defaults', () => {
         routing: off,
         logging: { ...off, level: 'metadata' },
         statistics: { ...off, flush_interval: 60_000 },
+        tracing: TRACING_OFF,
       });
       assert.deepEqual(config.secretValues, []);
       assert.deepEqual(config.warnings, []);
@@ -286,6 +288,21 @@ describe('normalisation', () => {
     assert.ok(config.secretValues.includes('hook-key'));
     assert.deepEqual(config.capabilities, ['generation.text-generation.legal-drafting']);
     assert.equal(build({ storage: { path: 's.json', sync_policy: 'periodic', sync_interval: '10s' } }).storage.sync_policy, 'periodic');
+  });
+
+  test('observability.tracing is read, its URL completed and its credential headers redacted', () => {
+    const config = build({
+      observability: {
+        tracing: { endpoint: 'http://collector:4318/', headers: { Authorization: 'Bearer otlp-secret', 'x-tenant': 'visible' }, sample_ratio: 0.25 },
+      },
+    });
+    const t = config.observability.tracing;
+    assert.equal(t.enabled, true);
+    assert.equal(t.endpoint, 'http://collector:4318/v1/traces');
+    assert.equal(t.sample_ratio, 0.25);
+    assert.ok(config.secretValues.includes('otlp-secret'));
+    assert.ok(!config.secretValues.includes('visible'));
+    assert.throws(() => build({ observability: { tracing: { sample_ratio: 2 } } }), /observability\.tracing\.(endpoint|sample_ratio)/);
   });
 
   test('literal credentials join the redaction list', () => {

@@ -1,0 +1,148 @@
+// The tracing part of the observability service (issue 17): request events in, OTLP batches out.
+// On the request path (the event listener) only an O(1) push of the event happens; spans are built on a
+// later turn of the event loop (setImmediate) and handed to the exporter's bounded queue, which POSTs from
+// its own timer. The exporter is rebuilt when `observability.tracing` changes; counters are kept across
+// rebuilds (Prometheus counters never go down).
+import type { RequestEvent, RequestTrace } from '../../mesh/events.ts';
+import { TRACING_OFF, type TracingConfig } from './config.ts';
+import { OtlpExporter } from './exporter.ts';
+import { buildRequestSpans } from './spans.ts';
+
+/** What /metrics shows of the tracing export, summed over every exporter this process had. */
+export interface TracingCounters {
+  /** Spans the collector accepted. */
+  exported: number;
+  /** Spans dropped: a full queue, or still waiting at shutdown. */
+  dropped: number;
+  /** Spans in batches whose POST failed (collector down, timeout, non-2xx). */
+  failed: number;
+  /** Spans waiting now. */
+  queued: number;
+  lastError: string | null;
+}
+
+export interface TraceExportDeps {
+  /** Provider id → connector id (`openai.llm.v1`), for gen_ai.provider.name. */
+  connectorOf: (providerId: string) => string | undefined;
+  /** The client (application) of a request, for modelmesh.client; null when unknown. */
+  clientOf: (event: RequestEvent) => string | null;
+}
+
+type Traced = RequestEvent & { trace: RequestTrace };
+
+/** How long stop() gives the exporter to send what is queued. */
+const STOP_GRACE_MS = 3_000;
+
+export class TraceExport {
+  readonly #deps: TraceExportDeps;
+  #exporter: OtlpExporter | null = null;
+  #config: TracingConfig = TRACING_OFF;
+  #built = JSON.stringify(TRACING_OFF);
+  #pending: Traced[] = [];
+  #soon: NodeJS.Immediate | null = null;
+  /** Counts of exporters already stopped, and of events dropped before they reached an exporter. */
+  readonly #base = { exported: 0, dropped: 0, failed: 0 };
+  readonly #retiring = new Map<OtlpExporter, Promise<void>>();
+
+  constructor(deps: TraceExportDeps) {
+    this.#deps = deps;
+  }
+
+  get enabled(): boolean {
+    return this.#exporter !== null;
+  }
+
+  /** (Re)builds the exporter when the section changed; the old one drains in the background. */
+  configure(config: TracingConfig): void {
+    const key = JSON.stringify(config);
+    if (key === this.#built) return;
+    this.#build(); // pending events belong to the old exporter
+    this.#retire();
+    this.#built = key;
+    this.#config = config;
+    if (!config.enabled || config.endpoint === null) return;
+    this.#exporter = new OtlpExporter({
+      url: config.endpoint, headers: config.headers, resource: { serviceName: config.service_name },
+      timeout: config.timeout, batchSize: config.batch_size, queueSize: config.queue_size, flushInterval: config.flush_interval,
+    });
+  }
+
+  /** The event listener's part: O(1). Unsampled or untraced requests cost one check. */
+  record(event: RequestEvent): void {
+    const trace = event.trace;
+    if (this.#exporter === null || trace === undefined || !trace.sampled) return;
+    if (this.#pending.length >= this.#config.queue_size) {
+      this.#base.dropped += 1 + trace.attemptSpanIds.length; // about the spans it would have made
+      return;
+    }
+    this.#pending.push(event as Traced);
+    if (this.#soon === null) {
+      this.#soon = setImmediate(() => {
+        this.#soon = null;
+        this.#build();
+      });
+      this.#soon.unref();
+    }
+  }
+
+  get counters(): TracingCounters {
+    const out: TracingCounters = { ...this.#base, queued: this.#pending.length, lastError: null };
+    for (const exporter of [...this.#retiring.keys(), ...(this.#exporter === null ? [] : [this.#exporter])]) {
+      const c = exporter.counters;
+      out.exported += c.exported;
+      out.dropped += c.dropped;
+      out.failed += c.failed;
+      out.queued += c.queued;
+      if (c.lastError !== null) out.lastError = c.lastError;
+    }
+    return out;
+  }
+
+  /** Builds what is pending and sends everything queued now (tests; the service's flush()). */
+  async flush(): Promise<void> {
+    this.#build();
+    await this.#exporter?.flush();
+  }
+
+  /** Sends what is left (3 s at most), then drops the exporter. */
+  async stop(): Promise<void> {
+    this.#build();
+    this.#retire();
+    this.#built = JSON.stringify(TRACING_OFF);
+    this.#config = TRACING_OFF;
+    await Promise.all(this.#retiring.values());
+  }
+
+  #build(): void {
+    if (this.#soon !== null) clearImmediate(this.#soon);
+    this.#soon = null;
+    const events = this.#pending;
+    if (events.length === 0) return;
+    this.#pending = [];
+    const exporter = this.#exporter;
+    if (exporter === null) return;
+    const captureContent = this.#config.capture_content;
+    for (const event of events) {
+      try {
+        const spans = buildRequestSpans(event, event.trace, { client: this.#deps.clientOf(event), captureContent, connectorOf: this.#deps.connectorOf });
+        exporter.enqueue(spans);
+      } catch {
+        this.#base.dropped++; // a malformed record must not stop the others (and never reaches the request)
+      }
+    }
+  }
+
+  #retire(): void {
+    const old = this.#exporter;
+    this.#exporter = null;
+    if (old === null) return;
+    const done = old.stop(STOP_GRACE_MS).finally(() => {
+      const c = old.counters;
+      this.#base.exported += c.exported;
+      this.#base.dropped += c.dropped;
+      this.#base.failed += c.failed;
+      this.#retiring.delete(old);
+    });
+    this.#retiring.set(old, done);
+  }
+}
