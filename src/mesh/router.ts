@@ -6,7 +6,7 @@ import { MeshError, toMeshError } from '../errors.ts';
 import { sleep, type Clock } from '../lib/clock.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { FormData } from '../lib/multipart.ts';
-import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
+import type { Endpoint, ProviderCall, ProviderResponse, ResponseMode } from '../providers/provider.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
 import type { AttemptRecord, EventBus } from './events.ts';
 import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
@@ -30,6 +30,35 @@ export interface RouteRequest {
   signal: CancelSignal;
   /** performance.now() when the request arrived, so latency and time to first byte share one origin. */
   startedAt?: number;
+  /**
+   * Endpoints 'responses' and 'messages' (another protocol's body): the same request as a chat call, for every
+   * model whose provider does not speak that protocol natively; `{ error }` when it cannot be translated (then
+   * only native models are eligible, and with none the client gets that error).
+   */
+  translated?: { body: Record<string, unknown>; mode: ResponseMode } | { error: MeshError };
+  /** Headers sent upstream on every attempt (ProviderCall.headers). */
+  headers?: Readonly<Record<string, string>>;
+  /** Headers added only on native attempts of 'responses'/'messages' (anthropic-version, anthropic-beta). */
+  nativeHeaders?: Readonly<Record<string, string>>;
+}
+
+/** Whether `model` gets the client's body as is (true) or the translated chat call, for this request. */
+export function isNative(req: RouteRequest, model: ModelEntry): boolean {
+  if (req.translated === undefined) return true;
+  return model.provider.speaks?.(req.endpoint, model.config) === true;
+}
+
+/** The call one attempt sends: native body, or the translated chat call (endpoint 'chat'). */
+function attemptCall(req: RouteRequest, model: ModelEntry, signal: CancelToken): ProviderCall {
+  const base = { model: model.config, form: req.form, signal, requestId: req.requestId };
+  const t = req.translated;
+  if (t === undefined || isNative(req, model)) {
+    const headers = req.nativeHeaders === undefined || t === undefined ? req.headers : { ...req.headers, ...req.nativeHeaders };
+    return { ...base, endpoint: req.endpoint, body: req.body, mode: req.mode, ...(headers === undefined ? {} : { headers }) };
+  }
+  // Not reached for `{ error }`: such models are not eligible.
+  const chat = 'body' in t ? t : { body: {}, mode: req.mode };
+  return { ...base, endpoint: 'chat', body: chat.body, mode: chat.mode, ...(req.headers === undefined ? {} : { headers: req.headers }) };
 }
 
 export interface FinishInfo {
@@ -47,6 +76,8 @@ export interface Routed {
   readonly response: ProviderResponse;
   readonly pool: string | null;
   readonly model: ModelEntry;
+  /** True when the model got the client's body as is; false when it got the translated chat call (translate back). */
+  readonly native: boolean;
   /** x-modelmesh-* response headers (DESIGN §4.7). */
   readonly headers: Record<string, string>;
   /** Call exactly once when the answer has been delivered, failed mid-way, or the client left. */
@@ -76,7 +107,9 @@ export class Router {
     const poolName = pool?.name ?? null;
     const policy: PoolConfig = home.config;
     const members = target.kind === 'model' ? [target.model] : target.pool.members;
-    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.state);
+    const untranslatable = req.translated !== undefined && 'error' in req.translated ? req.translated.error : null;
+    const nativeOnly = untranslatable === null ? undefined : (m: ModelEntry): string | null => (isNative(req, m) ? null : untranslatable.message);
+    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.state, nativeOnly);
     const attempts: AttemptRecord[] = [];
     const report = (outcome: 'success' | 'failure' | 'cancelled', status: number, error: string | null, model: ModelEntry | null, candidates: string[]): void => {
       if (!this.events.active) return;
@@ -90,7 +123,8 @@ export class Router {
     };
 
     if (eligible.length === 0) {
-      const err = noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
+      // What the client asked cannot be expressed in chat and no model speaks its protocol: the translation's 400.
+      const err = untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
       report('failure', err.status, err.message, null, []);
       throw err;
     }
@@ -127,9 +161,7 @@ export class Router {
       for (let n = 1; n <= policy.retry.max_attempts; n++) {
         const t0 = performance.now();
         try {
-          const response = await model.provider.call({
-            endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal: controller, requestId: req.requestId,
-          });
+          const response = await model.provider.call(attemptCall(req, model, controller));
           const latency = performance.now() - t0;
           deadlineTimer.cancel();
           attempts.push({ model: model.id, provider: model.config.provider, status: response.status, outcome: 'success', reason: null, latency_ms: latency });
@@ -244,6 +276,7 @@ export class Router {
       response,
       pool: pool?.name ?? null,
       model,
+      native: isNative(req, model),
       headers: {
         'x-modelmesh-pool': pool?.name ?? '',
         'x-modelmesh-model': model.id,
