@@ -33,9 +33,10 @@ export interface RouteRequest {
   /**
    * Endpoints 'responses' and 'messages' (another protocol's body): the same request as a chat call, for every
    * model whose provider does not speak that protocol natively; `{ error }` when it cannot be translated (then
-   * only native models are eligible, and with none the client gets that error).
+   * only native models are eligible, and with none the client gets that error). `only`: every model gets the
+   * translation, native or not (the request continues state only the proxy holds: a stored previous_response_id).
    */
-  translated?: { body: Record<string, unknown>; mode: ResponseMode } | { error: MeshError };
+  translated?: { body: Record<string, unknown>; mode: ResponseMode; only?: boolean } | { error: MeshError };
   /** Headers sent upstream on every attempt (ProviderCall.headers). */
   headers?: Readonly<Record<string, string>>;
   /** Headers added only on native attempts of 'responses'/'messages' (anthropic-version, anthropic-beta). */
@@ -44,7 +45,9 @@ export interface RouteRequest {
 
 /** Whether `model` gets the client's body as is (true) or the translated chat call, for this request. */
 export function isNative(req: RouteRequest, model: ModelEntry): boolean {
-  if (req.translated === undefined) return true;
+  const t = req.translated;
+  if (t === undefined) return true;
+  if ('body' in t && t.only === true) return false;
   return model.provider.speaks?.(req.endpoint, model.config) === true;
 }
 
