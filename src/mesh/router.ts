@@ -6,7 +6,8 @@ import { MeshError, toMeshError } from '../errors.ts';
 import { sleep, type Clock } from '../lib/clock.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { FormData } from '../lib/multipart.ts';
-import type { Endpoint, ProviderCall, ProviderResponse, ResponseMode } from '../providers/provider.ts';
+import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
+import { attemptCall, isNative, type Translated } from './attempt.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
 import type { AttemptRecord, EventBus } from './events.ts';
 import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
@@ -36,32 +37,11 @@ export interface RouteRequest {
    * only native models are eligible, and with none the client gets that error). `only`: every model gets the
    * translation, native or not (the request continues state only the proxy holds: a stored previous_response_id).
    */
-  translated?: { body: Record<string, unknown>; mode: ResponseMode; only?: boolean } | { error: MeshError };
+  translated?: Translated;
   /** Headers sent upstream on every attempt (ProviderCall.headers). */
   headers?: Readonly<Record<string, string>>;
   /** Headers added only on native attempts of 'responses'/'messages' (anthropic-version, anthropic-beta). */
   nativeHeaders?: Readonly<Record<string, string>>;
-}
-
-/** Whether `model` gets the client's body as is (true) or the translated chat call, for this request. */
-export function isNative(req: RouteRequest, model: ModelEntry): boolean {
-  const t = req.translated;
-  if (t === undefined) return true;
-  if ('body' in t && t.only === true) return false;
-  return model.provider.speaks?.(req.endpoint, model.config) === true;
-}
-
-/** The call one attempt sends: native body, or the translated chat call (endpoint 'chat'). */
-function attemptCall(req: RouteRequest, model: ModelEntry, signal: CancelToken): ProviderCall {
-  const base = { model: model.config, form: req.form, signal, requestId: req.requestId };
-  const t = req.translated;
-  if (t === undefined || isNative(req, model)) {
-    const headers = req.nativeHeaders === undefined || t === undefined ? req.headers : { ...req.headers, ...req.nativeHeaders };
-    return { ...base, endpoint: req.endpoint, body: req.body, mode: req.mode, ...(headers === undefined ? {} : { headers }) };
-  }
-  // Not reached for `{ error }`: such models are not eligible.
-  const chat = 'body' in t ? t : { body: {}, mode: req.mode };
-  return { ...base, endpoint: 'chat', body: chat.body, mode: chat.mode, ...(req.headers === undefined ? {} : { headers: req.headers }) };
 }
 
 export interface FinishInfo {
