@@ -19,6 +19,8 @@ export const OPENAI_ROUTES = [
   '/v1/audio/translations',
   '/v1/images/generations',
   '/v1/models',
+  '/v1/responses',
+  '/v1/messages',
 ] as const;
 export type OpenAiRoute = (typeof OPENAI_ROUTES)[number];
 
@@ -49,7 +51,16 @@ export interface ProxyConfig {
   drain_timeout: number;
   metrics: { enabled: boolean; path: string };
   admin: { tokens: string[] };
+  /** The store behind `previous_response_id` and GET/DELETE /v1/responses/{id}: entries and time to live (ms). */
+  responses: { store_size: number; store_ttl: number };
 }
+
+/**
+ * Protocols besides chat an upstream can serve as is (`native_protocols`): `responses` (POST /responses below the
+ * base URL), `messages` (Anthropic's POST /messages). Other requests of those protocols are translated to chat.
+ */
+export const NATIVE_PROTOCOLS = ['responses', 'messages'] as const;
+export type NativeProtocol = (typeof NATIVE_PROTOCOLS)[number];
 
 export interface ProviderTimeouts {
   connect: number;
@@ -76,6 +87,8 @@ export interface ProviderConfig {
   /** Data-plane HTTP client: `modelmesh` (own HTTP/1.1 client, providers/http/h1) or `node` (node:http). */
   http_client: 'modelmesh' | 'node';
   budget: { daily_limit: number | null; monthly_limit: number | null };
+  /** Protocols its upstream serves natively; absent: the connector's default (OpenAI: responses; Anthropic: messages). */
+  native_protocols?: NativeProtocol[];
   /** modelmesh.simulated.v1 knobs (failover drills); ignored by other connectors. */
   simulated: { latency: number; failure_rate: number; chunk_interval: number; dimensions: number };
 }
@@ -108,6 +121,8 @@ export interface ModelConfig {
     supported_languages: string[] | null;
   };
   pricing: { input_per_1m: number; output_per_1m: number };
+  /** Overrides the provider's `native_protocols` for this model (e.g. `[]`: always translate). */
+  native_protocols?: NativeProtocol[];
 }
 
 export interface RetryConfig {

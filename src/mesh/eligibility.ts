@@ -5,19 +5,23 @@ import type { StateStore } from './state.ts';
 import type { ModelEntry } from './types.ts';
 
 /** Capability nodes whose leaves qualify a model for an endpoint (DESIGN §4 table). */
+const CHAT_NODES: readonly string[] = [
+  'generation.text-generation',
+  'generation.structured-generation',
+  'understanding.vision-understanding',
+  'understanding.text-understanding',
+  'interaction',
+];
 const ENDPOINT_NODES: Record<Endpoint, readonly string[]> = {
-  chat: [
-    'generation.text-generation',
-    'generation.structured-generation',
-    'understanding.vision-understanding',
-    'understanding.text-understanding',
-    'interaction',
-  ],
+  chat: CHAT_NODES,
   embeddings: ['representation.embeddings'],
   speech: ['generation.audio-generation.text-to-speech'],
   transcriptions: ['understanding.audio-understanding.speech-to-text'],
   translations: ['understanding.audio-understanding.speech-to-text', 'transformation.translation'],
   images: ['generation.image-generation.text-to-image'],
+  // Other protocols for the same generation: served by the models that serve chat (natively or translated).
+  responses: CHAT_NODES,
+  messages: CHAT_NODES,
 };
 
 /** What a request needs from a model, derived once by the endpoint adapter. */
@@ -85,12 +89,18 @@ export interface Eligibility {
   standby: number;
 }
 
-export function eligibleMembers(members: readonly ModelEntry[], endpoint: Endpoint, needs: Needs, state: StateStore): Eligibility {
+/**
+ * `extra`: a request-specific reason on top of unfitReason (e.g. a Responses request whose chat translation
+ * failed leaves out every model that does not speak the protocol natively).
+ */
+export function eligibleMembers(
+  members: readonly ModelEntry[], endpoint: Endpoint, needs: Needs, state: StateStore, extra?: (model: ModelEntry) => string | null,
+): Eligibility {
   const eligible: ModelEntry[] = [];
   const excluded: string[] = [];
   let standby = 0;
   for (const model of members) {
-    const unfit = unfitReason(model, endpoint, needs);
+    const unfit = unfitReason(model, endpoint, needs) ?? extra?.(model) ?? null;
     if (unfit !== null) {
       excluded.push(`${model.id}: ${unfit}`);
     } else if (!state.isModelActive(model.id, model.config.provider)) {

@@ -10,6 +10,7 @@ import { createRedactor } from '../config/redact.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
+import { ResponseStore } from '../protocols/responses/store.ts';
 import { createStorageService, type StorageService } from '../storage/storage-service.ts';
 import { EventBus } from './events.ts';
 import { describeModels, type ModelCard } from './listing.ts';
@@ -48,6 +49,7 @@ class Lease implements MeshLease {
   readonly logger: Logger;
   readonly runtime: MeshRuntime;
   readonly observability: ObservabilityService;
+  readonly responses: ResponseStore;
   readonly #view: MeshView;
   #release: (() => void) | null;
 
@@ -58,6 +60,7 @@ class Lease implements MeshLease {
     this.logger = view.logger;
     this.runtime = view.runtime;
     this.observability = view.observability;
+    this.responses = view.responses;
     this.#release = release;
   }
 
@@ -91,6 +94,11 @@ export class ModelMesh implements MeshRuntime {
   readonly observability: ObservabilityService;
   /** Probes, cooldown sweeps, quota resets, maintenance windows. */
   readonly recovery: RecoveryService;
+  /**
+   * Responses the proxy produced, for previous_response_id (issue 14). One per process and kept across reloads
+   * (a reload must not forget conversations in progress); its size and TTL are read at start.
+   */
+  readonly responses: ResponseStore;
   #current: Generation;
   /** Retired generations still held by requests in flight (closed when the last one releases). */
   readonly #retired = new Set<Generation>();
@@ -100,6 +108,8 @@ export class ModelMesh implements MeshRuntime {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.state = new StateStore(this.clock, this.events);
+    const store = config.proxy.responses;
+    this.responses = new ResponseStore({ maxEntries: store.store_size, ttlMs: store.store_ttl, clock: this.clock });
     this.#current = this.#build(config);
     this.storage = createStorageService(this);
     this.observability = createObservabilityService(this);
@@ -131,7 +141,7 @@ export class ModelMesh implements MeshRuntime {
     };
     const cards = (): ModelCard[] => describeModels(registry, this.state, loadedAt);
     const view: MeshView = {
-      config, router, redact, runtime,
+      config, router, redact, runtime, responses: this.responses,
       get logger(): Logger {
         return mesh.logger();
       },

@@ -7,6 +7,7 @@ import { sleep, type Clock } from '../lib/clock.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { FormData } from '../lib/multipart.ts';
 import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
+import { attemptCall, isNative, type Translated } from './attempt.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
 import type { AttemptRecord, EventBus, RequestTrace } from './events.ts';
 import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
@@ -34,6 +35,17 @@ export interface RouteRequest {
   trace?: RequestTrace;
   /** Extra headers for upstream attempt `attempt` (0-based, counted across candidates): `traceparent`. */
   upstreamHeaders?: (attempt: number) => Record<string, string>;
+  /**
+   * Endpoints 'responses' and 'messages' (another protocol's body): the same request as a chat call, for every
+   * model whose provider does not speak that protocol natively; `{ error }` when it cannot be translated (then
+   * only native models are eligible, and with none the client gets that error). `only`: every model gets the
+   * translation, native or not (the request continues state only the proxy holds: a stored previous_response_id).
+   */
+  translated?: Translated;
+  /** Headers sent upstream on every attempt (ProviderCall.headers). */
+  headers?: Readonly<Record<string, string>>;
+  /** Headers added only on native attempts of 'responses'/'messages' (anthropic-version, anthropic-beta). */
+  nativeHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface FinishInfo {
@@ -51,6 +63,8 @@ export interface Routed {
   readonly response: ProviderResponse;
   readonly pool: string | null;
   readonly model: ModelEntry;
+  /** True when the model got the client's body as is; false when it got the translated chat call (translate back). */
+  readonly native: boolean;
   /** x-modelmesh-* response headers (DESIGN §4.7). */
   readonly headers: Record<string, string>;
   /** Call exactly once when the answer has been delivered, failed mid-way, or the client left. */
@@ -80,7 +94,9 @@ export class Router {
     const poolName = pool?.name ?? null;
     const policy: PoolConfig = home.config;
     const members = target.kind === 'model' ? [target.model] : target.pool.members;
-    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.state);
+    const untranslatable = req.translated !== undefined && 'error' in req.translated ? req.translated.error : null;
+    const nativeOnly = untranslatable === null ? undefined : (m: ModelEntry): string | null => (isNative(req, m) ? null : untranslatable.message);
+    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.state, nativeOnly);
     const attempts: AttemptRecord[] = [];
     const report = (outcome: 'success' | 'failure' | 'cancelled', status: number, error: string | null, model: ModelEntry | null, candidates: string[]): void => {
       if (!this.events.active) return;
@@ -95,7 +111,8 @@ export class Router {
     };
 
     if (eligible.length === 0) {
-      const err = noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
+      // What the client asked cannot be expressed in chat and no model speaks its protocol: the translation's 400.
+      const err = untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
       report('failure', err.status, err.message, null, []);
       throw err;
     }
@@ -132,10 +149,9 @@ export class Router {
       for (let n = 1; n <= policy.retry.max_attempts; n++) {
         const t0 = performance.now();
         try {
-          const response = await model.provider.call({
-            endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal: controller, requestId: req.requestId,
-            ...(req.upstreamHeaders !== undefined ? { headers: req.upstreamHeaders(attempts.length) } : {}),
-          });
+          const call = attemptCall(req, model, controller);
+          if (req.upstreamHeaders !== undefined) call.headers = { ...call.headers, ...req.upstreamHeaders(attempts.length) };
+          const response = await model.provider.call(call);
           const latency = performance.now() - t0;
           deadlineTimer.cancel();
           attempts.push({ model: model.id, provider: model.config.provider, status: response.status, outcome: 'success', reason: null, latency_ms: latency });
@@ -251,6 +267,7 @@ export class Router {
       response,
       pool: pool?.name ?? null,
       model,
+      native: isNative(req, model),
       headers: {
         'x-modelmesh-pool': pool?.name ?? '',
         'x-modelmesh-model': model.id,

@@ -4,6 +4,7 @@
 import type { MeshConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { ObservabilityService } from '../observability/service.ts';
+import type { ResponseStore } from '../protocols/responses/store.ts';
 import type { ModelCard } from './listing.ts';
 import type { Router } from './router.ts';
 import type { MeshRuntime } from './runtime.ts';
@@ -24,6 +25,8 @@ export interface MeshView {
   readonly runtime: MeshRuntime;
   /** Statistics and sink counters, for /metrics. */
   readonly observability: ObservabilityService;
+  /** The responses the proxy produced (previous_response_id, GET/DELETE /v1/responses/{id}): one per process, kept across reloads. */
+  readonly responses: ResponseStore;
 }
 
 /** A view held by one request: `release()` exactly once when the request has ended (extra calls are no-ops). */

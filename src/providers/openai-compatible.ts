@@ -16,6 +16,8 @@ export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
   transcriptions: '/audio/transcriptions',
   translations: '/audio/translations',
   images: '/images/generations',
+  responses: '/responses',
+  messages: '/messages',
 };
 
 /** The form with the text part `model` set to `name` (appended when missing); every other part unchanged, in order. */
@@ -32,7 +34,7 @@ export function withModel(form: FormData, name: string): FormData {
 
 export class OpenAiCompatibleProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
-    const headers: Record<string, string> = { 'x-request-id': call.requestId };
+    const headers: Record<string, string> = { ...call.headers, 'x-request-id': call.requestId };
     let body: Buffer | Buffer[];
     if (call.form !== null) {
       const encoded = encodeMultipart(withModel(call.form, call.model.name));

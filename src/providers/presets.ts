@@ -1,7 +1,7 @@
 // Connector presets (DESIGN §8, config-attributes.md `providers.<id>`): where each known connector lives,
 // how it authenticates and which connector implementation speaks its wire format.
 // A provider's `base_url` and `headers` override the preset.
-import type { ProviderConfig } from '../config/types.ts';
+import type { ModelConfig, NativeProtocol, ProviderConfig } from '../config/types.ts';
 import { createTransport, type HttpTransport } from './http/client.ts';
 
 /**
@@ -19,6 +19,8 @@ export interface Preset {
   /** Headers every request of this connector carries (lower-case names). */
   extraHeaders: Readonly<Record<string, string>>;
   kind: ConnectorKind;
+  /** Protocols besides chat the upstream serves as is, unless `native_protocols` says otherwise. */
+  native?: readonly NativeProtocol[];
 }
 
 const openai = (baseUrl: string, auth: AuthScheme = 'bearer'): Preset => ({
@@ -29,7 +31,7 @@ const openai = (baseUrl: string, auth: AuthScheme = 'bearer'): Preset => ({
 });
 
 export const PRESETS: Readonly<Record<string, Preset>> = {
-  'openai.llm.v1': openai('https://api.openai.com/v1'),
+  'openai.llm.v1': { ...openai('https://api.openai.com/v1'), native: ['responses'] },
   'google.gemini.v1': openai('https://generativelanguage.googleapis.com/v1beta/openai'),
   'groq.api.v1': openai('https://api.groq.com/openai/v1'),
   'deepseek.api.v1': openai('https://api.deepseek.com/v1'),
@@ -47,9 +49,16 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     auth: 'x-api-key',
     extraHeaders: { 'anthropic-version': '2023-06-01' },
     kind: 'anthropic',
+    native: ['messages'],
   },
   'modelmesh.simulated.v1': { baseUrl: '', auth: 'none-optional', extraHeaders: {}, kind: 'simulated' },
 };
+
+/** True when `endpoint` is a protocol the model's upstream serves natively: model, then provider, then preset. */
+export function speaksNatively(preset: Preset, provider: ProviderConfig, model: ModelConfig, endpoint: string): boolean {
+  const native = model.native_protocols ?? provider.native_protocols ?? preset.native ?? [];
+  return native.some((p) => p === endpoint);
+}
 
 /** The preset of a connector id, or undefined when unknown. */
 export function presetFor(connector: string): Preset | undefined {

@@ -7,7 +7,10 @@ import type { FormData } from '../lib/multipart.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
 
 /** The OpenAI endpoints a call can be for (DESIGN §4 table). */
-export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images';
+export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images' | 'responses' | 'messages';
+
+/** Endpoints whose body is another protocol's (Responses, Anthropic Messages): native or translated to chat per attempt. */
+export type { NativeProtocol } from '../config/types.ts';
 
 /**
  * How the caller wants the 2xx answer:
@@ -28,7 +31,7 @@ export interface ProviderCall {
   /** Aborted when the client disconnects or the request deadline passes: the upstream socket is destroyed at once. */
   signal: CancelSignal;
   requestId: string;
-  /** Extra headers of this attempt (`traceparent`, pass-through), lower-case names; the connector's own win. */
+  /** Extra headers of this attempt (`traceparent`, anthropic-version/-beta on a native Messages call), lower-case names; the connector's own win. */
   headers?: Readonly<Record<string, string>>;
 }
 
@@ -80,6 +83,11 @@ export interface Provider {
    * when `signal` aborted.
    */
   call(call: ProviderCall): Promise<ProviderResponse>;
+  /**
+   * True when this provider serves `endpoint` ('responses', 'messages') natively for `model`: the router then
+   * sends it the client's body as is (only `model` rewritten) instead of the translated chat call. Absent: never.
+   */
+  speaks?(endpoint: Endpoint, model: ModelConfig): boolean;
   /** Release sockets (keep-alive agent) and timers. */
   close(): void;
 }

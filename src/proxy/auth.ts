@@ -3,6 +3,7 @@
 // crypto.timingSafeEqual, so neither a token's content nor its length leaks through response timing,
 // and every configured token is compared (no early exit that would reveal which one is close).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../errors.ts';
 
 /** RFC 6750 §3: a 401 names the scheme. Also: a client must not replay a request the proxy refused. */
@@ -28,6 +29,19 @@ export function bearerToken(header: string | undefined): string | undefined {
   return token === '' ? undefined : token;
 }
 
+/**
+ * The key a client presented: `Authorization: Bearer <key>` first, then `x-api-key: <key>` (as Anthropic clients
+ * send it; Claude Code sends either). The same tokens and client keys are accepted in both.
+ */
+export function presentedKey(req: Pick<IncomingMessage, 'headers'>): string | undefined {
+  const bearer = bearerToken(req.headers.authorization);
+  if (bearer !== undefined) return bearer;
+  const key = req.headers['x-api-key'];
+  if (typeof key !== 'string') return undefined;
+  const trimmed = key.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
 export class BearerAuth {
   readonly #digests: readonly Buffer[];
   readonly #wrongMessage: string;
@@ -48,7 +62,11 @@ export class BearerAuth {
 
   /** Throws 401 `invalid_api_key` unless the Authorization header carries an accepted bearer token. */
   verify(authorization: string | undefined): void {
-    const token = bearerToken(authorization);
+    this.verifyKey(bearerToken(authorization));
+  }
+
+  /** Throws 401 `invalid_api_key` unless `token` (e.g. presentedKey's) is an accepted one. */
+  verifyKey(token: string | undefined): void {
     if (token === undefined) {
       throw new MeshError('invalid_api_key', MISSING_KEY_MESSAGE, { headers: { ...AUTH_HEADERS } });
     }

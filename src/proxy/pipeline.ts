@@ -13,12 +13,12 @@ import type { MeshLease, MeshView } from '../mesh/view.ts';
 import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
 import { startTrace } from '../observability/tracing/traceparent.ts';
 import type { RequestTrace } from '../mesh/events.ts';
-import { BearerAuth, createAuth } from './auth.ts';
+import { BearerAuth, createAuth, presentedKey } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
 import { sendError } from './respond.ts';
 import { buildRouteTable } from './route-list.ts';
-import { isMatch, type RouteTable } from './route-table.ts';
+import { isMatch, type ErrorShape, type RouteTable } from './route-table.ts';
 import type { ServerView } from './server-view.ts';
 
 /** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */
@@ -165,6 +165,7 @@ export class Pipeline {
     // Continued from the client's traceparent (W3C), else a new trace; spans are built after the request.
     if (traceRatio !== null) ctx.trace = startTrace(req.headers['traceparent'], traceRatio);
     let route = UNMATCHED_ROUTE;
+    let errorShape: ErrorShape = 'openai';
     this.#active++;
     try {
       if (req.headers.host === undefined && req.httpVersion === '1.1') {
@@ -173,6 +174,8 @@ export class Pipeline {
       }
       const method = req.method ?? 'GET';
       const path = pathOf(req.url ?? '/');
+      // Anthropic clients get Anthropic-shaped errors on their paths even before a route matched (404, 405).
+      if (isAnthropicPath(path)) errorShape = 'anthropic';
       const preflight = cors !== null && method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined;
       if (preflight) {
         const allowed = table.allowed(path);
@@ -191,6 +194,7 @@ export class Pipeline {
         });
       }
       route = match.route.path;
+      errorShape = match.route.errorShape;
       if (this.#server.draining && !match.route.whileDraining) {
         // Load-shedding during drain: this socket closes after the answer, so the client reconnects
         // (through its load balancer) to an instance that is not going away.
@@ -198,7 +202,7 @@ export class Pipeline {
           headers: { connection: 'close', 'retry-after': '1' },
         });
       }
-      if (match.route.auth === 'proxy') auth?.verify(req.headers.authorization);
+      if (match.route.auth === 'proxy') auth?.verifyKey(presentedKey(req));
       else if (match.route.auth === 'admin') {
         if (admin === null) throw notFound(method, path);
         admin.verify(req.headers.authorization);
@@ -210,7 +214,7 @@ export class Pipeline {
       }
     } catch (err) {
       try {
-        sendError(ctx, err);
+        sendError(ctx, err, errorShape);
       } catch {
         res.destroy(); // writing the error failed too (socket gone mid-write): nothing left to tell
       }
@@ -226,6 +230,11 @@ export class Pipeline {
     this.#onSettled = [];
     for (const fn of waiting) fn();
   }
+}
+
+/** `/v1/messages…` or `/messages…` (routes are also served without `/v1`). */
+function isAnthropicPath(path: string): boolean {
+  return path.startsWith('/v1/messages') || path.startsWith('/messages');
 }
 
 function clip(text: string): string {

@@ -134,7 +134,7 @@ function endAfterFailure(
 }
 
 /** Wait for 'drain', or fail when the client goes away (so a stalled reader never pins memory). */
-function drained(res: ServerResponse, signal: CancelSignal): Promise<void> {
+export function drained(res: ServerResponse, signal: CancelSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted || res.destroyed) return reject(new MeshError('cancelled', 'client closed the request'));
     const done = (): void => {

@@ -6,7 +6,9 @@
 //   with half a body still on the wire.
 import type { IncomingMessage } from 'node:http';
 import { MeshError, toHttpStatus } from '../errors.ts';
+import { toAnthropicError } from '../protocols/messages/errors.ts';
 import type { RequestContext } from './context.ts';
+import type { ErrorShape } from './route-table.ts';
 import { endLingering } from './linger.ts';
 
 /** 4xx statuses the SDKs retry by default (openai-wire §1, "SDK retries"): left to the client. */
@@ -56,7 +58,7 @@ export function sendJson(ctx: RequestContext, status: number, body: unknown, hea
  * the response. If the response has already started, the socket is destroyed instead (the client then
  * sees a truncated body rather than a well-formed success).
  */
-export function sendError(ctx: RequestContext, err: unknown): void {
+export function sendError(ctx: RequestContext, err: unknown, shape: ErrorShape = 'openai'): void {
   const res = ctx.res;
   const known = err instanceof MeshError;
   logError(ctx, err, known);
@@ -72,6 +74,13 @@ export function sendError(ctx: RequestContext, err: unknown): void {
   if (linger) headers['connection'] = 'close';
   else if (!ctx.req.complete) ctx.req.resume(); // a small rest: drain it so the socket can serve the next request
   // Messages may quote an upstream's error text: secret values never leave the proxy.
+  if (shape === 'anthropic') {
+    // Anthropic's body and statuses (529 overloaded_error …), so the Anthropic SDKs raise their own classes.
+    const answer = toAnthropicError(meshErr, ctx.requestId);
+    answer.body.error.message = ctx.mesh.redact(answer.body.error.message);
+    sendJson(ctx, answer.status, answer.body, headers, linger);
+    return;
+  }
   const body = meshErr.toJSON();
   body.error.message = ctx.mesh.redact(body.error.message);
   sendJson(ctx, toHttpStatus(meshErr), body, headers, linger);

@@ -9,7 +9,9 @@ import { chatCompletions } from './endpoints/chat.ts';
 import { embeddings } from './endpoints/embeddings.ts';
 import { health, ready } from './endpoints/health.ts';
 import { imageGenerations } from './endpoints/images.ts';
+import { countMessageTokens, createMessage } from './endpoints/messages.ts';
 import { getModel, listModels } from './endpoints/models.ts';
+import { createResponse, deleteResponse, getResponse } from './endpoints/responses.ts';
 import { speech } from './endpoints/speech.ts';
 import { transcriptions, translations } from './endpoints/transcriptions.ts';
 import { RouteTable, type RouteDef } from './route-table.ts';
@@ -31,6 +33,11 @@ const OPENAI: readonly OpenAiRouteDef[] = [
   { method: 'GET', path: '/v1/models', name: 'models.list', handler: listModels, endpoint: '/v1/models' },
   // `{id+}`: also takes a raw slash, for clients that do not percent-encode `org/model` ids.
   { method: 'GET', path: '/v1/models/{id+}', name: 'models.get', handler: getModel, endpoint: '/v1/models' },
+  { method: 'POST', path: '/v1/responses', name: 'responses', handler: createResponse, endpoint: '/v1/responses' },
+  { method: 'GET', path: '/v1/responses/{id}', name: 'responses.get', handler: getResponse, endpoint: '/v1/responses' },
+  { method: 'DELETE', path: '/v1/responses/{id}', name: 'responses.delete', handler: deleteResponse, endpoint: '/v1/responses' },
+  { method: 'POST', path: '/v1/messages', name: 'messages', handler: createMessage, endpoint: '/v1/messages', errorShape: 'anthropic' },
+  { method: 'POST', path: '/v1/messages/count_tokens', name: 'messages.count_tokens', handler: countMessageTokens, endpoint: '/v1/messages', errorShape: 'anthropic' },
 ];
 
 /** Every route the server answers under `proxy` config, for the server described by `server`. */

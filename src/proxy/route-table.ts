@@ -23,7 +23,11 @@ export interface RouteDef {
   auth?: RouteAuth;
   /** Served while the server drains (health checks); others get 503 `server_draining`. @default false */
   whileDraining?: boolean;
+  /** Errors in Anthropic's shape (the /v1/messages routes); default OpenAI's. */
+  errorShape?: ErrorShape;
 }
+
+export type ErrorShape = 'openai' | 'anthropic';
 
 export interface Route {
   readonly method: string;
@@ -34,6 +38,7 @@ export interface Route {
   readonly handler: Handler;
   readonly auth: RouteAuth;
   readonly whileDraining: boolean;
+  readonly errorShape: ErrorShape;
 }
 
 export interface RouteMatch {
@@ -100,7 +105,7 @@ export class RouteTable {
       const { pattern, keys } = compilePath(def.path);
       const route: Route = {
         method: def.method.toUpperCase(), path: def.path, pattern, keys, name: def.name, handler: def.handler,
-        auth: def.auth ?? 'proxy', whileDraining: def.whileDraining ?? false,
+        auth: def.auth ?? 'proxy', whileDraining: def.whileDraining ?? false, errorShape: def.errorShape ?? 'openai',
       };
       routes.push(route);
       if (keys.length > 0) {

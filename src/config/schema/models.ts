@@ -1,13 +1,14 @@
 // The `models:` section and the models listed under `providers.<id>.models` (DESIGN §3). Capabilities are
 // kept as written; the mesh resolves them against the capability tree.
 
+import { NATIVE_PROTOCOLS } from '../types.ts';
 import type { ModelConfig, ModelFeatures, ProviderConfig } from '../types.ts';
-import { Section, bool, int, listOf, num, size, str, unknownReference } from './check.ts';
+import { Section, bool, int, listOf, num, oneOf, size, str, unknownReference } from './check.ts';
 import type { Parser } from './check.ts';
 import { describeValue } from '../duration.ts';
 import type { NestedModel } from './providers.ts';
 
-export const MODEL_KEYS = ['provider', 'name', 'capabilities', 'delivery', 'features', 'constraints', 'pricing'];
+export const MODEL_KEYS = ['provider', 'name', 'capabilities', 'delivery', 'features', 'constraints', 'pricing', 'native_protocols'];
 const FEATURE_KEYS = [
   'tool_calling',
   'structured_output',
@@ -140,5 +141,6 @@ function readModel(m: Section, id: string, provider: string): ModelConfig {
       input_per_1m: pricing.read('input_per_1m', 0, num(0)),
       output_per_1m: pricing.read('output_per_1m', 0, num(0)),
     },
+    ...(m.has('native_protocols') ? { native_protocols: m.read('native_protocols', [], listOf(oneOf(NATIVE_PROTOCOLS))) } : {}),
   };
 }

@@ -2,7 +2,8 @@
 // warning, unless it says `enabled: true`; then the load fails naming the secret (never its value).
 
 import type { ProviderConfig } from '../types.ts';
-import { Section, bool, duration, httpUrl, int, isMapping, num, oneOf, str, stringMap } from './check.ts';
+import { Section, bool, duration, httpUrl, int, isMapping, listOf, num, oneOf, str, stringMap } from './check.ts';
+import { NATIVE_PROTOCOLS } from '../types.ts';
 import { describeValue } from '../duration.ts';
 
 export const PROVIDER_KEYS = [
@@ -15,6 +16,7 @@ export const PROVIDER_KEYS = [
   'timeout',
   'max_sockets',
   'http_client',
+  'native_protocols',
   'budget',
   'latency',
   'failure_rate',
@@ -107,6 +109,7 @@ function readProvider(
     },
     max_sockets: p.read('max_sockets', 256, int(1)),
     http_client: p.read('http_client', 'modelmesh', oneOf(['modelmesh', 'node'] as const)),
+    ...(p.has('native_protocols') ? { native_protocols: p.read('native_protocols', [], listOf(oneOf(NATIVE_PROTOCOLS))) } : {}),
     budget: {
       daily_limit: budget.read('daily_limit', null, num(0)),
       monthly_limit: budget.read('monthly_limit', null, num(0)),

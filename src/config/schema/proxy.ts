@@ -17,6 +17,7 @@ const PROXY_KEYS = [
   'drain_timeout',
   'metrics',
   'admin',
+  'responses',
 ];
 
 /** Routes may be written with or without `/v1` and the leading slash: `chat/completions`, `/v1/embeddings`. */
@@ -77,6 +78,7 @@ export function readProxy(root: Section, warnings: string[] = []): ProxyConfig {
   const limits = proxy.section('limits', ['max_body', 'max_upload']);
   const timeouts = proxy.section('timeouts', ['headers', 'request', 'keep_alive', 'deadline']);
   const admin = proxy.section('admin', ['tokens']);
+  const responses = proxy.section('responses', ['store_size', 'store_ttl']);
   const headersTimeout = timeouts.read('headers', 30_000, duration);
   const requestTimeout = timeouts.read('request', 300_000, duration);
   // node:http refuses a server whose headersTimeout exceeds a non-zero requestTimeout.
@@ -108,5 +110,6 @@ export function readProxy(root: Section, warnings: string[] = []): ProxyConfig {
     drain_timeout: proxy.read('drain_timeout', 30_000, duration),
     metrics: readMetrics(proxy),
     admin: { tokens: admin.read('tokens', [], listOf(str)) },
+    responses: { store_size: responses.read('store_size', 1000, int(1)), store_ttl: responses.read('store_ttl', 3_600_000, duration) },
   };
 }

@@ -6,6 +6,7 @@ import { AnthropicStream, finishReason, translateStream } from './stream.ts';
 import { HttpConnector } from '../http/connector.ts';
 import type { ProviderCall, ProviderResponse } from '../provider.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
+import { nativeMessages } from './native.ts';
 
 type Json = Record<string, unknown>;
 type Block = Json;
@@ -173,6 +174,7 @@ function entityFree(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 export class AnthropicProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
+    if (call.endpoint === 'messages') return nativeMessages(this.transport, this.id, call);
     if (call.endpoint !== 'chat') {
       throw new MeshError('upstream_error', `${this.config.connector} does not support ${call.endpoint}`, {
         upstream: { status: 400, reason: 'endpoint not supported' },

@@ -2,7 +2,7 @@
 // an upload form) plus what every request carries (session, request id, arrival time, client signal).
 import type { FormData } from '../../lib/multipart.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
-import type { Routed } from '../../mesh/router.ts';
+import type { RouteRequest, Routed } from '../../mesh/router.ts';
 import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
 import { attemptTraceparent } from '../../observability/tracing/traceparent.ts';
 import type { RequestContext } from '../context.ts';
@@ -16,6 +16,10 @@ export interface RouteSpec {
   readonly needs: Needs;
   /** A multipart upload sent upstream as is (transcriptions); `body` then holds its text fields. */
   readonly form?: FormData | null;
+  /** 'responses'/'messages': the chat translation for models that do not speak the protocol (RouteRequest.translated). */
+  readonly translated?: RouteRequest['translated'];
+  /** Headers for native attempts only (RouteRequest.nativeHeaders). */
+  readonly nativeHeaders?: Readonly<Record<string, string>>;
 }
 
 /** Route `body` through this request's router (the generation it started with). */
@@ -34,5 +38,7 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
     signal: ctx.signal,
     // Each upstream attempt gets a traceparent naming its own (attempt) span as the parent.
     ...(trace != null ? { trace, upstreamHeaders: (attempt: number) => ({ traceparent: attemptTraceparent(trace, attempt) }) } : {}),
+    ...(spec.translated === undefined ? {} : { translated: spec.translated }),
+    ...(spec.nativeHeaders === undefined ? {} : { nativeHeaders: spec.nativeHeaders }),
   });
 }

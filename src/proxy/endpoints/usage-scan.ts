@@ -129,6 +129,7 @@ export function withResponse(routed: Routed, response: ProviderResponse): Routed
     response,
     pool: routed.pool,
     model: routed.model,
+    native: routed.native,
     headers: routed.headers,
     finish: (info) => routed.finish(info),
   };

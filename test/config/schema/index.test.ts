@@ -34,6 +34,7 @@ describe('defaults', () => {
         drain_timeout: 30_000,
         metrics: { enabled: false, path: '/metrics' },
         admin: { tokens: [] },
+        responses: { store_size: 1000, store_ttl: 3_600_000 },
       });
       assert.deepEqual(config.capabilities, []);
       assert.deepEqual([config.providers.size, config.models.size, config.pools.size], [0, 0, 0]);
@@ -341,7 +342,7 @@ describe('loading files', () => {
       [
         `config: ${join(fixtures, 'full.yaml')}`,
         '4 providers (2 enabled, 1 skipped, 1 disabled), 4 models, 2 pools, 1 warning',
-        'proxy: 127.0.0.1:8787, auth bearer (1 token), cors https://app.example, metrics /metrics, admin off, endpoints 3/7',
+        `proxy: 127.0.0.1:8787, auth bearer (1 token), cors https://app.example, metrics /metrics, admin off, endpoints 3/${OPENAI_ROUTES.length}`,
         `storage: sync-on-boundary ${join(fixtures, 'state/mesh-state.json')}`,
         'providers:',
         '  openai: connector openai.llm.v1, enabled, base_url https://api.openai.com/v1',
