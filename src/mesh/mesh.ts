@@ -17,7 +17,9 @@ import { createRecoveryService, type RecoveryService } from './recovery.ts';
 import { Registry } from './registry.ts';
 import { Router } from './router.ts';
 import type { MeshRuntime } from './runtime.ts';
-import { StateStore } from './state.ts';
+import { LocalStateStore } from './local-state.ts';
+import type { StateStore } from './state.ts';
+import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import type { MeshLease, MeshView } from './view.ts';
 
 export interface MeshOptions {
@@ -84,6 +86,8 @@ export class ModelMesh implements MeshRuntime {
   readonly clock: Clock;
   readonly events = new EventBus();
   readonly state: StateStore;
+  /** Window counters (quotas, budgets, client limits): local by default, shared when storage is on Redis. */
+  readonly counters: WindowCounters;
   logger: Logger;
   /** Loads state before anything reads it; saves it last at stop. */
   readonly storage: StorageService;
@@ -99,7 +103,8 @@ export class ModelMesh implements MeshRuntime {
   constructor(config: MeshConfig, options: MeshOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.state = new StateStore(this.clock, this.events);
+    this.counters = new LocalWindowCounters(this.clock);
+    this.state = new LocalStateStore(this.clock, this.events, this.counters);
     this.#current = this.#build(config);
     this.storage = createStorageService(this);
     this.observability = createObservabilityService(this);
