@@ -63,10 +63,17 @@ export class LocalStateStore implements StateStore {
   readonly clock: Clock;
   readonly events: EventBus;
 
-  constructor(clock: Clock, events: EventBus, counters: WindowCounters = new LocalWindowCounters(clock)) {
+  readonly #refusing: () => boolean;
+
+  constructor(clock: Clock, events: EventBus, counters: WindowCounters = new LocalWindowCounters(clock), refusing: () => boolean = () => false) {
     this.clock = clock;
     this.events = events;
     this.#counters = counters;
+    this.#refusing = refusing;
+  }
+
+  sharedLimitsRefused(): boolean {
+    return this.#refusing();
   }
 
   get version(): number {

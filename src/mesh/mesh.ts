@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../lib/clock.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
 import { createStorageService, type StorageService } from '../storage/storage-service.ts';
+import { SharedState } from '../storage/redis/shared-state.ts';
 import { EventBus } from './events.ts';
 import { describeModels, type ModelCard } from './listing.ts';
 import { createRecoveryService, type RecoveryService } from './recovery.ts';
@@ -95,6 +96,8 @@ export class ModelMesh implements MeshRuntime {
   readonly observability: ObservabilityService;
   /** Probes, cooldown sweeps, quota resets, maintenance windows. */
   readonly recovery: RecoveryService;
+  /** State shared with other instances through Redis (storage.connector: modelmesh.redis.v1); null otherwise. */
+  readonly sharedState: SharedState | null;
   #current: Generation;
   /** Retired generations still held by requests in flight (closed when the last one releases). */
   readonly #retired = new Set<Generation>();
@@ -103,12 +106,16 @@ export class ModelMesh implements MeshRuntime {
   constructor(config: MeshConfig, options: MeshOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.counters = new LocalWindowCounters(this.clock);
-    this.state = new LocalStateStore(this.clock, this.events, this.counters);
+    const redis = config.storage.redis;
+    // Redis settings are read once: a reload does not move a running mesh to another Redis.
+    this.sharedState = redis === null ? null : new SharedState(redis, this.clock);
+    this.counters = this.sharedState?.counters ?? new LocalWindowCounters(this.clock);
+    this.state = new LocalStateStore(this.clock, this.events, this.counters, () => this.sharedState?.refusing === true);
     this.#current = this.#build(config);
     this.storage = createStorageService(this);
     this.observability = createObservabilityService(this);
     this.recovery = createRecoveryService(this);
+    this.sharedState?.attach(this);
   }
 
   static fromFile(path: string, options: MeshOptions = {}): ModelMesh {
@@ -129,7 +136,7 @@ export class ModelMesh implements MeshRuntime {
     // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
     const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };
     const runtime: MeshRuntime = {
-      config, registry, state: this.state, events: this.events, clock: this.clock, redact,
+      config, registry, state: this.state, events: this.events, clock: this.clock, redact, sharedState: this.sharedState,
       get logger(): Logger {
         return mesh.logger();
       },
@@ -205,6 +212,8 @@ export class ModelMesh implements MeshRuntime {
     if (this.#started) return;
     this.#started = true;
     await this.storage.start();
+    // After the state file (Redis holds win over it), before traffic and probes.
+    await this.sharedState?.start();
     this.observability.start();
     this.recovery.start();
   }
@@ -220,6 +229,8 @@ export class ModelMesh implements MeshRuntime {
       await this.#stop('observability', () => this.observability.stop());
       await this.#stop('storage', () => this.storage.stop());
     }
+    // Also when never started: its counters timer and connections exist from construction.
+    if (this.sharedState !== null) await this.#stop('shared-state', () => this.sharedState?.stop());
     for (const generation of this.#retired) generation.registry.close();
     this.#retired.clear();
     this.#current.registry.close();

@@ -6,8 +6,9 @@
 //   5xx, retry_limit times in a row), budget.daily_limit / monthly_limit.
 // How a standby ends is decided here too (its `until` and cause): see recoverAt / recovery.ts.
 import type { PoolConfig } from '../config/types.ts';
+import { MeshError } from '../errors.ts';
 import { servesEndpoint } from './eligibility.ts';
-import { budgetExceeded, nextBoundary, quotaExceeded, quotaWindow, rollModelWindow, rollProviderSpend, scheduleWindow, usageWindows } from './quota.ts';
+import { budgetExceeded, hasQuota, nextBoundary, quotaExceeded, quotaWindow, rollModelWindow, rollProviderSpend, scheduleWindow, usageWindows } from './quota.ts';
 import { CLIENT_ERROR_STATUSES } from './retry.ts';
 import type { StandbyCause, StateStore, Status } from './state.ts';
 import type { ModelEntry } from './types.ts';
@@ -161,4 +162,17 @@ export function standbyModel(
 /** Put a provider (every model of it, in every pool) in standby, unless a longer hold is in force. */
 export function standbyProvider(state: StateStore, provider: string, reason: string, until: number | null, cause: StandbyCause): void {
   if (mayReplace(state.provider(provider), until)) state.holdProvider(provider, { reason, until, cause, pool: null, manual: false });
+}
+
+/**
+ * `on_unavailable: closed` while the shared state is unreachable (issue 13): a request under a shared limit
+ * (a pool quota, or a budget of a member's provider) is refused with 429 rather than counted locally only.
+ */
+export function sharedLimitRefusal(pool: PoolConfig, members: readonly ModelEntry[], state: StateStore): MeshError | null {
+  if (!state.sharedLimitsRefused()) return null;
+  const budgeted = members.some((m) => m.provider.config.budget.daily_limit !== null || m.provider.config.budget.monthly_limit !== null);
+  if (!hasQuota(pool) && !budgeted) return null;
+  return new MeshError('rate_limit_exceeded', 'Shared limits cannot be checked: the shared state store is unreachable (storage.on_unavailable: closed). Retry shortly.', {
+    headers: { 'retry-after': '1' },
+  });
 }

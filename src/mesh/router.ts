@@ -9,7 +9,7 @@ import type { FormData } from '../lib/multipart.ts';
 import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/provider.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
 import type { AttemptRecord, EventBus } from './events.ts';
-import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
+import { afterFailure, afterSuccess, afterUsage, sharedLimitRefusal } from './policy.ts';
 import type { Registry } from './registry.ts';
 import { retryDelay, shouldRetry } from './retry.ts';
 import type { StateStore } from './state.ts';
@@ -89,6 +89,11 @@ export class Router {
       });
     };
 
+    const refused = sharedLimitRefusal(policy, members, this.state);
+    if (refused !== null) {
+      report('failure', refused.status, refused.message, null, []);
+      throw refused;
+    }
     if (eligible.length === 0) {
       const err = noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
       report('failure', err.status, err.message, null, []);

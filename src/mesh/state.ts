@@ -130,6 +130,8 @@ export interface StateStore {
   windowTotals(id: string): WindowTotals;
   /** The provider's spend this UTC day and month (the total of every instance when state is shared). */
   spendTotals(id: string): SpendTotals;
+  /** True while shared state is unreachable and `on_unavailable: closed`: traffic under a shared limit is refused. */
+  sharedLimitsRefused(): boolean;
   /** The models of a provider, or null when no topology was set. */
   providerModels(provider: string): readonly string[] | null;
   modelIds(): IterableIterator<string>;
