@@ -131,7 +131,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Building the mesh resolves what the schema cannot (strategies, capability references), like nginx -t.
       await new ModelMesh(config).shutdown();
       // Like nginx -t for its upstream resolution: a wrong password or unreachable Redis is a config error here.
-      if (config.storage.redis !== null) await checkSharedState(config.storage.redis);
+      if (config.storage.redis !== undefined) await checkSharedState(config.storage.redis);
       process.stdout.write(`${formatSummary(config)}\nconfig ok\n`);
     } catch (err) {
       process.stderr.write(`${message(err)}\nconfig invalid\n`);

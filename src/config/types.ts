@@ -181,8 +181,8 @@ export interface RedisStorageConfig {
 
 export interface StorageConfig {
   connector: 'modelmesh.local-file.v1' | 'modelmesh.redis.v1';
-  /** Set when connector is modelmesh.redis.v1. */
-  redis: RedisStorageConfig | null;
+  /** Set when connector is modelmesh.redis.v1 (absent otherwise). */
+  redis?: RedisStorageConfig;
   /** null: state kept in memory only. */
   path: string | null;
   sync_policy: SyncPolicy;

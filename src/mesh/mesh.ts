@@ -106,7 +106,7 @@ export class ModelMesh implements MeshRuntime {
   constructor(config: MeshConfig, options: MeshOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    const redis = config.storage.redis;
+    const redis = config.storage.redis ?? null;
     // Redis settings are read once: a reload does not move a running mesh to another Redis.
     this.sharedState = redis === null ? null : new SharedState(redis, this.clock);
     this.counters = this.sharedState?.counters ?? new LocalWindowCounters(this.clock);

@@ -22,8 +22,10 @@ const SINK_KEYS = ['connector', 'path', 'url', 'headers', 'batch_size', 'flush_i
 const LOG_LEVELS = ['metadata', 'summary', 'full'] as const;
 
 export function readStorage(root: Section, baseDir: string): StorageConfig {
-  const s = root.section('storage', ['connector', 'path', 'sync_policy', 'sync_interval', ...REDIS_KEYS]);
-  const connector = s.read('connector', 'modelmesh.local-file.v1', oneOf(STORAGE_CONNECTORS));
+  // The Redis keys are known only with the Redis connector (a `url` under the local file is a mistake).
+  const raw = root.raw('storage');
+  const redis = typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['connector'] === 'modelmesh.redis.v1';
+  const s = root.section('storage', ['connector', 'path', 'sync_policy', 'sync_interval', ...(redis ? REDIS_KEYS : [])]);
   const written = s.read('path', null, str);
   const path = written === null ? null : resolve(baseDir, written);
   const fallback: SyncPolicy = path === null ? 'in-memory' : 'sync-on-boundary';
@@ -31,9 +33,11 @@ export function readStorage(root: Section, baseDir: string): StorageConfig {
   if (policy !== 'in-memory' && path === null && s.has('sync_policy')) {
     s.problems.add(s.at('sync_policy'), `"${policy}" writes state to a file: set storage.path, or use in-memory`);
   }
+  const connector = s.read('connector', 'modelmesh.local-file.v1', oneOf(STORAGE_CONNECTORS));
+  const shared = connector === 'modelmesh.redis.v1' ? readRedis(s) : null;
   return {
     connector,
-    redis: connector === 'modelmesh.redis.v1' ? readRedis(s) : null,
+    ...(shared === null ? {} : { redis: shared }),
     path,
     sync_policy: policy,
     sync_interval: s.read('sync_interval', 30_000, duration),
@@ -41,7 +45,7 @@ export function readStorage(root: Section, baseDir: string): StorageConfig {
 }
 
 /** The Redis options of `storage:` (issue 13); the URL is checked here, its password never quoted. */
-function readRedis(s: Section): RedisStorageConfig | null {
+function readRedis(s: Section): RedisStorageConfig {
   const url = s.require('url', str);
   if (url !== undefined) {
     try {

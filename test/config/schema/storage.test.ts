@@ -41,5 +41,5 @@ test('modelmesh.redis.v1: a missing or bad url and an out-of-range flush_interva
 test('the local file stays the default, with no Redis settings', () => {
   const config = build({ path: 'state.json' });
   assert.equal(config.storage.connector, 'modelmesh.local-file.v1');
-  assert.equal(config.storage.redis, null);
+  assert.equal(config.storage.redis, undefined);
 });
