@@ -9,6 +9,7 @@ import { newKeyText } from './clients/new-key.ts';
 import { formatSummary, loadConfigFile } from './config/load.ts';
 import type { MeshConfig } from './config/types.ts';
 import { JsonLogger } from './log.ts';
+import { checkSharedState } from './storage/redis/shared-state.ts';
 import { ModelMesh } from './mesh/mesh.ts';
 import { ProxyServer } from './proxy/proxy-server.ts';
 
@@ -129,6 +130,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       const config = load(options);
       // Building the mesh resolves what the schema cannot (strategies, capability references), like nginx -t.
       await new ModelMesh(config).shutdown();
+      // Like nginx -t for its upstream resolution: a wrong password or unreachable Redis is a config error here.
+      if (config.storage.redis !== undefined) await checkSharedState(config.storage.redis);
       process.stdout.write(`${formatSummary(config)}\nconfig ok\n`);
     } catch (err) {
       process.stderr.write(`${message(err)}\nconfig invalid\n`);

@@ -183,8 +183,22 @@ export interface PoolConfig {
   provider_recovery: 'on_probe_success' | 'on_manual';
 }
 
+/** `storage.connector: modelmesh.redis.v1` (issue 13): state shared by every instance through Redis/Valkey. */
+export interface RedisStorageConfig {
+  /** redis://[user:password@]host[:port][/db] or rediss:// (secrets resolved; never logged: see describeRedisUrl). */
+  url: string;
+  key_prefix: string;
+  connect_timeout: number;
+  command_timeout: number;
+  flush_interval: number;
+  /** open: keep serving on local counts while Redis is down; closed: refuse traffic a shared limit applies to. */
+  on_unavailable: 'open' | 'closed';
+}
+
 export interface StorageConfig {
-  connector: 'modelmesh.local-file.v1';
+  connector: 'modelmesh.local-file.v1' | 'modelmesh.redis.v1';
+  /** Set when connector is modelmesh.redis.v1 (absent otherwise). */
+  redis?: RedisStorageConfig;
   /** null: state kept in memory only. */
   path: string | null;
   sync_policy: SyncPolicy;

@@ -5,7 +5,7 @@
 import { MeshError } from '../errors.ts';
 import type { MeshRuntime } from './runtime.ts';
 import { quotaWindow, rollModelWindow, rollProviderSpend } from './quota.ts';
-import type { ModelState, ProviderState, StandbyCause } from './state.ts';
+import type { Hold as StoreHold, ModelView, ProviderView, StandbyCause } from './state.ts';
 import type { ModelEntry } from './types.ts';
 
 export interface Hold {
@@ -70,9 +70,12 @@ export interface MeshStatus {
   providers: ProviderStatus[];
 }
 
+/** An operator's standby: nothing but an activation ends it. */
+const MANUAL_HOLD: StoreHold = { reason: 'manual', until: null, cause: 'manual', pool: null, manual: true };
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-function hold(s: ModelState | ProviderState): Hold {
+function hold(s: ModelView | ProviderView): Hold {
   return {
     status: s.status, reason: s.reason, cause: s.status === 'standby' ? (s.cause ?? (s.manual ? 'manual' : 'failure')) : null,
     manual: s.manual, since: new Date(s.since).toISOString(), until: iso(s.until),
@@ -96,6 +99,7 @@ export function modelStatus(mesh: MeshRuntime, model: ModelEntry): ModelStatus {
   const kind = quotaWindow(registry.homePool(model).config);
   rollModelWindow(state, model.id, kind);
   const s = state.model(model.id);
+  const totals = state.windowTotals(model.id);
   let failures = 0;
   for (const outcome of s.recent) failures += outcome;
   const r = s.rate;
@@ -108,7 +112,7 @@ export function modelStatus(mesh: MeshRuntime, model: ModelEntry): ModelStatus {
     available,
     consecutive_failures: s.consecutive_failures,
     error_rate: s.recent.length === 0 ? null : failures / s.recent.length,
-    window: { kind, start: new Date(s.window_start).toISOString(), requests: s.window_requests, tokens: s.window_tokens, cost: s.window_cost },
+    window: { kind, start: new Date(s.window_start).toISOString(), requests: totals.requests, tokens: totals.tokens, cost: totals.cost },
     latency_ewma_ms: s.latency_ewma === null ? null : Math.round(s.latency_ewma * 10) / 10,
     requests_last_minute: state.requestsLastMinute(model.id),
     rate_limit: r === null ? null : {
@@ -132,11 +136,12 @@ export function providerStatus(mesh: MeshRuntime, id: string): ProviderStatus {
   if (provider === undefined) return { ...base, spend: null };
   rollProviderSpend(mesh.state, id);
   const p = mesh.state.provider(id);
+  const spend = mesh.state.spendTotals(id);
   const budget = provider.config.budget;
   return {
     ...base,
     ...hold(p),
-    spend: { day: p.day, daily: p.spend_daily, daily_limit: budget.daily_limit, month: p.month, monthly: p.spend_monthly, monthly_limit: budget.monthly_limit },
+    spend: { day: p.day, daily: spend.daily, daily_limit: budget.daily_limit, month: p.month, monthly: spend.monthly, monthly_limit: budget.monthly_limit },
   };
 }
 
@@ -203,14 +208,10 @@ export function setModel(mesh: MeshRuntime, id: string, action: 'activate' | 'de
   const state = mesh.state;
   const s = state.model(id);
   if (action === 'deactivate') {
-    if (!(s.status === 'standby' && s.manual)) state.standbyModel(id, model.config.provider, 'manual', null, null, true, 'manual');
+    if (!(s.status === 'standby' && s.manual)) state.holdModel(id, model.config.provider, MANUAL_HOLD);
   } else if (s.status === 'standby') {
-    if (s.cause === 'quota') {
-      const now = state.clock.now();
-      Object.assign(s, { window_start: now, window_requests: 0, window_tokens: 0, window_cost: 0 });
-      state.events.emit({ type: 'quota_reset', at: now, model: id, window: quotaWindow(mesh.registry.homePool(model).config) });
-    }
-    state.activateModel(id, model.config.provider, 'manual');
+    if (s.cause === 'quota') state.resetWindow(id, quotaWindow(mesh.registry.homePool(model).config));
+    state.releaseModel(id, model.config.provider, 'manual');
   }
   return modelStatus(mesh, model);
 }
@@ -221,9 +222,9 @@ export function setProvider(mesh: MeshRuntime, id: string, action: 'activate' | 
   const state = mesh.state;
   const p = state.provider(id);
   if (action === 'deactivate') {
-    if (!(p.status === 'standby' && p.manual)) state.standbyProvider(id, 'manual', null, true, 'manual');
+    if (!(p.status === 'standby' && p.manual)) state.holdProvider(id, MANUAL_HOLD);
   } else {
-    state.activateProvider(id, 'manual');
+    state.releaseProvider(id, 'manual');
   }
   return providerStatus(mesh, id);
 }

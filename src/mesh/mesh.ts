@@ -12,13 +12,16 @@ import { silentLogger, type Logger } from '../log.ts';
 import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
 import { ResponseStore } from '../protocols/responses/store.ts';
 import { createStorageService, type StorageService } from '../storage/storage-service.ts';
+import { SharedState } from '../storage/redis/shared-state.ts';
 import { EventBus } from './events.ts';
 import { describeModels, type ModelCard } from './listing.ts';
 import { createRecoveryService, type RecoveryService } from './recovery.ts';
 import { Registry } from './registry.ts';
 import { Router } from './router.ts';
 import type { MeshRuntime } from './runtime.ts';
-import { StateStore } from './state.ts';
+import { LocalStateStore } from './local-state.ts';
+import type { StateStore } from './state.ts';
+import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import type { MeshLease, MeshView } from './view.ts';
 
 export interface MeshOptions {
@@ -87,6 +90,8 @@ export class ModelMesh implements MeshRuntime {
   readonly clock: Clock;
   readonly events = new EventBus();
   readonly state: StateStore;
+  /** Window counters (quotas, budgets, client limits): local by default, shared when storage is on Redis. */
+  readonly counters: WindowCounters;
   logger: Logger;
   /** Loads state before anything reads it; saves it last at stop. */
   readonly storage: StorageService;
@@ -99,6 +104,8 @@ export class ModelMesh implements MeshRuntime {
    * (a reload must not forget conversations in progress); its size and TTL are read at start.
    */
   readonly responses: ResponseStore;
+  /** State shared with other instances through Redis (storage.connector: modelmesh.redis.v1); null otherwise. */
+  readonly sharedState: SharedState | null;
   #current: Generation;
   /** Retired generations still held by requests in flight (closed when the last one releases). */
   readonly #retired = new Set<Generation>();
@@ -107,13 +114,18 @@ export class ModelMesh implements MeshRuntime {
   constructor(config: MeshConfig, options: MeshOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.state = new StateStore(this.clock, this.events);
+    const redis = config.storage.redis ?? null;
+    // Redis settings are read once: a reload does not move a running mesh to another Redis.
+    this.sharedState = redis === null ? null : new SharedState(redis, this.clock);
+    this.counters = this.sharedState?.counters ?? new LocalWindowCounters(this.clock);
+    this.state = new LocalStateStore(this.clock, this.events, this.counters, () => this.sharedState?.refusing === true);
     const store = config.proxy.responses;
     this.responses = new ResponseStore({ maxEntries: store.store_size, ttlMs: store.store_ttl, clock: this.clock });
     this.#current = this.#build(config);
     this.storage = createStorageService(this);
     this.observability = createObservabilityService(this);
     this.recovery = createRecoveryService(this);
+    this.sharedState?.attach(this);
   }
 
   static fromFile(path: string, options: MeshOptions = {}): ModelMesh {
@@ -134,7 +146,7 @@ export class ModelMesh implements MeshRuntime {
     // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
     const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };
     const runtime: MeshRuntime = {
-      config, registry, state: this.state, events: this.events, clock: this.clock, redact,
+      config, registry, state: this.state, events: this.events, clock: this.clock, redact, sharedState: this.sharedState,
       get logger(): Logger {
         return mesh.logger();
       },
@@ -210,6 +222,8 @@ export class ModelMesh implements MeshRuntime {
     if (this.#started) return;
     this.#started = true;
     await this.storage.start();
+    // After the state file (Redis holds win over it), before traffic and probes.
+    await this.sharedState?.start();
     this.observability.start();
     this.recovery.start();
   }
@@ -225,6 +239,8 @@ export class ModelMesh implements MeshRuntime {
       await this.#stop('observability', () => this.observability.stop());
       await this.#stop('storage', () => this.storage.stop());
     }
+    // Also when never started: its counters timer and connections exist from construction.
+    if (this.sharedState !== null) await this.#stop('shared-state', () => this.sharedState?.stop());
     for (const generation of this.#retired) generation.registry.close();
     this.#retired.clear();
     this.#current.registry.close();

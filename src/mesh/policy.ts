@@ -6,8 +6,9 @@
 //   5xx, retry_limit times in a row), budget.daily_limit / monthly_limit.
 // How a standby ends is decided here too (its `until` and cause): see recoverAt / recovery.ts.
 import type { PoolConfig } from '../config/types.ts';
+import { MeshError } from '../errors.ts';
 import { servesEndpoint } from './eligibility.ts';
-import { budgetExceeded, nextBoundary, quotaExceeded, quotaWindow, rollModelWindow, rollProviderSpend, scheduleWindow } from './quota.ts';
+import { budgetExceeded, hasQuota, nextBoundary, quotaExceeded, quotaWindow, rollModelWindow, rollProviderSpend, scheduleWindow, usageWindows } from './quota.ts';
 import { CLIENT_ERROR_STATUSES } from './retry.ts';
 import type { StandbyCause, StateStore, Status } from './state.ts';
 import type { ModelEntry } from './types.ts';
@@ -22,14 +23,7 @@ const DEFAULT_OUTAGE_RUN = 3;
 
 /** A success resets the consecutive-failure count, feeds the error-rate window and ends an outage run. */
 export function afterSuccess(pool: PoolConfig, model: ModelEntry, state: StateStore): void {
-  const s = state.model(model.id);
-  s.consecutive_failures = 0;
-  pushOutcome(s.recent, 0, pool.deactivation.error_rate_window);
-  const p = state.provider(model.config.provider);
-  if (p.outage_failures > 0) {
-    p.outage_failures = 0;
-    p.outage_models = [];
-  }
+  state.recordOutcome(model.id, model.config.provider, 0, pool.deactivation.error_rate_window);
 }
 
 /** Apply the pool's deactivation rules to a failed attempt. Returns true when the model is now unavailable. */
@@ -46,9 +40,8 @@ export function afterFailure(pool: PoolConfig, poolName: string | null, model: M
     return true;
   }
 
+  state.recordOutcome(model.id, provider, 1, rules.error_rate_window);
   const s = state.model(model.id);
-  s.consecutive_failures++;
-  pushOutcome(s.recent, 1, rules.error_rate_window);
   if (isOutage(failure.status) && outageRun(pool, model, state)) {
     const p = state.provider(provider);
     const reason = `API outage: ${p.outage_failures} failures in a row across its models (last: ${model.id}: ${failure.reason})`;
@@ -81,16 +74,10 @@ export function afterFailure(pool: PoolConfig, poolName: string | null, model: M
  */
 export function afterUsage(pool: PoolConfig, poolName: string | null, model: ModelEntry, tokens: number, cost: number, state: StateStore): void {
   const provider = model.config.provider;
-  rollModelWindow(state, model.id, quotaWindow(pool));
-  const s = state.model(model.id);
-  s.window_requests++;
-  s.window_tokens += tokens;
-  s.window_cost += cost;
+  const window = quotaWindow(pool);
+  rollModelWindow(state, model.id, window);
   rollProviderSpend(state, provider);
-  const p = state.provider(provider);
-  p.spend_daily += cost;
-  p.spend_monthly += cost;
-  state.version++;
+  state.addUsage(model.id, provider, { tokens, cost, ...usageWindows(state.clock.now(), window) });
 
   const quota = quotaExceeded(pool, state, model.id);
   if (quota !== null) {
@@ -136,23 +123,17 @@ function isOutage(status: number): boolean {
  * failed during the run or is already in standby. Without topology (state.setTopology) the count alone decides.
  */
 function outageRun(pool: PoolConfig, model: ModelEntry, state: StateStore): boolean {
-  const p = state.provider(model.config.provider);
-  p.outage_failures++;
-  if (!p.outage_models.includes(model.id)) p.outage_models.push(model.id);
+  const run = state.noteOutage(model.config.provider, model.id);
   if (!pool.provider_deactivation.includes('on_api_outage')) return false;
   const needed = pool.deactivation.retry_limit > 0 ? pool.deactivation.retry_limit : DEFAULT_OUTAGE_RUN;
-  if (p.outage_failures < needed) return false;
+  if (run < needed) return false;
+  const p = state.provider(model.config.provider);
   const siblings = state.providerModels(model.config.provider);
   if (siblings === null) return true;
   return siblings.every((id) => p.outage_models.includes(id) || state.model(id).status === 'standby');
 }
 
-function pushOutcome(recent: number[], outcome: number, window: number): void {
-  recent.push(outcome);
-  if (recent.length > window) recent.splice(0, recent.length - window);
-}
-
-interface Hold {
+interface CurrentHold {
   status: Status;
   manual: boolean;
   until: number | null;
@@ -164,7 +145,7 @@ interface Hold {
  * standby is only ever lengthened (a failure cooldown must not cut a quota standby short, and a request
  * still in flight must not turn an indefinite hold into a timed one).
  */
-export function mayReplace(current: Hold, until: number | null): boolean {
+export function mayReplace(current: CurrentHold, until: number | null): boolean {
   if (current.status !== 'standby') return true;
   if (current.manual || current.until === null) return false;
   return until === null || until > current.until;
@@ -174,11 +155,24 @@ export function mayReplace(current: Hold, until: number | null): boolean {
 export function standbyModel(
   state: StateStore, model: ModelEntry, poolName: string | null, reason: string, until: number | null, cause: StandbyCause,
 ): boolean {
-  if (mayReplace(state.model(model.id), until)) state.standbyModel(model.id, model.config.provider, reason, until, poolName, false, cause);
+  if (mayReplace(state.model(model.id), until)) state.holdModel(model.id, model.config.provider, { reason, until, cause, pool: poolName, manual: false });
   return true;
 }
 
 /** Put a provider (every model of it, in every pool) in standby, unless a longer hold is in force. */
 export function standbyProvider(state: StateStore, provider: string, reason: string, until: number | null, cause: StandbyCause): void {
-  if (mayReplace(state.provider(provider), until)) state.standbyProvider(provider, reason, until, false, cause);
+  if (mayReplace(state.provider(provider), until)) state.holdProvider(provider, { reason, until, cause, pool: null, manual: false });
+}
+
+/**
+ * `on_unavailable: closed` while the shared state is unreachable (issue 13): a request under a shared limit
+ * (a pool quota, or a budget of a member's provider) is refused with 429 rather than counted locally only.
+ */
+export function sharedLimitRefusal(pool: PoolConfig, members: readonly ModelEntry[], state: StateStore): MeshError | null {
+  if (!state.sharedLimitsRefused()) return null;
+  const budgeted = members.some((m) => m.provider.config.budget.daily_limit !== null || m.provider.config.budget.monthly_limit !== null);
+  if (!hasQuota(pool) && !budgeted) return null;
+  return new MeshError('rate_limit_exceeded', 'Shared limits cannot be checked: the shared state store is unreachable (storage.on_unavailable: closed). Retry shortly.', {
+    headers: { 'retry-after': '1' },
+  });
 }

@@ -32,16 +32,14 @@ export function rescueOrphanHolds(mesh: MeshRuntime): void {
     if (probed.has(model.id)) providersProbed.add(model.config.provider);
     const s = state.model(model.id);
     if (s.until === null && waitsForProbe(s) && !probed.has(model.id)) {
-      s.until = now + registry.homePool(model).config.recovery.cooldown;
-      state.version++;
+      state.endHoldAt('model', model.id, now + registry.homePool(model).config.recovery.cooldown);
     }
   }
   for (const [id, provider] of registry.providers) {
     const p = state.provider(id);
     if (p.until === null && waitsForProbe(p) && !providersProbed.has(id) && !manualProviders.has(id)) {
       const model = [...registry.models.values()].find((m) => m.provider === provider);
-      p.until = now + (model ? registry.homePool(model).config.recovery.cooldown : 60_000);
-      state.version++;
+      state.endHoldAt('provider', id, now + (model ? registry.homePool(model).config.recovery.cooldown : 60_000));
     }
   }
 }

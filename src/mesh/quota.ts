@@ -9,11 +9,11 @@ import { utcDay, utcMonth, type StateStore } from './state.ts';
  * The UTC day holding the last time asked about: afterUsage runs on every request, and this keeps it to two
  * comparisons instead of Date objects and ISO strings (a pure function of time, so one cache serves every mesh).
  */
-let today = { from: 0, to: 0, monthFrom: 0, day: '', month: '' };
+let today = { from: 0, to: 0, monthFrom: 0, monthTo: 0, day: '', month: '' };
 
 function calendar(now: number): typeof today {
   if (now < today.from || now >= today.to) {
-    today = { from: windowStart(now, 'daily'), to: nextBoundary(now, 'daily'), monthFrom: windowStart(now, 'monthly'), day: utcDay(now), month: utcMonth(now) };
+    today = { from: windowStart(now, 'daily'), to: nextBoundary(now, 'daily'), monthFrom: windowStart(now, 'monthly'), monthTo: nextBoundary(now, 'monthly'), day: utcDay(now), month: utcMonth(now) };
   }
   return today;
 }
@@ -58,46 +58,31 @@ export function hasQuota(pool: PoolConfig): boolean {
  * `quota_reset` event when there was usage to reset. Returns true when it rolled.
  */
 export function rollModelWindow(state: StateStore, modelId: string, window: QuotaWindow): boolean {
-  const s = state.model(modelId);
-  const now = state.clock.now();
-  const day = calendar(now);
-  const start = window === 'daily' ? day.from : day.monthFrom;
-  if (s.window_start >= start) return false;
-  const hadUsage = s.window_requests > 0 || s.window_tokens > 0 || s.window_cost > 0;
-  s.window_start = start;
-  s.window_requests = 0;
-  s.window_tokens = 0;
-  s.window_cost = 0;
-  state.version++;
-  if (hadUsage) state.events.emit({ type: 'quota_reset', at: now, model: modelId, window });
-  return true;
+  const day = calendar(state.clock.now());
+  return state.rollWindow(modelId, window === 'daily' ? day.from : day.monthFrom, window);
 }
 
 /** Zero a provider's daily / monthly spend when the UTC day / month has changed. */
 export function rollProviderSpend(state: StateStore, providerId: string): void {
-  const p = state.provider(providerId);
   const { day, month } = calendar(state.clock.now());
-  if (p.day === day && p.month === month) return;
-  if (p.day !== day) {
-    p.day = day;
-    p.spend_daily = 0;
-  }
-  if (p.month !== month) {
-    p.month = month;
-    p.spend_monthly = 0;
-  }
-  state.version++;
+  state.rollSpend(providerId, day, month);
+}
+
+/** When the windows a usage counts in end: the model's quota window, the provider's UTC day and month. */
+export function usageWindows(now: number, window: QuotaWindow): { windowEnd: number; dayEnd: number; monthEnd: number } {
+  const day = calendar(now);
+  return { windowEnd: window === 'daily' ? day.to : day.monthTo, dayEnd: day.to, monthEnd: day.monthTo };
 }
 
 /** Which quota limit the model's window counters have reached, as a reason; null when none. */
 export function quotaExceeded(pool: PoolConfig, state: StateStore, modelId: string): string | null {
   const d = pool.deactivation;
-  const s = state.model(modelId);
+  const s = state.windowTotals(modelId);
   const window = quotaWindow(pool);
-  if (d.request_limit !== null && s.window_requests >= d.request_limit) return `request limit ${d.request_limit} reached (${window} quota)`;
-  if (d.token_limit !== null && s.window_tokens >= d.token_limit) return `token limit ${d.token_limit} reached (${window} quota)`;
-  if (d.budget_limit !== null && s.window_cost >= d.budget_limit) {
-    return `budget limit $${d.budget_limit} reached ($${s.window_cost.toFixed(4)} spent, ${window} quota)`;
+  if (d.request_limit !== null && s.requests >= d.request_limit) return `request limit ${d.request_limit} reached (${window} quota)`;
+  if (d.token_limit !== null && s.tokens >= d.token_limit) return `token limit ${d.token_limit} reached (${window} quota)`;
+  if (d.budget_limit !== null && s.cost >= d.budget_limit) {
+    return `budget limit $${d.budget_limit} reached ($${s.cost.toFixed(4)} spent, ${window} quota)`;
   }
   return null;
 }
@@ -107,12 +92,13 @@ export function budgetExceeded(
   budget: { daily_limit: number | null; monthly_limit: number | null }, state: StateStore, providerId: string,
 ): { reason: string; until: number } | null {
   const p = state.provider(providerId);
+  const spend = state.spendTotals(providerId);
   const now = state.clock.now();
   // The monthly budget first: its standby lasts longer, so it must win over a simultaneous daily one.
-  if (budget.monthly_limit !== null && p.spend_monthly >= budget.monthly_limit) {
+  if (budget.monthly_limit !== null && spend.monthly >= budget.monthly_limit) {
     return { reason: `monthly budget $${budget.monthly_limit} reached ($${p.spend_monthly.toFixed(4)} spent in ${p.month})`, until: nextBoundary(now, 'monthly') };
   }
-  if (budget.daily_limit !== null && p.spend_daily >= budget.daily_limit) {
+  if (budget.daily_limit !== null && spend.daily >= budget.daily_limit) {
     return { reason: `daily budget $${budget.daily_limit} reached ($${p.spend_daily.toFixed(4)} spent on ${p.day})`, until: nextBoundary(now, 'daily') };
   }
   return null;

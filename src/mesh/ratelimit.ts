@@ -75,18 +75,17 @@ export function readRateLimit(headers: Headers, now: number): RateReading | null
 export function recordRate(state: StateStore, modelId: string, outcome: AttemptOutcome, maxRpm: number | null): void {
   if (maxRpm !== null) state.noteRequest(modelId);
   const now = state.clock.now();
-  const s = state.model(modelId);
   const reading = outcome.headers === null ? null : readRateLimit(outcome.headers, now);
   if (reading !== null) {
-    s.rate = reading;
+    state.recordRate(modelId, reading);
   } else if (outcome.status === 429) {
-    const prev = s.rate;
+    const prev = state.model(modelId).rate;
     const reset = prev !== null && prev.reset_requests_at !== null && prev.reset_requests_at > now ? prev.reset_requests_at : now + READING_TTL_MS;
-    s.rate = {
+    state.recordRate(modelId, {
       limit_requests: prev?.limit_requests ?? null, remaining_requests: 0, reset_requests_at: reset,
       limit_tokens: prev?.limit_tokens ?? null, remaining_tokens: prev?.remaining_tokens ?? null, reset_tokens_at: prev?.reset_tokens_at ?? null,
       observed_at: now,
-    };
+    });
   }
 }
 
@@ -100,7 +99,7 @@ function fraction(limit: number | null, remaining: number | null, resetAt: numbe
 }
 
 /** A reading still worth trusting: a known reset ahead of us, or recent enough. */
-function fresh(r: RateReading, now: number): boolean {
+function fresh(r: Readonly<RateReading>, now: number): boolean {
   return r.reset_requests_at !== null || r.reset_tokens_at !== null || now - r.observed_at < READING_TTL_MS;
 }
 

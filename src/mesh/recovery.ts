@@ -127,9 +127,9 @@ export class RecoveryService implements MeshService {
     const provider = model.config.provider;
     const p = state.provider(provider);
     if (p.status === 'standby' && waitsForProbe(p) && pool.config.provider_recovery === 'on_probe_success') {
-      state.activateProvider(provider, 'probe succeeded');
+      state.releaseProvider(provider, 'probe succeeded');
     }
-    if (waitsForProbe(state.model(model.id))) state.activateModel(model.id, provider, 'probe succeeded');
+    if (waitsForProbe(state.model(model.id))) state.releaseModel(model.id, provider, 'probe succeeded');
   }
 
   private async probeAtStart(pool: PoolEntry, model: ModelEntry): Promise<void> {

@@ -10,7 +10,7 @@ import type { Endpoint, ProviderResponse, ResponseMode } from '../providers/prov
 import { attemptCall, isNative, type Translated } from './attempt.ts';
 import { eligibleMembers, type Needs } from './eligibility.ts';
 import type { AttemptRecord, EventBus, RequestTrace } from './events.ts';
-import { afterFailure, afterSuccess, afterUsage } from './policy.ts';
+import { afterFailure, afterSuccess, afterUsage, sharedLimitRefusal } from './policy.ts';
 import type { Registry } from './registry.ts';
 import { retryDelay, shouldRetry } from './retry.ts';
 import type { StateStore } from './state.ts';
@@ -110,6 +110,11 @@ export class Router {
       });
     };
 
+    const refused = sharedLimitRefusal(policy, members, this.state);
+    if (refused !== null) {
+      report('failure', refused.status, refused.message, null, []);
+      throw refused;
+    }
     if (eligible.length === 0) {
       // What the client asked cannot be expressed in chat and no model speaks its protocol: the translation's 400.
       const err = untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, this.state);

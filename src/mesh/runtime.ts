@@ -17,8 +17,17 @@ export interface MeshRuntime {
   readonly events: EventBus;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** State shared with other instances (storage.connector: modelmesh.redis.v1); absent or null when not shared. */
+  readonly sharedState?: SharedStateStatus | null;
   /** Replaces every secret value in `text` with [REDACTED]. */
   redact(text: string): string;
+}
+
+/** Whether the shared state store can be used now (the modelmesh_shared_state_up gauge, on_unavailable). */
+export interface SharedStateStatus {
+  readonly up: boolean;
+  /** True while it is unreachable and on_unavailable is closed: traffic under a shared limit is refused. */
+  readonly refusing: boolean;
 }
 
 /**

@@ -2,6 +2,9 @@
 // latency EWMA, provider spend. One store per mesh, shared by every pool (a model in standby is in standby
 // everywhere). Transitions emit events with their reason. The shape is plain data so it can be saved and
 // loaded as JSON (storage, issue "state that survives restarts").
+// The store owns every write (issue 10.3): everyone else reads through read-only views and changes state
+// only through the named operations of `StateStore`. Reads are synchronous and local; operations are coarse,
+// so a shared implementation (issue 13: Redis) can publish them. The in-memory one is local-state.ts.
 import type { Clock } from '../lib/clock.ts';
 import type { EventBus } from './events.ts';
 
@@ -73,197 +76,99 @@ export interface StateSnapshot {
   providers: Record<string, ProviderState>;
 }
 
-const EWMA_ALPHA = 0.2;
-/** Local request counting (rate_limit.max_rpm) looks back one minute. */
-export const MINUTE_MS = 60_000;
+/** Deeply read-only view of a state record (arrays and readings included). */
+export type View<T> = { readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? readonly U[] : T[K] extends object | null ? Readonly<T[K]> : T[K] };
+export type ModelView = View<ModelState>;
+export type ProviderView = View<ProviderState>;
 
-function freshModel(now: number): ModelState {
-  return {
-    status: 'active', reason: null, until: null, since: now, manual: false, cause: null, consecutive_failures: 0, recent: [],
-    window_start: now, window_requests: 0, window_tokens: 0, window_cost: 0, latency_ewma: null, rate: null, minute: [],
-  };
+/** A standby to put in force (`pool` is where it was decided, for the event; null for provider holds). */
+export interface Hold {
+  reason: string;
+  /** Epoch ms when it may be tried again; null = until probe, quota reset or manual activation. */
+  until: number | null;
+  cause: StandbyCause;
+  pool: string | null;
+  manual: boolean;
 }
 
-function freshProvider(now: number): ProviderState {
-  return {
-    status: 'active', reason: null, until: null, since: now, manual: false, cause: null, outage_failures: 0, outage_models: [],
-    day: utcDay(now), month: utcMonth(now), spend_daily: 0, spend_monthly: 0,
-  };
+/** Usage of one finished request, and when the quota window it counts in ends (epoch ms). */
+export interface Usage {
+  tokens: number;
+  cost: number;
+  /** The model's quota window (start and end, epoch ms) and the provider's UTC day/month and their ends. */
+  windowEnd: number;
+  dayEnd: number;
+  monthEnd: number;
 }
 
-/** The reason logged when a standby ends by itself because its `until` has passed. */
-function expiryReason(cause: StandbyCause | null): string {
-  switch (cause) {
-    case 'quota':
-      return 'quota reset';
-    case 'budget':
-      return 'budget period reset';
-    case 'maintenance':
-      return 'maintenance window ended';
-    default:
-      return 'cooldown elapsed';
-  }
+/** A model's quota-window totals and a provider's spend, as the decisions see them (all instances when shared). */
+export interface WindowTotals {
+  requests: number;
+  tokens: number;
+  cost: number;
 }
 
-export class StateStore {
-  private models = new Map<string, ModelState>();
-  private providers = new Map<string, ProviderState>();
-  /** provider id → ids of its models (set from the registry; on_api_outage needs "every model of a provider"). */
-  private topology: ReadonlyMap<string, readonly string[]> | null = null;
-  /** Bumped on every change, so periodic storage can skip clean saves. */
-  version = 0;
+export interface SpendTotals {
+  daily: number;
+  monthly: number;
+}
 
+export interface StateStore {
   readonly clock: Clock;
   readonly events: EventBus;
+  /** Moves on every change, so periodic storage can skip clean saves. */
+  readonly version: number;
 
-  constructor(clock: Clock, events: EventBus) {
-    this.clock = clock;
-    this.events = events;
-  }
-
-  model(id: string): ModelState {
-    let s = this.models.get(id);
-    if (!s) {
-      s = freshModel(this.clock.now());
-      this.models.set(id, s);
-    }
-    return s;
-  }
-
-  provider(id: string): ProviderState {
-    let s = this.providers.get(id);
-    if (!s) {
-      s = freshProvider(this.clock.now());
-      this.providers.set(id, s);
-    }
-    return s;
-  }
-
+  // Reads (synchronous, local).
+  model(id: string): ModelView;
+  provider(id: string): ProviderView;
   /** Active now? Lazily ends a standby whose `until` has passed (cooldown elapsed). */
-  isModelActive(id: string, provider: string): boolean {
-    const now = this.clock.now();
-    const p = this.providers.get(provider);
-    if (p && p.status === 'standby') {
-      if (p.until !== null && now >= p.until) this.activateProvider(provider, expiryReason(p.cause));
-      else return false;
-    }
-    const m = this.models.get(id);
-    if (!m || m.status === 'active') return true;
-    if (m.until !== null && now >= m.until) {
-      this.activateModel(id, provider, expiryReason(m.cause));
-      return true;
-    }
-    return false;
-  }
-
-  standbyModel(
-    id: string, provider: string, reason: string, until: number | null, pool: string | null, manual = false,
-    cause: StandbyCause = manual ? 'manual' : 'failure',
-  ): void {
-    const s = this.model(id);
-    const now = this.clock.now();
-    const wasActive = s.status === 'active';
-    s.status = 'standby';
-    s.reason = reason;
-    s.until = until;
-    s.manual = manual;
-    s.cause = cause;
-    if (wasActive) s.since = now;
-    this.version++;
-    this.events.emit({ type: 'model_standby', at: now, model: id, provider, pool, reason, until });
-  }
-
-  activateModel(id: string, provider: string, reason: string): void {
-    const s = this.model(id);
-    if (s.status === 'active') return;
-    const now = this.clock.now();
-    Object.assign(s, { status: 'active', reason: null, until: null, since: now, manual: false, cause: null, consecutive_failures: 0, recent: [] });
-    this.version++;
-    this.events.emit({ type: 'model_active', at: now, model: id, provider, reason });
-  }
-
-  standbyProvider(id: string, reason: string, until: number | null, manual = false, cause: StandbyCause = manual ? 'manual' : 'auth'): void {
-    const s = this.provider(id);
-    const now = this.clock.now();
-    if (s.status === 'active') s.since = now;
-    Object.assign(s, { status: 'standby', reason, until, manual, cause });
-    this.version++;
-    this.events.emit({ type: 'provider_standby', at: now, provider: id, reason, until });
-  }
-
-  activateProvider(id: string, reason: string): void {
-    const s = this.provider(id);
-    if (s.status === 'active') return;
-    Object.assign(s, { status: 'active', reason: null, until: null, since: this.clock.now(), manual: false, cause: null, outage_failures: 0, outage_models: [] });
-    this.version++;
-    this.events.emit({ type: 'provider_active', at: this.clock.now(), provider: id, reason });
-  }
-
-  recordLatency(id: string, ms: number): void {
-    const s = this.model(id);
-    s.latency_ewma = s.latency_ewma === null ? ms : s.latency_ewma + EWMA_ALPHA * (ms - s.latency_ewma);
-  }
-
-  /** Note one request start for local rpm counting (rate_limit.max_rpm); keeps only the last minute. */
-  noteRequest(id: string): void {
-    const minute = this.model(id).minute;
-    const now = this.clock.now();
-    minute.push(now);
-    if (minute.length > 0 && (minute[0] as number) <= now - MINUTE_MS) minute.splice(0, firstWithin(minute, now));
-  }
-
-  /** Requests started in the last minute (read-only: the window is trimmed by noteRequest). */
-  requestsLastMinute(id: string): number {
-    const minute = this.models.get(id)?.minute;
-    if (minute === undefined || minute.length === 0) return 0;
-    return minute.length - firstWithin(minute, this.clock.now());
-  }
-
-  /** Tell the store which models each provider has (registry build and reload). */
-  setTopology(providerModels: ReadonlyMap<string, readonly string[]>): void {
-    this.topology = providerModels;
-  }
-
+  isModelActive(id: string, provider: string): boolean;
+  /** Requests started in the last minute (local rpm counting, rate_limit.max_rpm). */
+  requestsLastMinute(id: string): number;
+  /** The model's quota-window counters (the total of every instance when state is shared). */
+  windowTotals(id: string): WindowTotals;
+  /** The provider's spend this UTC day and month (the total of every instance when state is shared). */
+  spendTotals(id: string): SpendTotals;
+  /** True while shared state is unreachable and `on_unavailable: closed`: traffic under a shared limit is refused. */
+  sharedLimitsRefused(): boolean;
   /** The models of a provider, or null when no topology was set. */
-  providerModels(provider: string): readonly string[] | null {
-    return this.topology?.get(provider) ?? null;
-  }
-
+  providerModels(provider: string): readonly string[] | null;
+  modelIds(): IterableIterator<string>;
+  providerIds(): IterableIterator<string>;
   /** Plain-data copy for storage. */
-  snapshot(): StateSnapshot {
-    return {
-      version: 1,
-      saved_at: this.clock.now(),
-      models: Object.fromEntries(this.models),
-      providers: Object.fromEntries(this.providers),
-    };
-  }
+  snapshot(): StateSnapshot;
 
+  // Operations (each one marks the change).
+  holdModel(id: string, provider: string, hold: Hold): void;
+  releaseModel(id: string, provider: string, reason: string): void;
+  holdProvider(id: string, hold: Hold): void;
+  releaseProvider(id: string, reason: string): void;
+  /** Give an open-ended hold an end (a hold waiting for a probe no pool runs any more). */
+  endHoldAt(kind: 'model' | 'provider', id: string, until: number): void;
+  /** A success (0) or failure (1) of an attempt: consecutive failures and the error-rate window; returns the consecutive failures. */
+  recordOutcome(id: string, provider: string, outcome: 0 | 1, window: number): number;
+  /** One outage-class failure of a model counted against its provider's run; returns the run length. */
+  noteOutage(provider: string, model: string): number;
+  addUsage(id: string, provider: string, usage: Usage): void;
+  /** Start the model's quota window at `start` when the current one is older; emits quota_reset if it had usage. */
+  rollWindow(id: string, start: number, window: 'daily' | 'monthly'): boolean;
+  /** Fresh quota counters from now (an operator ending a quota hold). */
+  resetWindow(id: string, window: 'daily' | 'monthly'): void;
+  /** Move the provider's spend counters to UTC `day` / `month` (zeroing what changed). */
+  rollSpend(id: string, day: string, month: string): void;
+  recordLatency(id: string, ms: number): void;
+  recordRate(id: string, reading: RateReading): void;
+  /** Note one request start for local rpm counting; keeps only the last minute. */
+  noteRequest(id: string): void;
+  /** Tell the store which models each provider has (registry build and reload). */
+  setTopology(providerModels: ReadonlyMap<string, readonly string[]>): void;
   /** Restore from storage; state of models and providers no longer configured is dropped. */
-  restore(snapshot: StateSnapshot, keepModels: ReadonlySet<string>, keepProviders: ReadonlySet<string>): void {
-    // Fields added after a file was written take their defaults.
-    const now = this.clock.now();
-    for (const [id, s] of Object.entries(snapshot.models)) if (keepModels.has(id)) this.models.set(id, { ...freshModel(now), ...s });
-    for (const [id, s] of Object.entries(snapshot.providers)) if (keepProviders.has(id)) this.providers.set(id, { ...freshProvider(now), ...s });
-    this.version++;
-  }
-
-  modelIds(): IterableIterator<string> {
-    return this.models.keys();
-  }
-
-  providerIds(): IterableIterator<string> {
-    return this.providers.keys();
-  }
+  restore(snapshot: StateSnapshot, keepModels: ReadonlySet<string>, keepProviders: ReadonlySet<string>): void;
 }
 
-/** Index of the first timestamp within the last minute (timestamps ascending). */
-function firstWithin(minute: readonly number[], now: number): number {
-  const cutoff = now - MINUTE_MS;
-  let i = 0;
-  while (i < minute.length && (minute[i] as number) <= cutoff) i++;
-  return i;
-}
+/** Local request counting (rate_limit.max_rpm) looks back one minute. */
+export const MINUTE_MS = 60_000;
 
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);

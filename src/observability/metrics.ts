@@ -88,6 +88,11 @@ export function renderMetrics({ mesh, stats, dropped, httpResponses, tracing }: 
     out.sample('modelmesh_provider_up', { provider: id }, up ? 1 : 0);
   }
 
+  if (mesh.sharedState) {
+    out.family('modelmesh_shared_state_up', 'gauge', 'Whether the shared state store (Redis) is reachable (1) or not (0).');
+    out.sample('modelmesh_shared_state_up', {}, mesh.sharedState.up ? 1 : 0);
+  }
+
   if (stats !== undefined) {
     requestFamilies(out, stats);
     modelFamilies(out, mesh, stats, now);

@@ -201,12 +201,12 @@ test('an operator hold is never replaced by an automatic one, and a standby is o
   const { mesh } = await oneModel(t, { deactivation: { retry_limit: 1 }, recovery: { cooldown: '1m' } });
   const p = pool(mesh);
   const m = p.members[0]!;
-  mesh.state.standbyModel('a.m', 'a', 'manual', null, null, true);
+  mesh.state.holdModel('a.m', 'a', { reason: 'manual', until: null, cause: 'manual', pool: null, manual: true });
   afterFailure(p.config, 'p', m, { status: 500, reason: '500 late answer' }, mesh.state);
   assert.equal(mesh.state.model('a.m').reason, 'manual');
   assert.equal(mesh.state.model('a.m').until, null);
-  mesh.state.activateModel('a.m', 'a', 'manual');
-  mesh.state.standbyModel('a.m', 'a', 'request limit', NEXT_MIDNIGHT, 'p', false, 'quota');
+  mesh.state.releaseModel('a.m', 'a', 'manual');
+  mesh.state.holdModel('a.m', 'a', { reason: 'request limit', until: NEXT_MIDNIGHT, cause: 'quota', pool: 'p', manual: false });
   afterFailure(p.config, 'p', m, { status: 500, reason: '500 late answer' }, mesh.state);
   assert.equal(mesh.state.model('a.m').until, NEXT_MIDNIGHT, 'a cooldown does not cut a quota hold short');
 });

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import { EventBus } from '../../src/mesh/events.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { absoluteHeadroom, parseReset, parseResetDuration, readRateLimit, recordRate, relativeHeadroom } from '../../src/mesh/ratelimit.ts';
-import { StateStore } from '../../src/mesh/state.ts';
+import { LocalStateStore } from '../../src/mesh/local-state.ts';
 
-function store(): { state: StateStore; clock: ManualClock } {
+function store(): { state: LocalStateStore; clock: ManualClock } {
   const clock = new ManualClock();
-  return { state: new StateStore(clock, new EventBus()), clock };
+  return { state: new LocalStateStore(clock, new EventBus()), clock };
 }
 
 test('reset durations in the OpenAI (Go) format', () => {

@@ -75,9 +75,9 @@ test('probes use {input:"ping"} for embedding models and never touch quota or ma
     'a.o': { provider: 'a', capabilities: ['chat-completion'] },
   };
   const { mesh, clock, recovery } = await started(t, { providers: { a: a!.url }, models, pool: { recovery: { probe_interval: '5s' } } });
-  mesh.state.standbyModel('a.e', 'a', 'failing', null, 'p');
-  mesh.state.standbyModel('a.q', 'a', 'request limit', NEXT_MIDNIGHT, 'p', false, 'quota');
-  mesh.state.standbyModel('a.o', 'a', 'manual', null, null, true);
+  mesh.state.holdModel('a.e', 'a', { reason: 'failing', until: null, cause: 'failure', pool: 'p', manual: false });
+  mesh.state.holdModel('a.q', 'a', { reason: 'request limit', until: NEXT_MIDNIGHT, cause: 'quota', pool: 'p', manual: false });
+  mesh.state.holdModel('a.o', 'a', { reason: 'manual', until: null, cause: 'manual', pool: null, manual: true });
   a!.handle(json(200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1] }] }));
   clock.advance(5_000);
   await recovery.settled();
@@ -93,7 +93,7 @@ test('probe_on_start: a failing member goes to standby at once; a standby member
   const [a, b] = await upstreams(t, 2);
   a!.handle(fail(503));
   const built = buildMesh(t, { providers: { a: a!.url, b: b!.url }, pool: { recovery: { probe_on_start: true, cooldown: '1m' } } }, new ManualClock(START));
-  built.mesh.state.standbyModel('b.m', 'b', 'restored from the state file', null, 'p'); // as after a restart
+  built.mesh.state.holdModel('b.m', 'b', { reason: 'restored from the state file', until: null, cause: 'failure', pool: 'p', manual: false }); // as after a restart
   const recovery = await recoveryOf(built.mesh);
   await built.mesh.start();
   await recovery.settled();
@@ -196,7 +196,7 @@ test('a reload that removes probe_interval gives models waiting for a probe thei
   const mesh = Mesh.fromConfig(raw(true), { clock, env: {} });
   await mesh.start();
   // Held for a probe: no end time of its own.
-  mesh.state.standbyModel('s.m', 's', 'probe pending', null, 'p', false, 'failure');
+  mesh.state.holdModel('s.m', 's', { reason: 'probe pending', until: null, cause: 'failure', pool: 'p', manual: false });
   assert.equal(mesh.state.model('s.m').until, null);
   mesh.reload(buildConfig(raw(false), { source: null, env: {}, baseDir: '.' }));
   assert.equal(mesh.state.model('s.m').until, START + 30_000, 'falls back to the cooldown');

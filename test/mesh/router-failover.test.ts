@@ -37,7 +37,7 @@ test('a retry waiting in its backoff skips a model whose provider went to standb
   const routing = mesh.router.route(ask('p'));
   // The first attempt failed and the router sleeps its backoff (deadline timer + backoff timer).
   while (clock.pending < 2) await new Promise((r) => setImmediate(r));
-  mesh.state.standbyProvider('bad', 'auth failure (another request)', null, false, 'auth');
+  mesh.state.holdProvider('bad', { reason: 'auth failure (another request)', until: null, cause: 'auth', pool: null, manual: false });
   // Unfixed, the router retried bad.m and slept again: keep time moving so it still ends.
   let settled = false;
   void routing.finally(() => (settled = true)).catch(() => undefined);
@@ -55,15 +55,15 @@ test('a retry waiting in its backoff skips a model whose provider went to standb
 test('no_available_models: Retry-After comes from the members of the pool asked for, not from another pool', async () => {
   const clock = new ManualClock();
   const mesh = meshOf({ p: { models: ['bad.m'] }, q: { models: ['good.m'] } }, clock);
-  mesh.state.standbyModel('bad.m', 'bad', 'failures', clock.now() + 3_600_000, 'p');
-  mesh.state.standbyModel('good.m', 'good', 'failures', clock.now() + 10_000, 'q');
+  mesh.state.holdModel('bad.m', 'bad', { reason: 'failures', until: clock.now() + 3_600_000, cause: 'failure', pool: 'p', manual: false });
+  mesh.state.holdModel('good.m', 'good', { reason: 'failures', until: clock.now() + 10_000, cause: 'failure', pool: 'q', manual: false });
   await assert.rejects(mesh.router.route(ask('p')), (err: MeshError) => {
     assert.equal(err.code, 'no_available_models');
     assert.equal(err.headers['retry-after'], '3600');
     return true;
   });
   // A member whose provider is held longer than the member itself is back only when both are.
-  mesh.state.standbyProvider('good', 'budget', clock.now() + 7_200_000, false, 'budget');
+  mesh.state.holdProvider('good', { reason: 'budget', until: clock.now() + 7_200_000, cause: 'budget', pool: null, manual: false });
   await assert.rejects(mesh.router.route(ask('q')), (err: MeshError) => err.headers['retry-after'] === '7200');
   await mesh.shutdown();
 });
@@ -76,8 +76,8 @@ test('the same 401 from every upstream is a 502 for the client (the proxy\'s key
   const refused = await route(mesh);
   assert.equal(refused.status, 502);
   assert.match(refused.error ?? '', /a\.m: 401/);
-  mesh.state.activateProvider('a', 'test');
-  mesh.state.activateProvider('b', 'test');
+  mesh.state.releaseProvider('a', 'test');
+  mesh.state.releaseProvider('b', 'test');
   a!.handle(fail(400));
   b!.handle(fail(400));
   assert.equal((await route(mesh)).status, 400);

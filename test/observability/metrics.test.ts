@@ -51,7 +51,7 @@ function traffic({ clock, mesh }: ReturnType<typeof setup>): void {
     model: null, provider: null, outcome: 'failure', status: 502, error: 'all failed', stream: false, latency_ms: 2, ttfb_ms: 2, tokens_in: 0, tokens_out: 0, cost: 0,
   });
   mesh.events.emit({ type: 'rotation', at: clock.now(), requestId: 'r0', pool: WEIRD, from: 'p1.a', to: 'p2.b', reason: '503' });
-  mesh.state.standbyModel('p1.a', 'p1', '3 consecutive failures', clock.now() + 60_000, WEIRD);
+  mesh.state.holdModel('p1.a', 'p1', { reason: '3 consecutive failures', until: clock.now() + 60_000, cause: 'failure', pool: WEIRD, manual: false });
   clock.advance(15_000);
 }
 

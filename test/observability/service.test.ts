@@ -103,13 +103,13 @@ test('routing stream: a decision per request plus transitions and rotations, in 
   const path = join(tempDir(t), 'routing.jsonl');
   const { mesh, clock, obs } = setup({ routing: { connector: 'modelmesh.local-file.v1', path } });
   await obs.start?.();
-  mesh.state.standbyModel('up.gpt', 'up', 'auth failure', clock.now() + 60_000, 'chat');
+  mesh.state.holdModel('up.gpt', 'up', { reason: 'auth failure', until: clock.now() + 60_000, cause: 'failure', pool: 'chat', manual: false });
   mesh.events.emit({ type: 'rotation', at: clock.now(), requestId: 'req_1', pool: 'chat', from: 'up.gpt', to: 'sim.chat', reason: '401 unauthorized' });
   mesh.events.emit(event(clock));
   clock.advance(60_000);
   mesh.state.isModelActive('up.gpt', 'up');
-  mesh.state.standbyProvider('up', 'outage', null);
-  mesh.state.activateProvider('up', 'manual');
+  mesh.state.holdProvider('up', { reason: 'outage', until: null, cause: 'auth', pool: null, manual: false });
+  mesh.state.releaseProvider('up', 'manual');
   mesh.events.emit({ type: 'quota_reset', at: clock.now(), model: 'up.gpt', window: 'daily' });
   await obs.stop?.();
   const records = lines(path);

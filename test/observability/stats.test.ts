@@ -131,18 +131,18 @@ test('downtime counts standby time including the current standby; standby, rotat
   const m = mesh(clock);
   const stats = new Stats(m);
   m.events.on((e) => stats.record(e));
-  m.state.standbyModel('p1.a', 'p1', 'x', clock.now() + 60_000, 'chat');
-  m.state.standbyModel('p1.a', 'p1', 'again', clock.now() + 60_000, 'chat'); // already down: not a second event
+  m.state.holdModel('p1.a', 'p1', { reason: 'x', until: clock.now() + 60_000, cause: 'failure', pool: 'chat', manual: false });
+  m.state.holdModel('p1.a', 'p1', { reason: 'again', until: clock.now() + 60_000, cause: 'failure', pool: 'chat', manual: false }); // already down: not a second event
   clock.advance(10_000);
   assert.equal(stats.snapshot().models['p1.a']?.downtime_total, 10_000);
   assert.equal(stats.snapshot().models['p1.a']?.standby_events, 1);
   assert.equal(stats.snapshot().providers['p1']?.standby_events, 1);
   assert.equal(stats.snapshot().pools['chat']?.standby_events, 1);
   assert.equal(stats.snapshot().pools['chat']?.downtime_total ?? 0, 0, 'p2.b still serves the pool');
-  m.state.standbyModel('p2.b', 'p2', 'y', null, 'chat');
+  m.state.holdModel('p2.b', 'p2', { reason: 'y', until: null, cause: 'failure', pool: 'chat', manual: false });
   clock.advance(5_000);
   assert.equal(stats.snapshot().pools['chat']?.downtime_total, 5_000, 'every member down: the pool is down');
-  m.state.activateModel('p2.b', 'p2', 'manual');
+  m.state.releaseModel('p2.b', 'p2', 'manual');
   clock.advance(50_000); // p1.a's cooldown ended at +60s; snapshot() ends it lazily through the state store
   const snap = stats.snapshot();
   assert.equal(snap.models['p1.a']?.downtime_total, 60_000);
@@ -168,9 +168,9 @@ test('provider standby is counted for the provider and takes its pools down when
   }, { clock, env: {} });
   const stats = new Stats(m);
   m.events.on((e) => stats.record(e));
-  m.state.standbyProvider('p1', 'auth failure', null);
+  m.state.holdProvider('p1', { reason: 'auth failure', until: null, cause: 'auth', pool: null, manual: false });
   clock.advance(2_000);
-  m.state.activateProvider('p1', 'manual');
+  m.state.releaseProvider('p1', 'manual');
   const snap = stats.snapshot();
   assert.equal(snap.providers['p1']?.standby_events, 1);
   assert.equal(snap.providers['p1']?.downtime_total, 2_000);
@@ -180,7 +180,7 @@ test('provider standby is counted for the provider and takes its pools down when
 test('a standby restored from storage counts downtime from the seed', () => {
   const clock = new ManualClock();
   const m = mesh(clock);
-  m.state.standbyModel('p1.a', 'p1', 'restored', null, null); // before statistics listen, like a load
+  m.state.holdModel('p1.a', 'p1', { reason: 'restored', until: null, cause: 'failure', pool: null, manual: false }); // before statistics listen, like a load
   const stats = new Stats(m);
   stats.seed();
   clock.advance(3_000);

@@ -40,7 +40,7 @@ test('in-memory never touches disk', async (t) => {
   const { mesh, storage } = meshFor(join(dir, 'state.json'), 'in-memory', clock);
   writeFileSync(join(dir, 'state.json'), 'not even read');
   await storage.start?.();
-  mesh.state.standbyModel('sim.a', 'sim', 'test', clock.now() + HOUR, null);
+  mesh.state.holdModel('sim.a', 'sim', { reason: 'test', until: clock.now() + HOUR, cause: 'failure', pool: null, manual: false });
   clock.advance(HOUR);
   await storage.stop?.();
   assert.deepEqual(readdirSync(dir), ['state.json']);
@@ -54,7 +54,7 @@ test('sync-on-boundary: saved at stop, loaded at start; a standby survives until
   const first = meshFor(path, 'sync-on-boundary', clock);
   await first.storage.start?.();
   assert.ok(!existsSync(path), 'first start: no file yet, none created');
-  first.mesh.state.standbyModel('sim.a', 'sim', '3 consecutive failures', clock.now() + HOUR, 'text-generation');
+  first.mesh.state.holdModel('sim.a', 'sim', { reason: '3 consecutive failures', until: clock.now() + HOUR, cause: 'failure', pool: 'text-generation', manual: false });
   clock.advance(60_000);
   assert.ok(!existsSync(path), 'nothing written before the boundary');
   await first.storage.stop?.();
@@ -127,7 +127,7 @@ test('periodic: saves every sync_interval only when state.version moved, and at 
   const clock = new ManualClock();
   const { mesh, storage } = meshFor(path, 'periodic', clock);
   await storage.start?.();
-  mesh.state.standbyModel('sim.a', 'sim', 'x', clock.now() + HOUR, null);
+  mesh.state.holdModel('sim.a', 'sim', { reason: 'x', until: clock.now() + HOUR, cause: 'failure', pool: null, manual: false });
   clock.advance(9_999);
   await storage.idle();
   assert.ok(!existsSync(path), 'not before the interval');
@@ -138,12 +138,12 @@ test('periodic: saves every sync_interval only when state.version moved, and at 
   clock.advance(50_000); // five quiet intervals
   await storage.idle();
   assert.equal(storage.saves, 1, 'no change, no write');
-  mesh.state.activateModel('sim.a', 'sim', 'manual');
+  mesh.state.releaseModel('sim.a', 'sim', 'manual');
   clock.advance(10_000);
   await storage.idle();
   assert.equal(storage.saves, 2);
   assert.equal(readState(path).models['sim.a']?.status, 'active');
-  mesh.state.standbyModel('sim.b', 'sim', 'y', null, null);
+  mesh.state.holdModel('sim.b', 'sim', { reason: 'y', until: null, cause: 'failure', pool: null, manual: false });
   await storage.stop?.();
   assert.equal(readState(path).models['sim.b']?.status, 'standby', 'the stop saves the last change');
   assert.equal(clock.pending, 0, 'no timer left behind');
@@ -179,11 +179,11 @@ test('immediate: one write in flight plus one pending; a burst costs two writes 
   const gated = gatedFs();
   const storage = createStorageService(mesh, { fs: gated.fs });
   await storage.start?.();
-  mesh.state.standbyModel('sim.a', 'sim', 'first', null, null);
+  mesh.state.holdModel('sim.a', 'sim', { reason: 'first', until: null, cause: 'failure', pool: null, manual: false });
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r)); // the first write is now waiting on its rename
   for (let i = 0; i < 50; i++) {
-    mesh.state.standbyModel('sim.b', 'sim', `burst ${i}`, null, null);
+    mesh.state.holdModel('sim.b', 'sim', { reason: `burst ${i}`, until: null, cause: 'failure', pool: null, manual: false });
     await new Promise((r) => setImmediate(r));
   }
   gated.release();
@@ -202,7 +202,7 @@ test('immediate: every change is on disk shortly after, with no clock tick', asy
   const { mesh, storage } = meshFor(path, 'immediate', clock);
   await storage.start?.();
   for (const reason of ['a', 'b', 'c']) {
-    mesh.state.standbyModel('sim.a', 'sim', reason, null, null);
+    mesh.state.holdModel('sim.a', 'sim', { reason: reason, until: null, cause: 'failure', pool: null, manual: false });
     await new Promise((r) => setImmediate(r));
     await storage.idle();
     assert.equal(readState(path).models['sim.a']?.reason, reason);
@@ -218,11 +218,11 @@ test('a failing save is logged, retried later, and leaves the previous file inta
   const fs: AtomicFs = { ...nodeFs, rename: async (a, b) => { if (fail) throw new Error('EROFS: simulated'); return nodeFs.rename(a, b); } };
   const storage = createStorageService(mesh, { fs });
   await storage.start?.();
-  mesh.state.standbyModel('sim.a', 'sim', 'saved', null, null);
+  mesh.state.holdModel('sim.a', 'sim', { reason: 'saved', until: null, cause: 'failure', pool: null, manual: false });
   clock.advance(10_000);
   await storage.idle();
   fail = true;
-  mesh.state.standbyModel('sim.a', 'sim', 'not saved', null, null);
+  mesh.state.holdModel('sim.a', 'sim', { reason: 'not saved', until: null, cause: 'failure', pool: null, manual: false });
   clock.advance(10_000);
   await storage.idle();
   assert.equal(storage.failures, 1);
@@ -241,7 +241,7 @@ test('reload switches policy and path without reloading state', async (t) => {
   const clock = new ManualClock();
   const { mesh, storage } = meshFor(join(dir, 'a.json'), 'sync-on-boundary', clock);
   await storage.start?.();
-  mesh.state.standbyModel('sim.a', 'sim', 'kept', null, null);
+  mesh.state.holdModel('sim.a', 'sim', { reason: 'kept', until: null, cause: 'failure', pool: null, manual: false });
   const next = ModelMesh.fromConfig({
     providers: { sim: { connector: 'modelmesh.simulated.v1' } },
     models: { 'sim.a': { provider: 'sim', capabilities: ['chat-completion'] } },
@@ -261,7 +261,7 @@ test('a stop while the state file is still loading saves only after the load: th
   const clock = new ManualClock();
   const first = meshFor(path, 'periodic', clock);
   await first.storage.start?.();
-  first.mesh.state.standbyModel('sim.a', 'sim', 'kept across restarts', clock.now() + HOUR, null);
+  first.mesh.state.holdModel('sim.a', 'sim', { reason: 'kept across restarts', until: clock.now() + HOUR, cause: 'failure', pool: null, manual: false });
   await first.storage.stop?.();
 
   // SIGTERM right at startup: the load is held at its first fs call while stop() runs.

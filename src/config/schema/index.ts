@@ -9,6 +9,7 @@ import { Problems, Section, isMapping, listOf, oneOf, str } from './check.ts';
 import type { Parser } from './check.ts';
 import { describeValue } from '../duration.ts';
 import { createRedactor, isSensitiveKey } from '../redact.ts';
+import { parseRedisUrl } from '../../storage/redis/url.ts';
 import { readClients } from './clients.ts';
 import { readModels } from './models.ts';
 import { readObservability, readStorage } from './observability.ts';
@@ -117,7 +118,7 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
     warnings,
   };
   // A client key lives only here: the normalised config keeps its digest.
-  config.secretValues = [...new Set([...collectSecretValues(config, resolutions), ...clients.keys])];
+  config.secretValues = [...new Set([...collectSecretValues(config, resolutions), ...clients.keys, ...redisPassword(config.storage.redis?.url)])];
 
   if (problems.list.length > 0) {
     // A wrong-type message quotes the value, and the value may have come from a secret.
@@ -128,6 +129,17 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
     });
   }
   return config;
+}
+
+/** A password written in storage.url (not through a secret) is redacted like one (issue 13). */
+function redisPassword(url: string | undefined): string[] {
+  if (url === undefined || url === '') return [];
+  try {
+    const password = parseRedisUrl(url).password;
+    return password === null || password === '' ? [] : [password, encodeURIComponent(password)];
+  } catch {
+    return [];
+  }
 }
 
 // Stands in for a store that could not be opened: references stay unresolved, and are not reported, since

@@ -6,20 +6,27 @@ import type {
   LogLevel,
   ObservabilityConfig,
   ObservabilityConnector,
+  RedisStorageConfig,
   SinkConfig,
   StorageConfig,
   SyncPolicy,
 } from '../types.ts';
 import { Section, duration, httpUrl, int, oneOf, str, stringMap } from './check.ts';
 import { TRACING_KEYS, readTracing } from '../../observability/tracing/config.ts';
+import { parseRedisUrl } from '../../storage/redis/url.ts';
 
+const STORAGE_CONNECTORS = ['modelmesh.local-file.v1', 'modelmesh.redis.v1'] as const;
+const REDIS_KEYS = ['url', 'key_prefix', 'connect_timeout', 'command_timeout', 'flush_interval', 'on_unavailable'];
 const SYNC_POLICIES = ['in-memory', 'sync-on-boundary', 'periodic', 'immediate'] as const;
 const SINK_CONNECTORS = ['modelmesh.console.v1', 'modelmesh.local-file.v1', 'modelmesh.webhook.v1'] as const;
 const SINK_KEYS = ['connector', 'path', 'url', 'headers', 'batch_size', 'flush_interval'];
 const LOG_LEVELS = ['metadata', 'summary', 'full'] as const;
 
 export function readStorage(root: Section, baseDir: string): StorageConfig {
-  const s = root.section('storage', ['connector', 'path', 'sync_policy', 'sync_interval']);
+  // The Redis keys are known only with the Redis connector (a `url` under the local file is a mistake).
+  const raw = root.raw('storage');
+  const redis = typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['connector'] === 'modelmesh.redis.v1';
+  const s = root.section('storage', ['connector', 'path', 'sync_policy', 'sync_interval', ...(redis ? REDIS_KEYS : [])]);
   const written = s.read('path', null, str);
   const path = written === null ? null : resolve(baseDir, written);
   const fallback: SyncPolicy = path === null ? 'in-memory' : 'sync-on-boundary';
@@ -27,11 +34,36 @@ export function readStorage(root: Section, baseDir: string): StorageConfig {
   if (policy !== 'in-memory' && path === null && s.has('sync_policy')) {
     s.problems.add(s.at('sync_policy'), `"${policy}" writes state to a file: set storage.path, or use in-memory`);
   }
+  const connector = s.read('connector', 'modelmesh.local-file.v1', oneOf(STORAGE_CONNECTORS));
+  const shared = connector === 'modelmesh.redis.v1' ? readRedis(s) : null;
   return {
-    connector: s.read('connector', 'modelmesh.local-file.v1', oneOf(['modelmesh.local-file.v1'] as const)),
+    connector,
+    ...(shared === null ? {} : { redis: shared }),
     path,
     sync_policy: policy,
     sync_interval: s.read('sync_interval', 30_000, duration),
+  };
+}
+
+/** The Redis options of `storage:` (issue 13); the URL is checked here, its password never quoted. */
+function readRedis(s: Section): RedisStorageConfig {
+  const url = s.require('url', str);
+  if (url !== undefined) {
+    try {
+      parseRedisUrl(url);
+    } catch (err) {
+      s.problems.add(s.at('url'), err instanceof Error ? err.message : 'invalid Redis URL');
+    }
+  }
+  const flush = s.read('flush_interval', 100, duration);
+  if (flush < 10 || flush > 5000) s.problems.add(s.at('flush_interval'), `expected a duration between 10ms and 5s, got ${flush}ms`);
+  return {
+    url: url ?? '',
+    key_prefix: s.read('key_prefix', 'modelmesh:', str),
+    connect_timeout: s.read('connect_timeout', 2000, duration),
+    command_timeout: s.read('command_timeout', 1000, duration),
+    flush_interval: flush,
+    on_unavailable: s.read('on_unavailable', 'open', oneOf(['open', 'closed'] as const)),
   };
 }
 

@@ -271,7 +271,7 @@ describe('error formats', () => {
       }),
       [
         'storage.sync_policy: "periodic" writes state to a file: set storage.path, or use in-memory',
-        'storage.connector: expected one of modelmesh.local-file.v1, got "redis"',
+        'storage.connector: expected one of modelmesh.local-file.v1, modelmesh.redis.v1, got "redis"',
         'observability.routing.connector: required',
         'observability.logging.path: required by modelmesh.local-file.v1',
         'observability.statistics.url: required by modelmesh.webhook.v1',

@@ -13,8 +13,8 @@ function picks(mesh: Parameters<typeof orderIds>[0], n: number): Record<string, 
 
 test('load-balanced, absolute: 1000 orderings with 3:1 remaining requests → 75% ± 5%', (t) => {
   const { mesh, clock } = buildMesh(t, { providers: { a: UNUSED_URL, b: UNUSED_URL }, pool: { strategy: 'modelmesh.load-balanced.v1', balance_mode: 'absolute' } });
-  mesh.state.model('a.m').rate = reading(1000, 300, clock.now());
-  mesh.state.model('b.m').rate = reading(100, 100, clock.now());
+  mesh.state.recordRate('a.m', reading(1000, 300, clock.now()));
+  mesh.state.recordRate('b.m', reading(100, 100, clock.now()));
   const counts = picks(mesh, 1000);
   assert.ok(Math.abs((counts['a.m'] ?? 0) - 750) <= 50, JSON.stringify(counts));
   assert.equal(counts['a.m'], 750, 'smooth weighted round-robin is exact');
@@ -22,8 +22,8 @@ test('load-balanced, absolute: 1000 orderings with 3:1 remaining requests → 75
 
 test('load-balanced, relative: weighs remaining / limit, not the raw count', (t) => {
   const { mesh, clock } = buildMesh(t, { providers: { a: UNUSED_URL, b: UNUSED_URL }, pool: { strategy: 'load-balanced', balance_mode: 'relative' } });
-  mesh.state.model('a.m').rate = reading(10_000, 3000, clock.now()); // 30%
-  mesh.state.model('b.m').rate = reading(100, 10, clock.now()); // 10%
+  mesh.state.recordRate('a.m', reading(10_000, 3000, clock.now())); // 30%
+  mesh.state.recordRate('b.m', reading(100, 10, clock.now())); // 10%
   const counts = picks(mesh, 1000);
   assert.ok(Math.abs((counts['a.m'] ?? 0) - 750) <= 50, JSON.stringify(counts));
 });
@@ -31,7 +31,7 @@ test('load-balanced, relative: weighs remaining / limit, not the raw count', (t)
 test('load-balanced interleaves (A,A,B,A …) and splits equally without data', (t) => {
   const { mesh, clock } = buildMesh(t, { providers: { a: UNUSED_URL, b: UNUSED_URL, c: UNUSED_URL }, pool: { strategy: 'load-balanced' } });
   assert.deepEqual(picks(mesh, 999), { 'a.m': 333, 'b.m': 333, 'c.m': 333 });
-  mesh.state.model('a.m').rate = reading(100, 0, clock.now());
+  mesh.state.recordRate('a.m', reading(100, 0, clock.now()));
   const counts = picks(mesh, 100);
   assert.equal(counts['a.m'], undefined, 'no headroom: never the pick');
   assert.equal(orderIds(mesh).at(-1), 'a.m', 'but kept last in the fallback chain');

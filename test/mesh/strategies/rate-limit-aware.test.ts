@@ -46,11 +46,11 @@ test('rate-limit-aware counts locally against max_rpm when the upstream sends no
 test('rate-limit-aware keeps every model: under the threshold they go last, most headroom first', (t) => {
   const { mesh, clock } = buildMesh(t, { providers: { a: UNUSED_URL, b: UNUSED_URL, c: UNUSED_URL }, pool: { strategy: 'rate-limit-aware', rate_limit: { threshold: 0.2 } } });
   const now = clock.now();
-  mesh.state.model('a.m').rate = reading(100, 5, now);
-  mesh.state.model('b.m').rate = reading(100, 15, now);
-  mesh.state.model('c.m').rate = reading(100, 60, now);
+  mesh.state.recordRate('a.m', reading(100, 5, now));
+  mesh.state.recordRate('b.m', reading(100, 15, now));
+  mesh.state.recordRate('c.m', reading(100, 60, now));
   assert.deepEqual(orderIds(mesh), ['c.m', 'b.m', 'a.m']);
-  mesh.state.model('c.m').rate = reading(100, 1, now);
+  mesh.state.recordRate('c.m', reading(100, 1, now));
   assert.deepEqual(orderIds(mesh), ['b.m', 'a.m', 'c.m'], 'nothing ok: the most headroom first, never an empty order');
 });
 
@@ -58,8 +58,8 @@ test('rate-limit-aware min_delta: no switching back and forth unless the headroo
   const { mesh, clock } = buildMesh(t, { providers: { a: UNUSED_URL, b: UNUSED_URL }, pool: { strategy: 'rate-limit-aware', rate_limit: { threshold: 0.1, min_delta: 0.3 } } });
   const now = clock.now();
   const set = (a: number, b: number): void => {
-    mesh.state.model('a.m').rate = reading(100, a, now);
-    mesh.state.model('b.m').rate = reading(100, b, now);
+    mesh.state.recordRate('a.m', reading(100, a, now));
+    mesh.state.recordRate('b.m', reading(100, b, now));
   };
   set(50, 90);
   assert.equal(orderIds(mesh)[0], 'a.m', 'first pick: priority');

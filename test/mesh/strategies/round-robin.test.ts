@@ -12,9 +12,9 @@ test('round-robin alternates exactly over the pool (end to end): A,B,C,A,B,C', a
 test('round-robin skips a model in standby and alternates over the rest, then takes it back in its turn', async (t) => {
   const [a, b, c] = await upstreams(t, 3);
   const { mesh } = buildMesh(t, { providers: { a: a!.url, b: b!.url, c: c!.url }, pool: { strategy: 'round-robin' } });
-  mesh.state.standbyModel('b.m', 'b', 'manual', null, null, true);
+  mesh.state.holdModel('b.m', 'b', { reason: 'manual', until: null, cause: 'manual', pool: null, manual: true });
   assert.deepEqual(await routeMany(mesh, 4), ['a.m', 'c.m', 'a.m', 'c.m']);
-  mesh.state.activateModel('b.m', 'b', 'manual');
+  mesh.state.releaseModel('b.m', 'b', 'manual');
   assert.deepEqual(await routeMany(mesh, 3), ['a.m', 'b.m', 'c.m']);
 });
 

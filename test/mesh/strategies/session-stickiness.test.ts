@@ -11,13 +11,13 @@ test('session-stickiness keeps a session on its model and moves it only when tha
   assert.equal((await route(mesh, { sessionId: 's1' })).model, 'b.m');
   assert.equal(mesh.state.model('a.m').status, 'standby');
   a!.handle(ok());
-  mesh.state.activateModel('a.m', 'a', 'test');
+  mesh.state.releaseModel('a.m', 'a', 'test');
   assert.deepEqual(await routeMany(mesh, 3, { sessionId: 's1' }), ['b.m', 'b.m', 'b.m'], 's1 stays on b although a is back');
   assert.equal((await route(mesh, { sessionId: 's2' })).model, 'a.m', 'a new session takes the priority order');
   assert.equal((await route(mesh, { sessionId: 's1' })).model, 'b.m');
-  mesh.state.standbyModel('b.m', 'b', 'manual', null, null, true);
+  mesh.state.holdModel('b.m', 'b', { reason: 'manual', until: null, cause: 'manual', pool: null, manual: true });
   assert.equal((await route(mesh, { sessionId: 's1' })).model, 'a.m', 'b in standby: s1 moves');
-  mesh.state.activateModel('b.m', 'b', 'manual');
+  mesh.state.releaseModel('b.m', 'b', 'manual');
   assert.equal((await route(mesh, { sessionId: 's1' })).model, 'a.m', 'and stays where it moved');
 });
 
