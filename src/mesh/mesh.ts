@@ -3,11 +3,14 @@
 // The proxy talks only to this class. A reload (SIGHUP) builds a new generation (config, registry, router)
 // while state, events and statistics carry over; a request holds the generation it started with
 // (`view()` → MeshLease) and the old generation's connectors close only after its last request released it.
+import { ClientLimiter } from '../clients/limits.ts';
+import { ClientRegistry } from '../clients/registry.ts';
 import type { MeshConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { buildConfig } from '../config/schema/index.ts';
 import { createRedactor } from '../config/redact.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
 import { createStorageService, type StorageService } from '../storage/storage-service.ts';
@@ -25,6 +28,8 @@ export interface MeshOptions {
   logger?: Logger;
   /** Environment used for `${secrets:…}` with the env store; default process.env. */
   env?: Record<string, string | undefined>;
+  /** Windowed counters (client limits); default in-process LocalWindowCounters. */
+  counters?: WindowCounters;
 }
 
 /** One config load: everything a request needs, and how many requests still hold it. */
@@ -32,6 +37,7 @@ interface Generation {
   readonly config: MeshConfig;
   readonly registry: Registry;
   readonly router: Router;
+  readonly clients: ClientRegistry;
   readonly redact: (text: string) => string;
   /** Config load time, seconds: the `created` of every /v1/models entry. */
   readonly loadedAt: number;
@@ -48,6 +54,8 @@ class Lease implements MeshLease {
   readonly logger: Logger;
   readonly runtime: MeshRuntime;
   readonly observability: ObservabilityService;
+  readonly clients: ClientRegistry;
+  readonly limiter: ClientLimiter;
   readonly #view: MeshView;
   #release: (() => void) | null;
 
@@ -58,6 +66,8 @@ class Lease implements MeshLease {
     this.logger = view.logger;
     this.runtime = view.runtime;
     this.observability = view.observability;
+    this.clients = view.clients;
+    this.limiter = view.limiter;
     this.#release = release;
   }
 
@@ -91,6 +101,10 @@ export class ModelMesh implements MeshRuntime {
   readonly observability: ObservabilityService;
   /** Probes, cooldown sweeps, quota resets, maintenance windows. */
   readonly recovery: RecoveryService;
+  /** The counters every windowed limit of this process goes through (the seam a shared backend replaces). */
+  readonly counters: WindowCounters;
+  /** Client rpm/tpm/concurrency/budgets: one per process, so usage survives reloads (issue 12). */
+  readonly clientLimiter: ClientLimiter;
   #current: Generation;
   /** Retired generations still held by requests in flight (closed when the last one releases). */
   readonly #retired = new Set<Generation>();
@@ -100,8 +114,10 @@ export class ModelMesh implements MeshRuntime {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.state = new StateStore(this.clock, this.events);
+    this.counters = options.counters ?? new LocalWindowCounters(this.clock);
+    this.clientLimiter = new ClientLimiter(this.counters, this.clock);
     this.#current = this.#build(config);
-    this.storage = createStorageService(this);
+    this.storage = createStorageService(this, { clients: this.clientLimiter });
     this.observability = createObservabilityService(this);
     this.recovery = createRecoveryService(this);
   }
@@ -121,6 +137,7 @@ export class ModelMesh implements MeshRuntime {
     const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
     const loadedAt = Math.floor(this.clock.now() / 1000);
     const redact = createRedactor(config.secretValues);
+    const clients = new ClientRegistry(config.clients.values(), config.pools);
     // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
     const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };
     const runtime: MeshRuntime = {
@@ -130,8 +147,9 @@ export class ModelMesh implements MeshRuntime {
       },
     };
     const cards = (): ModelCard[] => describeModels(registry, this.state, loadedAt);
+    const limiter = this.clientLimiter;
     const view: MeshView = {
-      config, router, redact, runtime,
+      config, router, redact, runtime, clients, limiter,
       get logger(): Logger {
         return mesh.logger();
       },
@@ -141,7 +159,7 @@ export class ModelMesh implements MeshRuntime {
       listModels: () => cards().filter((card) => card.modelmesh.kind !== 'model'),
       findModel: (id) => cards().find((card) => card.id === id),
     };
-    return { config, registry, router, redact, loadedAt, view, leases: 0, retired: false };
+    return { config, registry, router, clients, redact, loadedAt, view, leases: 0, retired: false };
   }
 
   get config(): MeshConfig {
@@ -154,6 +172,11 @@ export class ModelMesh implements MeshRuntime {
 
   get registry(): Registry {
     return this.#current.registry;
+  }
+
+  /** The clients of the current config. */
+  get clients(): ClientRegistry {
+    return this.#current.clients;
   }
 
   /** Replaces every secret value in `text` with [REDACTED]. */

@@ -13,6 +13,7 @@ import type { MeshEvent } from '../mesh/events.ts';
 import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
 import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
 import type { Sink, SinkDeps } from './sinks/sink.ts';
+import { ClientStats } from './client-stats.ts';
 import { HttpResponseCounts } from './http-responses.ts';
 import { ConsoleSink } from './sinks/console.ts';
 import { FileSink } from './sinks/file.ts';
@@ -32,6 +33,8 @@ export interface ObservabilityService extends MeshService {
   readonly dropped: Readonly<Record<StreamName, number>>;
   /** Every answered HTTP request by route and status class (kept across reloads). */
   readonly httpResponses: HttpResponseCounts;
+  /** Per-client requests, tokens, cost and rejections (kept across reloads). */
+  readonly clients: ClientStats;
   /** Drains every sink now (tests; also done on timers and at stop). */
   flush(): Promise<void>;
 }
@@ -62,6 +65,7 @@ class Observability implements ObservabilityService {
   readonly stats: Stats;
   readonly dropped: Record<StreamName, number> = { routing: 0, logging: 0, statistics: 0 };
   readonly httpResponses = new HttpResponseCounts();
+  readonly clients = new ClientStats();
   readonly #mesh: MeshRuntime;
   readonly #options: ObservabilityOptions;
   #streams: Streams = NO_STREAMS;
@@ -84,6 +88,7 @@ class Observability implements ObservabilityService {
 
   readonly #onEvent = (event: MeshEvent): void => {
     this.stats.record(event);
+    if (event.type === 'request') this.clients.request(event);
     const { routing, logging } = this.#streams;
     if (routing !== null) routing.push({ stream: 'routing', record: routingRecord(event) });
     if (logging !== null && event.type === 'request') logging.push({ stream: 'logging', record: requestRecord(event, this.#level) });
@@ -185,7 +190,9 @@ class Observability implements ObservabilityService {
     const sink = this.#streams.statistics;
     if (sink === null) return;
     const uptime = this.#mesh.clock.now() - this.stats.startedAt;
-    for (const record of statisticsRecords(this.stats.snapshot(), uptime)) sink.push({ stream: 'statistics', record });
+    const snapshot = this.stats.snapshot();
+    for (const record of statisticsRecords(snapshot, uptime)) sink.push({ stream: 'statistics', record });
+    for (const record of this.clients.records(new Date(snapshot.at).toISOString(), uptime)) sink.push({ stream: 'statistics', record });
   }
 
   async #close(sinks: Sink[]): Promise<void> {

@@ -1,5 +1,7 @@
 // What every endpoint handler receives: one object per request, built by the pipeline.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Admitted } from '../clients/limits.ts';
+import type { Client } from '../clients/registry.ts';
 import type { MeshView } from '../mesh/view.ts';
 import type { Logger } from '../log.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
@@ -19,6 +21,13 @@ export interface RequestContext {
   readonly logger: Logger;
   /** Headers every response carries (x-request-id, CORS); endpoints merge them into their own. */
   readonly baseHeaders: Record<string, string>;
+  /** The configured client calling (`clients:`, found by its key), null for an anonymous caller. */
+  readonly client: Client | null;
+  /**
+   * The client limiter's admission of this request (set by routeFrom); the pipeline releases it when the
+   * request ends if the router's finish did not (release is idempotent).
+   */
+  admission: Admitted | null;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

@@ -5,13 +5,17 @@
 // rebuild(); a request only reads the current snapshot.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate } from '../clients/authenticate.ts';
+import type { Admitted } from '../clients/limits.ts';
+import type { Client } from '../clients/registry.ts';
 import { MeshError } from '../errors.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { MeshLease, MeshView } from '../mesh/view.ts';
+import { UNKNOWN_CLIENT } from '../observability/client-stats.ts';
 import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
-import { BearerAuth, createAuth } from './auth.ts';
+import { BearerAuth, createAuth, presentedKey } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
 import { sendError } from './respond.ts';
@@ -59,6 +63,8 @@ class Context implements RequestContext {
   readonly startedAt: number;
   readonly logger: Logger;
   readonly baseHeaders: Record<string, string>;
+  client: Client | null = null;
+  admission: Admitted | null = null;
   #controller: CancelToken | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, mesh: MeshView, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
@@ -189,7 +195,7 @@ export class Pipeline {
           headers: { connection: 'close', 'retry-after': '1' },
         });
       }
-      if (match.route.auth === 'proxy') auth?.verify(req.headers.authorization);
+      if (match.route.auth === 'proxy') this.#authenticate(ctx, view, auth);
       else if (match.route.auth === 'admin') {
         if (admin === null) throw notFound(method, path);
         admin.verify(req.headers.authorization);
@@ -207,10 +213,25 @@ export class Pipeline {
       }
     } finally {
       if (res.headersSent) this.#mesh.observability.httpResponses.record(route, res.statusCode);
+      ctx.admission?.release(); // a no-op when the router's finish released it with the usage
       view.release();
       if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();
     }
   };
+
+  /**
+   * Who is calling (issue 12): a configured client or anonymous, else 401. A rate-limited client gets its
+   * x-ratelimit-* headers on every answer from here on (routeFrom replaces them with the admission's own).
+   */
+  #authenticate(ctx: Context, view: MeshView, auth: BearerAuth | null): void {
+    try {
+      ctx.client = authenticate(presentedKey(ctx.req), view.clients, auth);
+    } catch (err) {
+      this.#mesh.observability.clients.reject(UNKNOWN_CLIENT, 'unknown_key');
+      throw err;
+    }
+    if (ctx.client?.rateLimited === true) Object.assign(ctx.baseHeaders, view.limiter.headersFor(ctx.client));
+  }
 
   #wake(): void {
     const waiting = this.#onSettled;

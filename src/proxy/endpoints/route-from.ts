@@ -1,8 +1,11 @@
 // The one call from an endpoint into the router: what the endpoint decided (endpoint, model, mode, needs,
 // an upload form) plus what every request carries (session, request id, arrival time, client signal).
+// For a configured client (issue 12) it first checks, before any upstream call: the allow-list (404
+// model_not_found, the same answer whether the name exists or not), then the client's limits (429).
+import { modelNotAllowed, type Client } from '../../clients/registry.ts';
 import type { FormData } from '../../lib/multipart.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
-import type { Routed } from '../../mesh/router.ts';
+import type { RouteRequest, Routed } from '../../mesh/router.ts';
 import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
 import type { RequestContext } from '../context.ts';
 import { sessionOf } from './validate.ts';
@@ -18,8 +21,9 @@ export interface RouteSpec {
 }
 
 /** Route `body` through this request's router (the generation it started with). */
-export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
-  return ctx.mesh.router.route({
+export async function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
+  const client = ctx.client;
+  const request: RouteRequest = {
     endpoint: spec.endpoint,
     model: spec.model,
     body,
@@ -30,5 +34,37 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
     requestId: ctx.requestId,
     startedAt: ctx.startedAt,
     signal: ctx.signal,
-  });
+  };
+  if (client === null) return ctx.mesh.router.route(request);
+
+  if (!allowed(ctx, client, spec.model)) {
+    ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
+    throw modelNotAllowed(spec.model);
+  }
+  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens });
+  if (!admission.ok) {
+    ctx.mesh.observability.clients.reject(client.name, admission.reason);
+    throw admission.error;
+  }
+  ctx.admission?.release(); // a second upstream call of the same request: the first one is over
+  ctx.admission = admission;
+  // This request counted: its answer, success or error, carries the headers as of this admission.
+  Object.assign(ctx.baseHeaders, admission.headers);
+  request.client = client.name;
+  request.onSettled = (s) => admission.release({ tokensIn: s.tokensIn, tokensOut: s.tokensOut, cost: s.cost });
+  try {
+    return await ctx.mesh.router.route(request);
+  } catch (err) {
+    admission.release(); // nothing was answered: only the request counts, no tokens, no cost
+    throw err;
+  }
+}
+
+/** The allow-list: an unknown name is as much "not allowed" as a known one outside the list. */
+function allowed(ctx: RequestContext, client: Client, requested: string): boolean {
+  if (client.config.pools === null) return ctx.mesh.clients.allows(client, requested, requested);
+  const target = ctx.mesh.runtime.registry.names.get(requested);
+  if (target === undefined) return false;
+  const resolved = target.kind === 'model' ? target.model.id : target.pool.name;
+  return ctx.mesh.clients.allows(client, requested, resolved);
 }
