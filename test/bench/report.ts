@@ -50,6 +50,7 @@ export interface Check {
 export const FLOOR = 'floor';
 export const MODELMESH = 'modelmesh';
 export const FAILOVER = 'modelmesh-failover';
+export const MODELMESH_CLIENTS = 'modelmesh-clients';
 
 /** Proxy CPU microseconds per completed request (the cleanest cost signal on a saturated box). */
 function cpuPerReq(r: Row | undefined): number {
@@ -202,6 +203,19 @@ export function computeChecks(results: ScenarioResult[]): Check[] {
     add('failover adds < 5 ms at p99 (vs direct pool)', f, d, () => {
       const delta = (f?.load?.total.p99Ms ?? NaN) - (d?.load?.total.p99Ms ?? NaN);
       return [delta < 5, `p99 ${num(f?.load?.total.p99Ms)} vs ${num(d?.load?.total.p99Ms)} ms = ${signedMs(delta)}`];
+    });
+  }
+  const cl = byName('clients');
+  if (cl) {
+    // Mean req/s of each target over its runs; the target is issue 12 §7's "within 3%".
+    const mean = (target: string): number => {
+      const runs = cl.rows.filter((r) => r.target === target && r.load !== undefined).map((r) => r.load?.reqPerSec ?? NaN);
+      return runs.length === 0 ? NaN : runs.reduce((a, b) => a + b, 0) / runs.length;
+    };
+    const keyed = rowOf(cl, MODELMESH_CLIENTS);
+    add('clients: 1,000 keys with limits on, req/s within 3% of auth off', keyed, rowOf(cl, MODELMESH), () => {
+      const r = ratio(mean(MODELMESH_CLIENTS), mean(MODELMESH));
+      return [r >= 0.97, `${int(mean(MODELMESH_CLIENTS))} vs ${int(mean(MODELMESH))} req/s = ${times(r)} (ratio ${num(r, 3)})`];
     });
   }
   const mem = byName('memory');

@@ -14,10 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadSettings, modelmeshConfigYaml } from './config.ts';
+import { BENCH_CLIENT_HEADERS, clientsConfigYaml, loadSettings, modelmeshConfigYaml } from './config.ts';
 import type { BenchSettings } from './config.ts';
 import { BENCH_DIR, Tail, forkTs, freePort, isAlive, killAllNow, spawnModelMesh, spawnPipeProxy, stop, stopAll, tailOfFile, waitMessage, waitReady } from './procs.ts';
-import { FLOOR, MODELMESH, computeChecks, renderChecks, renderScenario } from './report.ts';
+import { FLOOR, MODELMESH, MODELMESH_CLIENTS, computeChecks, renderChecks, renderScenario } from './report.ts';
 import type { ScenarioResult } from './report.ts';
 import { prime, runScenario } from './scenarios.ts';
 import type { BenchContext, Starter, Target } from './scenarios.ts';
@@ -88,26 +88,26 @@ async function startFloor(upstreamPort: number): Promise<Started> {
   }
 }
 
-async function startModelMesh(configPath: string, logPath: string): Promise<Started> {
+async function startModelMesh(configPath: string, logPath: string, name = MODELMESH): Promise<Started> {
   if (!fs.existsSync(SERVER_JS)) {
     const reason = `${path.relative(ROOT, SERVER_JS)} not found (ModelMesh not built yet? run \`npm run build\`)`;
     log(`!!! modelmesh: ${reason} -- measuring the floor only`);
-    return { target: downTarget(MODELMESH, 'bench', reason), startFailed: false };
+    return { target: downTarget(name, 'bench', reason), startFailed: false };
   }
   const port = await freePort();
   const t0 = performance.now();
   const child = spawnModelMesh(SERVER_JS, configPath, port, logPath);
   try {
     const ms = await waitReady(child, port, t0, 15_000);
-    log(`modelmesh  : ${MM_HOW} on 127.0.0.1:${port} pid ${String(child.pid)}, ready in ${ms.toFixed(0)} ms`);
-    return { target: upTarget(MODELMESH, 'bench', port, child, () => tailOfFile(logPath)), startFailed: false };
+    log(`${name.padEnd(11)}: ${MM_HOW} on 127.0.0.1:${port} pid ${String(child.pid)}, ready in ${ms.toFixed(0)} ms`);
+    return { target: upTarget(name, 'bench', port, child, () => tailOfFile(logPath)), startFailed: false };
   } catch (err) {
     await stop(child);
     const reason = `failed to start: ${errMsg(err)}`;
     const tail = tailOfFile(logPath).trim();
     log(`!!! modelmesh ${reason}; config: ${configPath}`);
     log(tail ? `    stderr tail:\n${indent(tail)}` : '    (no stderr output)');
-    return { target: downTarget(MODELMESH, 'bench', reason), startFailed: true };
+    return { target: downTarget(name, 'bench', reason), startFailed: true };
   }
 }
 
@@ -179,6 +179,12 @@ async function main(): Promise<number> {
       starters,
       newTail: () => new Tail(),
     };
+    if (settings.scenarios.includes('clients')) {
+      const clientsPath = path.join(tmp, 'modelmesh-clients.yaml');
+      fs.writeFileSync(clientsPath, clientsConfigYaml({ upstreamPort, deadPort }));
+      const keyed = await startModelMesh(clientsPath, path.join(tmp, 'modelmesh-clients.log'), MODELMESH_CLIENTS);
+      ctx.clients = { ...keyed.target, headers: BENCH_CLIENT_HEADERS };
+    }
     log();
     if (settings.scenarios.some((n) => n !== 'startup')) {
       const t0 = performance.now();

@@ -8,7 +8,7 @@ import { Histogram } from './histogram.ts';
 import { freePort, readCpuMs, readRssMb, stop, waitMessage, waitReady } from './procs.ts';
 import type { Tail } from './procs.ts';
 import type { HoldResult, LoadResult, LoadgenCommand, LoadgenReply, RequestSpec, UpstreamCommand } from './protocol.ts';
-import { FAILOVER } from './report.ts';
+import { FAILOVER, MODELMESH_CLIENTS } from './report.ts';
 import type { Row, ScenarioKind, ScenarioResult } from './report.ts';
 
 export interface Target {
@@ -21,6 +21,8 @@ export interface Target {
   down: () => string | null;
   /** Print (once) how the process died, with its stderr tail, if it did. */
   reportDeath: () => void;
+  /** Request headers instead of CLIENT_HEADERS (the clients scenario sends a client key). */
+  headers?: Record<string, string>;
 }
 
 /** Starts one fresh copy of a proxy on `port` for the startup scenario. */
@@ -38,6 +40,8 @@ export interface BenchContext {
   upstream: ChildProcess;
   floor: Target;
   modelmesh: Target;
+  /** ModelMesh with 1,000 clients configured (the `clients` scenario); absent when that scenario is not run. */
+  clients?: Target;
   starters: Starter[];
   newTail: () => Tail;
 }
@@ -46,7 +50,7 @@ let nextId = 1;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function spec(t: Target, stream: boolean): RequestSpec {
-  return { host: '127.0.0.1', port: t.port, path: CHAT_PATH, body: chatBody(t.model, stream), stream, headers: CLIENT_HEADERS };
+  return { host: '127.0.0.1', port: t.port, path: CHAT_PATH, body: chatBody(t.model, stream), stream, headers: t.headers ?? CLIENT_HEADERS };
 }
 
 function reply<T extends LoadgenReply['type']>(id: number, type: T): (m: unknown) => Extract<LoadgenReply, { type: T }> | undefined {
@@ -174,6 +178,7 @@ const TITLES: Record<ScenarioName, [string, ScenarioKind]> = {
   failover: ['sync, 32 concurrent; pool "failover" = refused primary + fake upstream', 'sync'],
   memory: ['open streams held concurrently (20 chunks x 300 ms each)', 'hold'],
   startup: ['spawn -> GET /ready 200, fresh process each run', 'startup'],
+  clients: ['sync, 32 concurrent; 1,000 clients with every limit on vs auth off (runs A B B A)', 'sync'],
 };
 
 export async function runScenario(ctx: BenchContext, name: ScenarioName): Promise<ScenarioResult> {
@@ -215,6 +220,12 @@ export async function runScenario(ctx: BenchContext, name: ScenarioName): Promis
     case 'startup':
       for (const s of ctx.starters) rows.push(await guard(s.target, () => startupRow(ctx, s)));
       break;
+    case 'clients': {
+      // A B B A: drift in machine load (other processes on the box) hits both targets alike.
+      const keyed = ctx.clients ?? { ...ctx.modelmesh, name: MODELMESH_CLIENTS, down: () => 'not started' };
+      for (const t of [ctx.modelmesh, keyed, keyed, ctx.modelmesh]) rows.push(await guard(t.name, () => loadRow(ctx, t, false, 32)));
+      break;
+    }
   }
   return { name, title, kind, rows };
 }
