@@ -62,9 +62,11 @@ class Context implements RequestContext {
   params: Readonly<Record<string, string>> = NO_PARAMS;
   readonly startedAt: number;
   readonly logger: Logger;
-  readonly baseHeaders: Record<string, string>;
+  readonly #baseHeaders: Record<string, string>;
   client: Client | null = null;
   admission: Admitted | null = null;
+  /** Set for a rate-limited client: its x-ratelimit-* join the base headers when first read (see baseHeaders). */
+  #limitHeaders = false;
   #controller: CancelToken | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, mesh: MeshView, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
@@ -72,9 +74,26 @@ class Context implements RequestContext {
     this.res = res;
     this.mesh = mesh;
     this.requestId = requestId;
-    this.baseHeaders = baseHeaders;
+    this.#baseHeaders = baseHeaders;
     this.startedAt = startedAt;
     this.logger = mesh.logger;
+  }
+
+  /**
+   * Headers every answer carries. A rate-limited client's x-ratelimit-* are added on first read unless an
+   * admission came first (routeFrom adds the admission's own): a routed request computes them once.
+   */
+  get baseHeaders(): Record<string, string> {
+    if (this.#limitHeaders) {
+      this.#limitHeaders = false;
+      if (this.admission === null && this.client !== null) Object.assign(this.#baseHeaders, this.mesh.limiter.headersFor(this.client));
+    }
+    return this.#baseHeaders;
+  }
+
+  /** The client's x-ratelimit-* headers go on every answer to it (issue 12 §2). */
+  limitHeaders(): void {
+    this.#limitHeaders = this.client?.rateLimited === true;
   }
 
   /** Aborted when the client goes away before the response has finished (res 'close' before finish). */
@@ -221,7 +240,7 @@ export class Pipeline {
 
   /**
    * Who is calling (issue 12): a configured client or anonymous, else 401. A rate-limited client gets its
-   * x-ratelimit-* headers on every answer from here on (routeFrom replaces them with the admission's own).
+   * x-ratelimit-* headers on every answer from here on (after an admission: the admission's own).
    */
   #authenticate(ctx: Context, view: MeshView, auth: BearerAuth | null): void {
     try {
@@ -230,7 +249,7 @@ export class Pipeline {
       this.#mesh.observability.clients.reject(UNKNOWN_CLIENT, 'unknown_key');
       throw err;
     }
-    if (ctx.client?.rateLimited === true) Object.assign(ctx.baseHeaders, view.limiter.headersFor(ctx.client));
+    ctx.limitHeaders();
   }
 
   #wake(): void {

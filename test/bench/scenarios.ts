@@ -164,7 +164,7 @@ async function startupRow(ctx: BenchContext, s: Starter): Promise<Row> {
  */
 export async function prime(ctx: BenchContext, ms: number): Promise<void> {
   const quick: BenchContext = { ...ctx, settings: { ...ctx.settings, warmupMs: 0, durationMs: ms } };
-  for (const t of [ctx.floor, ctx.modelmesh]) {
+  for (const t of [ctx.floor, ctx.modelmesh, ...(ctx.clients ? [ctx.clients] : [])]) {
     if (t.down() !== null) continue;
     await loadRow(quick, t, false, 32).catch(() => undefined);
     await loadRow(quick, t, true, 32).catch(() => undefined);
