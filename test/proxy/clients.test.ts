@@ -11,7 +11,7 @@ import { keyDigest } from '../../src/config/schema/clients.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
-import { hang, json, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { json, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { errorOf, postJson, request, type Reply } from '../helpers/proxy.ts';
 
 const KEYS = {
@@ -168,15 +168,20 @@ test('tpm counts what the upstream reported; max_concurrent refuses a second req
   assert.equal(large.status, 429);
   assert.match(errorOf(large).message, /^Request too large for client tokens/);
 
-  up.handle(hang());
-  const pending = chat(KEYS.single).catch(() => null);
+  // A slow answer keeps the first request of `single` in flight while the second arrives.
+  up.handle(async (req, res, recorded) => {
+    await new Promise((r) => setTimeout(r, 300));
+    await json(200, completion())(req, res, recorded);
+  });
+  const pending = chat(KEYS.single);
   for (let i = 0; i < 100 && up.requests.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(up.requests.length, 4);
   const busy = await chat(KEYS.single);
   assert.equal(busy.status, 429);
   assert.match(errorOf(busy).message, /^Concurrency limit reached for client single: Limit 1/);
   assert.equal(busy.headers['retry-after'], '1');
-  void pending;
+  assert.equal((await pending).status, 200);
+  assert.equal((await chat(KEYS.single)).status, 200); // the slot is free again once the answer is over
 });
 
 test('allow-list: a disallowed pool or unknown name is a 404 that never reaches the upstream; /v1/models lists only what the key may use', async (t) => {
