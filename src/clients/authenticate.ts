@@ -1,11 +1,8 @@
 // Who is calling (issue 12): a configured client, found by its key, or an anonymous caller admitted by a
 // `proxy.auth.tokens` token (unlimited, as before client keys) or by auth being off altogether.
 import { MeshError } from '../errors.ts';
-import { MISSING_KEY_MESSAGE, WRONG_KEY_MESSAGE, bearerToken } from '../proxy/auth.ts';
+import { AUTH_HEADERS, MISSING_KEY_MESSAGE, WRONG_KEY_MESSAGE } from '../lib/api-key.ts';
 import type { Client, ClientRegistry } from './registry.ts';
-
-/** RFC 6750 §3: a 401 names the scheme; a client must not replay a request the proxy refused. */
-const AUTH_HEADERS = Object.freeze({ 'www-authenticate': 'Bearer realm="modelmesh"', 'x-should-retry': 'false' });
 
 // Never echoes the key (OpenAI's own message quotes a masked key; a masked key still narrows a guess).
 export const UNKNOWN_CLIENT_KEY_MESSAGE =
@@ -24,12 +21,12 @@ export interface TokenCheck {
  *   by sending no key. A key of a client → that client; else a `proxy.auth.tokens` token → anonymous.
  */
 export function authenticate(
-  authorization: string | undefined,
+  /** The presented key (src/proxy/auth.ts presentedKey), undefined when none. */
+  token: string | undefined,
   clients: ClientRegistry,
   tokens: TokenCheck | null,
 ): Client | null {
   if (clients.size === 0 && tokens === null) return null;
-  const token = bearerToken(authorization);
   if (token === undefined) throw new MeshError('invalid_api_key', MISSING_KEY_MESSAGE, { headers: { ...AUTH_HEADERS } });
   const client = clients.size === 0 ? undefined : clients.lookup(token);
   if (client !== undefined) return client;

@@ -105,6 +105,8 @@ export interface RequestEvent {
   tokens_in: number;
   tokens_out: number;
   cost: number;
+  /** The configured client that made the request (`clients:`), null for an anonymous one; never its key. */
+  client: string | null;
   /** Only when a sink asked for bodies (`EventBus.wantsBodies`, request log level `full`): the client's JSON body. */
   request_body?: Record<string, unknown>;
   /** Only with `wantsBodies`, and only for buffered answers: the answer's JSON (or text). */

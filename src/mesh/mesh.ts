@@ -3,11 +3,14 @@
 // The proxy talks only to this class. A reload (SIGHUP) builds a new generation (config, registry, router)
 // while state, events and statistics carry over; a request holds the generation it started with
 // (`view()` → MeshLease) and the old generation's connectors close only after its last request released it.
+import { ClientLimiter } from '../clients/limits.ts';
+import { ClientRegistry } from '../clients/registry.ts';
 import type { MeshConfig } from '../config/types.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { buildConfig } from '../config/schema/index.ts';
 import { createRedactor } from '../config/redact.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
 import { ResponseStore } from '../protocols/responses/store.ts';
@@ -21,7 +24,6 @@ import { Router } from './router.ts';
 import type { MeshRuntime } from './runtime.ts';
 import { LocalStateStore } from './local-state.ts';
 import type { StateStore } from './state.ts';
-import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import type { MeshLease, MeshView } from './view.ts';
 
 export interface MeshOptions {
@@ -29,6 +31,8 @@ export interface MeshOptions {
   logger?: Logger;
   /** Environment used for `${secrets:…}` with the env store; default process.env. */
   env?: Record<string, string | undefined>;
+  /** Windowed counters (client limits); default in-process LocalWindowCounters. */
+  counters?: WindowCounters;
 }
 
 /** One config load: everything a request needs, and how many requests still hold it. */
@@ -36,6 +40,7 @@ interface Generation {
   readonly config: MeshConfig;
   readonly registry: Registry;
   readonly router: Router;
+  readonly clients: ClientRegistry;
   readonly redact: (text: string) => string;
   /** Config load time, seconds: the `created` of every /v1/models entry. */
   readonly loadedAt: number;
@@ -53,6 +58,8 @@ class Lease implements MeshLease {
   readonly runtime: MeshRuntime;
   readonly observability: ObservabilityService;
   readonly responses: ResponseStore;
+  readonly clients: ClientRegistry;
+  readonly limiter: ClientLimiter;
   readonly #view: MeshView;
   #release: (() => void) | null;
 
@@ -64,6 +71,8 @@ class Lease implements MeshLease {
     this.runtime = view.runtime;
     this.observability = view.observability;
     this.responses = view.responses;
+    this.clients = view.clients;
+    this.limiter = view.limiter;
     this.#release = release;
   }
 
@@ -106,6 +115,8 @@ export class ModelMesh implements MeshRuntime {
   readonly responses: ResponseStore;
   /** State shared with other instances through Redis (storage.connector: modelmesh.redis.v1); null otherwise. */
   readonly sharedState: SharedState | null;
+  /** Client rpm/tpm/concurrency/budgets: one per process, so usage survives reloads (issue 12). */
+  readonly clientLimiter: ClientLimiter;
   #current: Generation;
   /** Retired generations still held by requests in flight (closed when the last one releases). */
   readonly #retired = new Set<Generation>();
@@ -117,12 +128,13 @@ export class ModelMesh implements MeshRuntime {
     const redis = config.storage.redis ?? null;
     // Redis settings are read once: a reload does not move a running mesh to another Redis.
     this.sharedState = redis === null ? null : new SharedState(redis, this.clock);
-    this.counters = this.sharedState?.counters ?? new LocalWindowCounters(this.clock);
+    this.counters = this.sharedState?.counters ?? options.counters ?? new LocalWindowCounters(this.clock);
     this.state = new LocalStateStore(this.clock, this.events, this.counters, () => this.sharedState?.refusing === true);
     const store = config.proxy.responses;
     this.responses = new ResponseStore({ maxEntries: store.store_size, ttlMs: store.store_ttl, clock: this.clock });
+    this.clientLimiter = new ClientLimiter(this.counters, this.clock);
     this.#current = this.#build(config);
-    this.storage = createStorageService(this);
+    this.storage = createStorageService(this, { clients: this.clientLimiter });
     this.observability = createObservabilityService(this);
     this.recovery = createRecoveryService(this);
     this.sharedState?.attach(this);
@@ -143,6 +155,7 @@ export class ModelMesh implements MeshRuntime {
     const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
     const loadedAt = Math.floor(this.clock.now() / 1000);
     const redact = createRedactor(config.secretValues);
+    const clients = new ClientRegistry(config.clients.values(), config.pools);
     // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
     const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };
     const runtime: MeshRuntime = {
@@ -152,8 +165,9 @@ export class ModelMesh implements MeshRuntime {
       },
     };
     const cards = (): ModelCard[] => describeModels(registry, this.state, loadedAt);
+    const limiter = this.clientLimiter;
     const view: MeshView = {
-      config, router, redact, runtime, responses: this.responses,
+      config, router, redact, runtime, clients, limiter, responses: this.responses,
       get logger(): Logger {
         return mesh.logger();
       },
@@ -163,7 +177,7 @@ export class ModelMesh implements MeshRuntime {
       listModels: () => cards().filter((card) => card.modelmesh.kind !== 'model'),
       findModel: (id) => cards().find((card) => card.id === id),
     };
-    return { config, registry, router, redact, loadedAt, view, leases: 0, retired: false };
+    return { config, registry, router, clients, redact, loadedAt, view, leases: 0, retired: false };
   }
 
   get config(): MeshConfig {
@@ -176,6 +190,11 @@ export class ModelMesh implements MeshRuntime {
 
   get registry(): Registry {
     return this.#current.registry;
+  }
+
+  /** The clients of the current config. */
+  get clients(): ClientRegistry {
+    return this.#current.clients;
   }
 
   /** Replaces every secret value in `text` with [REDACTED]. */

@@ -46,6 +46,18 @@ export interface RouteRequest {
   headers?: Readonly<Record<string, string>>;
   /** Headers added only on native attempts of 'responses'/'messages' (anthropic-version, anthropic-beta). */
   nativeHeaders?: Readonly<Record<string, string>>;
+  /** The configured client making the request (attribution in the request event); null or absent: anonymous. */
+  client?: string | null;
+  /** Told once, in `finish`, what the answered request used and cost (client limits count it). */
+  onSettled?: (settled: Settled) => void;
+}
+
+/** What a committed request used, as `finish` computed it. */
+export interface Settled {
+  usage: Usage | null;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
 }
 
 export interface FinishInfo {
@@ -105,6 +117,7 @@ export class Router {
         type: 'request', at: this.clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
         pool: poolName, candidates, excluded, attempts, model: model?.id ?? null, provider: model?.config.provider ?? null,
         outcome, status, error, stream: req.needs.stream, latency_ms: latency, ttfb_ms: latency, tokens_in: 0, tokens_out: 0, cost: 0,
+        client: req.client ?? null,
         ...(this.events.wantsBodies ? { request_body: req.body } : {}),
         ...(req.trace !== undefined ? { trace: req.trace } : {}),
       });
@@ -257,6 +270,7 @@ export class Router {
         }
       }
       afterUsage(policy, pool?.name ?? null, model, tokensIn + tokensOut, cost, this.state);
+      req.onSettled?.({ usage, tokensIn, tokensOut, cost });
       if (!this.events.active) return;
       const latency = performance.now() - started;
       this.events.emit({
@@ -264,6 +278,7 @@ export class Router {
         pool: pool?.name ?? null, candidates, excluded, attempts, model: model.id, provider: model.config.provider,
         outcome, status: outcome === 'success' ? response.status : outcome === 'cancelled' ? 499 : 502, error, stream: req.needs.stream,
         latency_ms: latency, ttfb_ms: info.ttfbMs ?? latency, tokens_in: tokensIn, tokens_out: tokensOut, cost,
+        client: req.client ?? null,
         ...(this.events.wantsBodies ? bodies(req, info.body) : {}),
         ...(req.trace !== undefined ? { trace: req.trace } : {}),
       });

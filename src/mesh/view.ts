@@ -1,6 +1,8 @@
 // What an endpoint sees of the mesh: one snapshot per request, taken when the request arrives. A reload
 // builds a new generation (config, registry, router); a request keeps the one it started with to the end,
 // and that generation's upstream connections close only after its last request has released it.
+import type { ClientLimiter } from '../clients/limits.ts';
+import type { ClientRegistry } from '../clients/registry.ts';
 import type { MeshConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { ObservabilityService } from '../observability/service.ts';
@@ -27,6 +29,10 @@ export interface MeshView {
   readonly observability: ObservabilityService;
   /** The responses the proxy produced (previous_response_id, GET/DELETE /v1/responses/{id}): one per process, kept across reloads. */
   readonly responses: ResponseStore;
+  /** The configured clients of this generation (`clients:`): a key revoked by a reload is unknown here. */
+  readonly clients: ClientRegistry;
+  /** The one client limiter of the process: usage outlives every generation. */
+  readonly limiter: ClientLimiter;
 }
 
 /** A view held by one request: `release()` exactly once when the request has ended (extra calls are no-ops). */

@@ -8,6 +8,7 @@
 //   - label values escape `\` as `\\`, `"` as `\"` and a newline as `\n`; HELP text escapes `\` and newline.
 // Series are bounded by the configured pools, models and providers (never by client input).
 import type { MeshRuntime } from '../mesh/runtime.ts';
+import { CLIENT_REJECTIONS, type ClientCounts, type ClientStats } from './client-stats.ts';
 import { PROM_BOUNDS } from './histogram.ts';
 import type { HttpResponseCounts } from './http-responses.ts';
 import type { StreamName } from './records.ts';
@@ -64,9 +65,11 @@ export interface MetricsInput {
   httpResponses?: HttpResponseCounts;
   /** The OTLP trace export's counters (absent: zeros). */
   tracing?: TracingCounters;
+  /** Per-client counts (absent: no client families). */
+  clients?: ClientStats;
 }
 
-export function renderMetrics({ mesh, stats, dropped, httpResponses, tracing }: MetricsInput): string {
+export function renderMetrics({ mesh, stats, dropped, httpResponses, tracing, clients }: MetricsInput): string {
   const out = new Exposition();
   const registry = mesh.registry;
   const now = mesh.clock.now();
@@ -99,6 +102,8 @@ export function renderMetrics({ mesh, stats, dropped, httpResponses, tracing }: 
     out.family('modelmesh_rotations_total', 'counter', 'Rotations to the next model of a pool after a failure.');
     for (const [pool, s] of stats.pools) out.sample('modelmesh_rotations_total', { pool }, s.rotation_events);
   }
+
+  if (clients !== undefined) clientFamilies(out, mesh, clients);
 
   out.family('modelmesh_http_responses_total', 'counter', 'Answered HTTP requests by route pattern ("unmatched": no route) and status class.');
   for (const e of httpResponses?.entries() ?? []) out.sample('modelmesh_http_responses_total', { route: e.route, class: e.class }, e.count);
@@ -141,6 +146,33 @@ function requestFamilies(out: Exposition, stats: Stats): void {
     out.sample(`${name}_bucket`, { ...labels, le: '+Inf' }, r.duration.count);
     out.sample(`${name}_sum`, labels, r.duration.sum);
     out.sample(`${name}_count`, labels, r.duration.count);
+  }
+}
+
+/** Per-client counters: every configured client (zeros before traffic), plus any with history from before a reload. */
+function clientFamilies(out: Exposition, mesh: MeshRuntime, clients: ClientStats): void {
+  const rows = new Map<string, ClientCounts | undefined>();
+  for (const name of mesh.config.clients.keys()) rows.set(name, clients.get(name));
+  for (const [name, counts] of clients.entries()) rows.set(name, counts);
+  if (rows.size === 0) return;
+  const served = [...rows].filter(([name]) => name !== '');
+  out.family('modelmesh_client_requests_total', 'counter', 'Routed requests of a configured client (clients:), by outcome.');
+  for (const [client, c] of served) {
+    for (const outcome of ['success', 'failure', 'cancelled'] as const) out.sample('modelmesh_client_requests_total', { client, outcome }, c?.requests[outcome] ?? 0);
+  }
+  out.family('modelmesh_client_tokens_total', 'counter', 'Tokens of a client\'s answered requests, by direction (input: prompt, output: completion).');
+  for (const [client, c] of served) {
+    out.sample('modelmesh_client_tokens_total', { client, direction: 'input' }, c?.tokens_in ?? 0);
+    out.sample('modelmesh_client_tokens_total', { client, direction: 'output' }, c?.tokens_out ?? 0);
+  }
+  out.family('modelmesh_client_cost_usd_total', 'counter', 'Cost in USD of a client\'s answered requests (configured pricing).');
+  for (const [client, c] of served) out.sample('modelmesh_client_cost_usd_total', { client }, c?.cost ?? 0);
+  out.family('modelmesh_client_rejections_total', 'counter', 'Requests refused before routing, by client ("" for a key nobody has) and reason.');
+  for (const [client, c] of rows) {
+    for (const reason of CLIENT_REJECTIONS) {
+      const n = c?.rejections[reason] ?? 0;
+      if (n > 0 || (client !== '' && reason !== 'unknown_key')) out.sample('modelmesh_client_rejections_total', { client, reason }, n);
+    }
   }
 }
 

@@ -28,7 +28,7 @@ export function routingRecord(e: MeshEvent): LogRecord {
     case 'request':
       return {
         kind: 'routing', type: 'decision', ts, request_id: e.requestId, endpoint: e.endpoint, requested: e.requested,
-        pool: e.pool, candidates: e.candidates, excluded: e.excluded, model: e.model, provider: e.provider,
+        pool: e.pool, client: e.client ?? null, candidates: e.candidates, excluded: e.excluded, model: e.model, provider: e.provider,
         attempts: e.attempts, rotations: rotations(e), outcome: e.outcome, status: e.status, error: e.error,
         latency_ms: ms(e.latency_ms),
       };
@@ -59,14 +59,14 @@ function rotations(e: RequestEvent): number {
 
 /**
  * The request log at `level`:
- * - metadata: request id, time, endpoint, requested name, pool, model, provider, status, outcome, latency, ttfb, stream;
+ * - metadata: request id, time, endpoint, requested name, pool, model, provider, client (name), status, outcome, latency, ttfb, stream;
  * - summary: + tokens, cost, attempts (with reasons), candidates, excluded, error;
  * - full: + request_body and response_body (the router attaches them when EventBus.wantsBodies is set).
  */
 export function requestRecord(e: RequestEvent, level: LogLevel): LogRecord {
   const record: LogRecord = {
     kind: 'request', ts: iso(e.at), request_id: e.requestId, endpoint: e.endpoint, requested: e.requested,
-    pool: e.pool, model: e.model, provider: e.provider, status: e.status, outcome: e.outcome,
+    pool: e.pool, model: e.model, provider: e.provider, client: e.client ?? null, status: e.status, outcome: e.outcome,
     latency_ms: ms(e.latency_ms), ttfb_ms: ms(e.ttfb_ms), stream: e.stream,
   };
   if (level === 'metadata') return record;

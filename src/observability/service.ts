@@ -13,6 +13,7 @@ import type { MeshEvent, RequestEvent } from '../mesh/events.ts';
 import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
 import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
 import type { Sink, SinkDeps } from './sinks/sink.ts';
+import { ClientStats } from './client-stats.ts';
 import { HttpResponseCounts } from './http-responses.ts';
 import { ConsoleSink } from './sinks/console.ts';
 import { FileSink } from './sinks/file.ts';
@@ -40,6 +41,8 @@ export interface ObservabilityService extends MeshService {
   readonly timeseries: PoolTimeseries;
   /** The last routing decisions, for the status page. */
   readonly decisions: DecisionLog;
+  /** Per-client requests, tokens, cost and rejections (kept across reloads). */
+  readonly clients: ClientStats;
   /** Drains every sink and the trace exporter now (tests; also done on timers and at stop). */
   flush(): Promise<void>;
 }
@@ -73,6 +76,7 @@ class Observability implements ObservabilityService {
   readonly tracing: TraceExport;
   readonly timeseries: PoolTimeseries;
   readonly decisions = new DecisionLog(100);
+  readonly clients = new ClientStats();
   readonly #mesh: MeshRuntime;
   readonly #options: ObservabilityOptions;
   #streams: Streams = NO_STREAMS;
@@ -101,6 +105,7 @@ class Observability implements ObservabilityService {
       this.timeseries.record(event);
       this.decisions.record(event, clientOfEvent(event));
       this.tracing.record(event);
+      this.clients.request(event);
     }
     const { routing, logging } = this.#streams;
     if (routing !== null) routing.push({ stream: 'routing', record: routingRecord(event) });
@@ -213,7 +218,9 @@ class Observability implements ObservabilityService {
     const sink = this.#streams.statistics;
     if (sink === null) return;
     const uptime = this.#mesh.clock.now() - this.stats.startedAt;
-    for (const record of statisticsRecords(this.stats.snapshot(), uptime)) sink.push({ stream: 'statistics', record });
+    const snapshot = this.stats.snapshot();
+    for (const record of statisticsRecords(snapshot, uptime)) sink.push({ stream: 'statistics', record });
+    for (const record of this.clients.records(new Date(snapshot.at).toISOString(), uptime)) sink.push({ stream: 'statistics', record });
   }
 
   async #close(sinks: Sink[]): Promise<void> {

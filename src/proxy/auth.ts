@@ -5,28 +5,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../errors.ts';
+import { AUTH_HEADERS, MISSING_KEY_MESSAGE, WRONG_KEY_MESSAGE, bearerToken } from '../lib/api-key.ts';
 
-/** RFC 6750 §3: a 401 names the scheme. Also: a client must not replay a request the proxy refused. */
-const AUTH_HEADERS = Object.freeze({ 'www-authenticate': 'Bearer realm="modelmesh"', 'x-should-retry': 'false' });
+export { MISSING_KEY_MESSAGE, WRONG_KEY_MESSAGE, bearerToken } from '../lib/api-key.ts';
 
-// The wording follows the real API (openai-wire §1), so SDK users recognise it; it never echoes the token.
-export const MISSING_KEY_MESSAGE =
-  "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth " +
-  '(i.e. Authorization: Bearer YOUR_KEY).';
-export const WRONG_KEY_MESSAGE =
-  'Incorrect API key provided. Use one of the tokens configured for this proxy (proxy.auth.tokens).';
 const ADMIN_WRONG_KEY_MESSAGE = 'Incorrect admin token provided. Use one of the tokens in proxy.admin.tokens.';
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** The token in `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1), or undefined. */
-export function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined || header.length < 7) return undefined;
-  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
-  const token = header.slice(7).trim();
-  return token === '' ? undefined : token;
 }
 
 /**

@@ -1,5 +1,7 @@
 // What every endpoint handler receives: one object per request, built by the pipeline.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Admitted } from '../clients/limits.ts';
+import type { Client } from '../clients/registry.ts';
 import type { MeshView } from '../mesh/view.ts';
 import type { Logger } from '../log.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
@@ -22,6 +24,13 @@ export interface RequestContext {
   readonly baseHeaders: Record<string, string>;
   /** The request's trace (observability.tracing on): continued from the client's `traceparent`, else new. */
   readonly trace?: RequestTrace | null;
+  /** The configured client calling (`clients:`, found by its key), null for an anonymous caller. */
+  readonly client: Client | null;
+  /**
+   * The client limiter's admission of this request (set by routeFrom); the pipeline releases it when the
+   * request ends if the router's finish did not (release is idempotent).
+   */
+  admission: Admitted | null;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

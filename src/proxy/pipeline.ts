@@ -5,11 +5,15 @@
 // rebuild(); a request only reads the current snapshot.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate } from '../clients/authenticate.ts';
+import type { Admitted } from '../clients/limits.ts';
+import type { Client } from '../clients/registry.ts';
 import { MeshError } from '../errors.ts';
 import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
 import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { MeshLease, MeshView } from '../mesh/view.ts';
+import { UNKNOWN_CLIENT } from '../observability/client-stats.ts';
 import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
 import { startTrace } from '../observability/tracing/traceparent.ts';
 import type { RequestTrace } from '../mesh/events.ts';
@@ -60,8 +64,12 @@ class Context implements RequestContext {
   params: Readonly<Record<string, string>> = NO_PARAMS;
   readonly startedAt: number;
   readonly logger: Logger;
-  readonly baseHeaders: Record<string, string>;
+  readonly #baseHeaders: Record<string, string>;
   trace: RequestTrace | null = null;
+  client: Client | null = null;
+  admission: Admitted | null = null;
+  /** Set for a rate-limited client: its x-ratelimit-* join the base headers when first read (see baseHeaders). */
+  #limitHeaders = false;
   #controller: CancelToken | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, mesh: MeshView, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
@@ -69,9 +77,26 @@ class Context implements RequestContext {
     this.res = res;
     this.mesh = mesh;
     this.requestId = requestId;
-    this.baseHeaders = baseHeaders;
+    this.#baseHeaders = baseHeaders;
     this.startedAt = startedAt;
     this.logger = mesh.logger;
+  }
+
+  /**
+   * Headers every answer carries. A rate-limited client's x-ratelimit-* are added on first read unless an
+   * admission came first (routeFrom adds the admission's own): a routed request computes them once.
+   */
+  get baseHeaders(): Record<string, string> {
+    if (this.#limitHeaders) {
+      this.#limitHeaders = false;
+      if (this.admission === null && this.client !== null) Object.assign(this.#baseHeaders, this.mesh.limiter.headersFor(this.client));
+    }
+    return this.#baseHeaders;
+  }
+
+  /** The client's x-ratelimit-* headers go on every answer to it (issue 12 §2). */
+  limitHeaders(): void {
+    this.#limitHeaders = this.client?.rateLimited === true;
   }
 
   /** Aborted when the client goes away before the response has finished (res 'close' before finish). */
@@ -202,7 +227,7 @@ export class Pipeline {
           headers: { connection: 'close', 'retry-after': '1' },
         });
       }
-      if (match.route.auth === 'proxy') auth?.verifyKey(presentedKey(req));
+      if (match.route.auth === 'proxy') this.#authenticate(ctx, view, auth);
       else if (match.route.auth === 'admin') {
         if (admin === null) throw notFound(method, path);
         admin.verify(req.headers.authorization);
@@ -220,10 +245,25 @@ export class Pipeline {
       }
     } finally {
       if (res.headersSent) this.#mesh.observability.httpResponses.record(route, res.statusCode);
+      ctx.admission?.release(); // a no-op when the router's finish released it with the usage
       view.release();
       if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();
     }
   };
+
+  /**
+   * Who is calling (issue 12): a configured client or anonymous, else 401. A rate-limited client gets its
+   * x-ratelimit-* headers on every answer from here on (after an admission: the admission's own).
+   */
+  #authenticate(ctx: Context, view: MeshView, auth: BearerAuth | null): void {
+    try {
+      ctx.client = authenticate(presentedKey(ctx.req), view.clients, auth);
+    } catch (err) {
+      this.#mesh.observability.clients.reject(UNKNOWN_CLIENT, 'unknown_key');
+      throw err;
+    }
+    ctx.limitHeaders();
+  }
 
   #wake(): void {
     const waiting = this.#onSettled;

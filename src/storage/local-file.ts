@@ -8,9 +8,12 @@ import { nodeFs, removeStaleTemps, writeFileAtomic, type AtomicFs } from './atom
 
 export const STATE_FORMAT_VERSION = 1;
 
+/** The file's content: model and provider state, plus per-client usage (absent in files of older versions). */
+export type SavedState = StateSnapshot & { clients?: unknown };
+
 export interface LoadResult {
   /** The snapshot read, or null when there was none (first start) or it was unusable. */
-  snapshot: StateSnapshot | null;
+  snapshot: SavedState | null;
   /** Where an unusable file was moved, when it was. */
   movedTo: string | null;
 }
@@ -46,7 +49,7 @@ export class LocalFileStore {
   }
 
   /** Writes `snapshot` atomically (tmp + fsync + rename + fsync of the folder). */
-  async save(snapshot: StateSnapshot): Promise<void> {
+  async save(snapshot: SavedState): Promise<void> {
     await writeFileAtomic(this.path, `${JSON.stringify(snapshot)}\n`, this.#fs);
   }
 
@@ -71,7 +74,7 @@ export class LocalFileStore {
  * The snapshot in `text`, or a one-line description of why it is unusable. Checks the envelope and the
  * fields the router relies on; other fields are carried as they are (StateStore owns their meaning).
  */
-export function validate(text: string): StateSnapshot | string {
+export function validate(text: string): SavedState | string {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -88,7 +91,7 @@ export function validate(text: string): StateSnapshot | string {
       if (problem !== null) return `${section}.${id}: ${problem}`;
     }
   }
-  return data as unknown as StateSnapshot;
+  return data as unknown as SavedState;
 }
 
 function checkEntry(entry: unknown): string | null {

@@ -31,8 +31,15 @@ export interface StorageService extends MeshService {
   saveNow(): Promise<void>;
 }
 
-export function createStorageService(mesh: MeshRuntime, options: { fs?: AtomicFs } = {}): StorageService {
-  return new Storage(mesh, options.fs);
+/** Per-client usage saved next to the model state (src/clients/limits.ts ClientLimiter; issue 12 §5). */
+export interface ClientUsageStore {
+  snapshot(): unknown;
+  /** Called once, after the state file was read, before traffic. */
+  restore(snapshot: unknown): void;
+}
+
+export function createStorageService(mesh: MeshRuntime, options: { fs?: AtomicFs; clients?: ClientUsageStore } = {}): StorageService {
+  return new Storage(mesh, options.fs, options.clients ?? null);
 }
 
 function persists(config: StorageConfig): config is StorageConfig & { path: string } {
@@ -43,6 +50,7 @@ class Storage implements StorageService {
   readonly name = 'storage';
   readonly #mesh: MeshRuntime;
   readonly #fs: AtomicFs | undefined;
+  readonly #clients: ClientUsageStore | null;
   #config: StorageConfig;
   #store: LocalFileStore | null = null;
   #running = false;
@@ -59,9 +67,10 @@ class Storage implements StorageService {
   saves = 0;
   failures = 0;
 
-  constructor(mesh: MeshRuntime, fs: AtomicFs | undefined) {
+  constructor(mesh: MeshRuntime, fs: AtomicFs | undefined, clients: ClientUsageStore | null) {
     this.#mesh = mesh;
     this.#fs = fs;
+    this.#clients = clients;
     this.#config = mesh.config.storage;
   }
 
@@ -79,6 +88,8 @@ class Storage implements StorageService {
   async #load(store: LocalFileStore): Promise<void> {
     const { snapshot } = await store.load();
     if (snapshot !== null) this.#restore(snapshot);
+    // A file written before client keys has no `clients` part: nothing to restore.
+    if (snapshot?.clients !== undefined) this.#clients?.restore(snapshot.clients);
     this.#savedVersion = this.#mesh.state.version;
   }
 
@@ -210,7 +221,8 @@ class Storage implements StorageService {
     const state = this.#mesh.state;
     const version = state.version;
     try {
-      await store.save(state.snapshot());
+      const clients = this.#clients?.snapshot();
+      await store.save(clients === undefined ? state.snapshot() : { ...state.snapshot(), clients });
       this.#savedVersion = version;
       this.saves++;
     } catch (err) {

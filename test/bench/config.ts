@@ -1,6 +1,7 @@
 // Bench settings (from env) and the ModelMesh config template.
+import { createHash } from 'node:crypto';
 
-export const SCENARIO_NAMES = ['sync32', 'sync256', 'stream', 'failover', 'memory', 'startup', 'tracing'] as const;
+export const SCENARIO_NAMES = ['sync32', 'sync256', 'stream', 'failover', 'memory', 'startup', 'tracing', 'clients'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface BenchSettings {
@@ -114,3 +115,27 @@ export function chatBody(model: string, stream: boolean): string {
 export const CHAT_PATH = '/v1/chat/completions';
 /** Sent to every target (ModelMesh may ignore it; the fake upstream does). */
 export const CLIENT_HEADERS: Record<string, string> = { authorization: 'Bearer bench-key' };
+
+/** Clients configured for the `clients` scenario (issue 12 §7). */
+export const BENCH_CLIENTS = 1000;
+
+export function benchClientKey(i: number): string {
+  return `mm-bench-client-${String(i).padStart(4, '0')}-0123456789abcdef`;
+}
+
+/** The client the load generator sends as: one in the middle of the table (lookups are by digest anyway). */
+export const BENCH_CLIENT_HEADERS: Record<string, string> = { authorization: `Bearer ${benchClientKey(BENCH_CLIENTS / 2)}` };
+
+/**
+ * The same config with `clients` configured, every limit on (set far above what the run reaches, so every
+ * request pays the checks and none is refused), all of them allowed the bench pools. The run without is the
+ * baseline: auth off.
+ */
+export function clientsConfigYaml(ports: ModelMeshPorts, count = BENCH_CLIENTS): string {
+  const lines = ['clients:'];
+  for (let i = 0; i < count; i++) {
+    const digest = createHash('sha256').update(benchClientKey(i), 'utf8').digest('hex');
+    lines.push(`  app${i}: {key_sha256: ${digest}, pools: [bench, failover], rpm: 100000000, tpm: 1000000000000, max_concurrent: 100000, budget: {daily: 1000000, monthly: 1000000}}`);
+  }
+  return `${modelmeshConfigYaml(ports)}${lines.join('\n')}\n`;
+}

@@ -15,10 +15,10 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadSettings, modelmeshConfigYaml } from './config.ts';
+import { BENCH_CLIENT_HEADERS, clientsConfigYaml, loadSettings, modelmeshConfigYaml } from './config.ts';
 import type { BenchSettings } from './config.ts';
 import { BENCH_DIR, Tail, forkTs, freePort, isAlive, killAllNow, spawnModelMesh, spawnPipeProxy, stop, stopAll, tailOfFile, waitMessage, waitReady } from './procs.ts';
-import { FLOOR, MODELMESH, TRACED, computeChecks, renderChecks, renderScenario } from './report.ts';
+import { FLOOR, MODELMESH, MODELMESH_CLIENTS, TRACED, computeChecks, renderChecks, renderScenario } from './report.ts';
 import type { ScenarioResult } from './report.ts';
 import { prime, runScenario } from './scenarios.ts';
 import type { BenchContext, Starter, Target } from './scenarios.ts';
@@ -208,6 +208,12 @@ async function main(): Promise<number> {
       starters,
       newTail: () => new Tail(),
     };
+    if (settings.scenarios.includes('clients')) {
+      const clientsPath = path.join(tmp, 'modelmesh-clients.yaml');
+      fs.writeFileSync(clientsPath, clientsConfigYaml({ upstreamPort, deadPort }));
+      const keyed = await startModelMesh(clientsPath, path.join(tmp, 'modelmesh-clients.log'), MODELMESH_CLIENTS);
+      ctx.clients = { ...keyed.target, headers: BENCH_CLIENT_HEADERS };
+    }
     log();
     if (settings.scenarios.some((n) => n !== 'startup')) {
       const t0 = performance.now();

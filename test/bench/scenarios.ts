@@ -8,7 +8,7 @@ import { Histogram } from './histogram.ts';
 import { freePort, readCpuMs, readRssMb, stop, waitMessage, waitReady } from './procs.ts';
 import type { Tail } from './procs.ts';
 import type { HoldResult, LoadResult, LoadgenCommand, LoadgenReply, RequestSpec, UpstreamCommand } from './protocol.ts';
-import { FAILOVER, TRACED } from './report.ts';
+import { FAILOVER, MODELMESH_CLIENTS, TRACED } from './report.ts';
 import type { Row, ScenarioKind, ScenarioResult } from './report.ts';
 
 export interface Target {
@@ -21,6 +21,8 @@ export interface Target {
   down: () => string | null;
   /** Print (once) how the process died, with its stderr tail, if it did. */
   reportDeath: () => void;
+  /** Request headers instead of CLIENT_HEADERS (the clients scenario sends a client key). */
+  headers?: Record<string, string>;
 }
 
 /** Starts one fresh copy of a proxy on `port` for the startup scenario. */
@@ -40,6 +42,8 @@ export interface BenchContext {
   modelmesh: Target;
   /** ModelMesh with tracing on (ratio 1.0) to a local OTLP sink; only started for the `tracing` scenario. */
   traced?: Target;
+  /** ModelMesh with 1,000 clients configured (the `clients` scenario); absent when that scenario is not run. */
+  clients?: Target;
   starters: Starter[];
   newTail: () => Tail;
 }
@@ -48,7 +52,7 @@ let nextId = 1;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function spec(t: Target, stream: boolean): RequestSpec {
-  return { host: '127.0.0.1', port: t.port, path: CHAT_PATH, body: chatBody(t.model, stream), stream, headers: CLIENT_HEADERS };
+  return { host: '127.0.0.1', port: t.port, path: CHAT_PATH, body: chatBody(t.model, stream), stream, headers: t.headers ?? CLIENT_HEADERS };
 }
 
 function reply<T extends LoadgenReply['type']>(id: number, type: T): (m: unknown) => Extract<LoadgenReply, { type: T }> | undefined {
@@ -162,7 +166,7 @@ async function startupRow(ctx: BenchContext, s: Starter): Promise<Row> {
  */
 export async function prime(ctx: BenchContext, ms: number): Promise<void> {
   const quick: BenchContext = { ...ctx, settings: { ...ctx.settings, warmupMs: 0, durationMs: ms } };
-  for (const t of [ctx.floor, ctx.modelmesh]) {
+  for (const t of [ctx.floor, ctx.modelmesh, ...(ctx.clients ? [ctx.clients] : [])]) {
     if (t.down() !== null) continue;
     await loadRow(quick, t, false, 32).catch(() => undefined);
     await loadRow(quick, t, true, 32).catch(() => undefined);
@@ -177,6 +181,7 @@ const TITLES: Record<ScenarioName, [string, ScenarioKind]> = {
   memory: ['open streams held concurrently (20 chunks x 300 ms each)', 'hold'],
   startup: ['spawn -> GET /ready 200, fresh process each run', 'startup'],
   tracing: ['sync, 32 concurrent; tracing off vs on (ratio 1.0, OTLP/HTTP to a local sink answering 200)', 'sync'],
+  clients: ['sync, 32 concurrent; 1,000 clients with every limit on vs auth off (runs A B B A)', 'sync'],
 };
 
 export async function runScenario(ctx: BenchContext, name: ScenarioName): Promise<ScenarioResult> {
@@ -223,6 +228,12 @@ export async function runScenario(ctx: BenchContext, name: ScenarioName): Promis
       // The same load on both copies (same config but observability.tracing), one after the other.
       rows.push(await guard(ctx.modelmesh.name, () => loadRow(ctx, ctx.modelmesh, false, 32)));
       rows.push(await guard(traced.name, () => loadRow(ctx, traced, false, 32)));
+      break;
+    }
+    case 'clients': {
+      // A B B A: drift in machine load (other processes on the box) hits both targets alike.
+      const keyed = ctx.clients ?? { ...ctx.modelmesh, name: MODELMESH_CLIENTS, down: () => 'not started' };
+      for (const t of [ctx.modelmesh, keyed, keyed, ctx.modelmesh]) rows.push(await guard(t.name, () => loadRow(ctx, t, false, 32)));
       break;
     }
   }

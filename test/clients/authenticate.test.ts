@@ -28,17 +28,17 @@ function refusal(fn: () => unknown): MeshError {
 
 test('auth off and no clients: everyone is anonymous', () => {
   assert.equal(authenticate(undefined, none, null), null);
-  assert.equal(authenticate('Bearer whatever', none, null), null);
+  assert.equal(authenticate('whatever', none, null), null);
 });
 
 test('a client key finds the client, with or without proxy.auth', () => {
-  assert.equal(authenticate(`Bearer ${KEY}`, clients, null)?.name, 'app1');
-  assert.equal(authenticate(`bearer ${KEY}`, clients, tokens)?.name, 'app1');
+  assert.equal(authenticate(KEY, clients, null)?.name, 'app1');
+  assert.equal(authenticate(KEY, clients, tokens)?.name, 'app1');
 });
 
 test('a proxy.auth token is anonymous next to clients', () => {
-  assert.equal(authenticate('Bearer anon-token-123', clients, tokens), null);
-  assert.equal(authenticate('Bearer anon-token-123', none, tokens), null);
+  assert.equal(authenticate('anon-token-123', clients, tokens), null);
+  assert.equal(authenticate('anon-token-123', none, tokens), null);
 });
 
 test('with clients configured a key is required even when proxy.auth is off', () => {
@@ -46,13 +46,13 @@ test('with clients configured a key is required even when proxy.auth is off', ()
   assert.equal(missing.status, 401);
   assert.equal(missing.code, 'invalid_api_key');
   assert.equal(missing.headers['www-authenticate'], 'Bearer realm="modelmesh"');
-  const wrong = refusal(() => authenticate('Bearer mm-app1-0123456789abcdefghiX', clients, null));
+  const wrong = refusal(() => authenticate('mm-app1-0123456789abcdefghiX', clients, null));
   assert.equal(wrong.message, UNKNOWN_CLIENT_KEY_MESSAGE);
   assert.ok(!wrong.message.includes('mm-app1'));
 });
 
 test('without clients, a wrong proxy token keeps the proxy.auth message', () => {
-  const wrong = refusal(() => authenticate('Bearer nope', none, tokens));
+  const wrong = refusal(() => authenticate('nope', none, tokens));
   assert.match(wrong.message, /proxy\.auth\.tokens/);
   assert.doesNotMatch(wrong.message, /clients:/);
 });

@@ -46,7 +46,7 @@ observability:
   const [log, ...more] = jsonl(join(dir, 'logs', 'requests.jsonl'));
   assert.equal(more.length, 0);
   assert.deepEqual(Object.keys(log ?? {}).sort(), [
-    'attempts', 'candidates', 'cost', 'endpoint', 'error', 'excluded', 'kind', 'latency_ms', 'model', 'outcome', 'pool', 'provider',
+    'attempts', 'candidates', 'client', 'cost', 'endpoint', 'error', 'excluded', 'kind', 'latency_ms', 'model', 'outcome', 'pool', 'provider',
     'request_id', 'requested', 'status', 'stream', 'tokens_in', 'tokens_out', 'ts', 'ttfb_ms',
   ]);
   assert.equal(log?.['request_id'], 'e2e-1');

@@ -54,7 +54,7 @@ function lines(path: string): Record<string, unknown>[] {
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-const METADATA = ['kind', 'ts', 'request_id', 'endpoint', 'requested', 'pool', 'model', 'provider', 'status', 'outcome', 'latency_ms', 'ttfb_ms', 'stream'];
+const METADATA = ['kind', 'ts', 'request_id', 'endpoint', 'requested', 'pool', 'model', 'provider', 'client', 'status', 'outcome', 'latency_ms', 'ttfb_ms', 'stream'];
 const SUMMARY = [...METADATA, 'tokens_in', 'tokens_out', 'cost', 'attempts', 'candidates', 'excluded', 'error'];
 const FULL = [...SUMMARY, 'request_body', 'response_body'];
 

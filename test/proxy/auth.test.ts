@@ -75,3 +75,14 @@ test('createAuth: null when disabled, a checker when enabled', () => {
   assert.ok(auth instanceof BearerAuth);
   assert.equal(auth.accepts('x'), true);
 });
+
+test('presentedKey: Bearer first, then x-api-key; blank values are no key', async () => {
+  const { presentedKey } = await import('../../src/proxy/auth.ts');
+  const req = (headers: Record<string, string>): import('node:http').IncomingMessage => ({ headers }) as unknown as import('node:http').IncomingMessage;
+  assert.equal(presentedKey(req({ authorization: 'Bearer abc' })), 'abc');
+  assert.equal(presentedKey(req({ 'x-api-key': ' xyz ' })), 'xyz');
+  assert.equal(presentedKey(req({ authorization: 'Bearer abc', 'x-api-key': 'xyz' })), 'abc');
+  assert.equal(presentedKey(req({ authorization: 'Basic abc', 'x-api-key': 'xyz' })), 'xyz');
+  assert.equal(presentedKey(req({ 'x-api-key': '  ' })), undefined);
+  assert.equal(presentedKey(req({})), undefined);
+});

@@ -6,8 +6,10 @@
 //   GET  /mesh/models[/{id}], /mesh/providers[/{id}]  the same, one part or one entry
 //   POST /mesh/models/{id}/activate|deactivate manual hold of one model (every pool)
 //   POST /mesh/providers/{id}/activate|deactivate  the same for every model of a provider
+//   GET  /mesh/clients[/{id}]                  configured clients: limits, usage per window, spend (no keys)
 // The pipeline checks `auth: 'admin'` routes; the handlers check again (one SHA-256), so the API stays
 // closed even if a route were wired without that flag. The status JSON goes through mesh.redact().
+import { clientsStatus, oneClient } from '../../clients/status.ts';
 import { MeshError } from '../../errors.ts';
 import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
 import { uiData, type UiClientInput } from '../../observability/ui-data.ts';
@@ -127,6 +129,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/mesh/models/{id}', name: 'mesh.models.get', handler: view((ctx) => ({ object: 'mesh.model', ...oneModel(ctx.mesh.runtime, id(ctx)) })) },
   { method: 'GET', path: '/mesh/providers', name: 'mesh.providers', handler: view((ctx) => ({ object: 'list', data: meshStatus(ctx.mesh.runtime).providers })) },
   { method: 'GET', path: '/mesh/providers/{id}', name: 'mesh.providers.get', handler: view((ctx) => ({ object: 'mesh.provider', ...oneProvider(ctx.mesh.runtime, id(ctx)) })) },
+  { method: 'GET', path: '/mesh/clients', name: 'mesh.clients', handler: view((ctx) => clientsStatus(ctx.mesh.clients, ctx.mesh.limiter, ctx.mesh.runtime.clock.now())) },
+  { method: 'GET', path: '/mesh/clients/{id}', name: 'mesh.clients.get', handler: view((ctx) => oneClient(ctx.mesh.clients, ctx.mesh.limiter, id(ctx), ctx.mesh.runtime.clock.now())) },
   { method: 'POST', path: '/mesh/models/{id}/activate', name: 'mesh.models.activate', handler: modelAction('activate') },
   { method: 'POST', path: '/mesh/models/{id}/deactivate', name: 'mesh.models.deactivate', handler: modelAction('deactivate') },
   { method: 'POST', path: '/mesh/providers/{id}/activate', name: 'mesh.providers.activate', handler: providerAction('activate') },

@@ -15,7 +15,10 @@ export const metricsHandler: Handler = async (ctx: RequestContext) => {
   }
   const service = mesh.observability;
   // Statistics carry no secret, but labels are config ids an operator may have written a secret into by mistake.
-  const body = mesh.redact(renderMetrics({ mesh: mesh.runtime, stats: service.stats, dropped: service.dropped, httpResponses: service.httpResponses, tracing: service.tracing.counters }));
+  const body = mesh.redact(renderMetrics({
+    mesh: mesh.runtime, stats: service.stats, dropped: service.dropped, httpResponses: service.httpResponses,
+    tracing: service.tracing.counters, clients: service.clients,
+  }));
   ctx.res.writeHead(200, {
     ...ctx.baseHeaders,
     'content-type': METRICS_CONTENT_TYPE,

@@ -1,5 +1,8 @@
 // The one call from an endpoint into the router: what the endpoint decided (endpoint, model, mode, needs,
 // an upload form) plus what every request carries (session, request id, arrival time, client signal).
+// For a configured client (issue 12) it first checks, before any upstream call: the allow-list (404
+// model_not_found, the same answer whether the name exists or not), then the client's limits (429).
+import { modelNotAllowed, type Client } from '../../clients/registry.ts';
 import type { FormData } from '../../lib/multipart.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
 import type { RouteRequest, Routed } from '../../mesh/router.ts';
@@ -23,9 +26,10 @@ export interface RouteSpec {
 }
 
 /** Route `body` through this request's router (the generation it started with). */
-export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
+export async function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
+  const client = ctx.client;
   const trace = ctx.trace;
-  return ctx.mesh.router.route({
+  const request: RouteRequest = {
     endpoint: spec.endpoint,
     model: spec.model,
     body,
@@ -40,5 +44,37 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
     ...(trace != null ? { trace, upstreamHeaders: (attempt: number) => ({ traceparent: attemptTraceparent(trace, attempt) }) } : {}),
     ...(spec.translated === undefined ? {} : { translated: spec.translated }),
     ...(spec.nativeHeaders === undefined ? {} : { nativeHeaders: spec.nativeHeaders }),
-  });
+  };
+  if (client === null) return ctx.mesh.router.route(request);
+
+  if (!allowed(ctx, client, spec.model)) {
+    ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
+    throw modelNotAllowed(spec.model);
+  }
+  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens });
+  if (!admission.ok) {
+    ctx.mesh.observability.clients.reject(client.name, admission.reason);
+    throw admission.error;
+  }
+  ctx.admission?.release(); // a second upstream call of the same request: the first one is over
+  ctx.admission = admission;
+  // This request counted: its answer, success or error, carries the headers as of this admission.
+  Object.assign(ctx.baseHeaders, admission.headers);
+  request.client = client.name;
+  request.onSettled = (s) => admission.release({ tokensIn: s.tokensIn, tokensOut: s.tokensOut, cost: s.cost });
+  try {
+    return await ctx.mesh.router.route(request);
+  } catch (err) {
+    admission.release(); // nothing was answered: only the request counts, no tokens, no cost
+    throw err;
+  }
+}
+
+/** The allow-list: an unknown name is as much "not allowed" as a known one outside the list. */
+function allowed(ctx: RequestContext, client: Client, requested: string): boolean {
+  if (client.config.pools === null) return ctx.mesh.clients.allows(client, requested, requested);
+  const target = ctx.mesh.runtime.registry.names.get(requested);
+  if (target === undefined) return false;
+  const resolved = target.kind === 'model' ? target.model.id : target.pool.name;
+  return ctx.mesh.clients.allows(client, requested, resolved);
 }
