@@ -17,6 +17,9 @@ export const OPENAI_ROUTES = [
   '/v1/audio/transcriptions',
   '/v1/audio/translations',
   '/v1/images/generations',
+  '/v1/completions',
+  '/v1/moderations',
+  '/v1/images/edits',
   '/v1/models',
 ] as const;
 export type OpenAiRoute = (typeof OPENAI_ROUTES)[number];

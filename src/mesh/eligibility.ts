@@ -18,6 +18,9 @@ const ENDPOINT_NODES: Record<Endpoint, readonly string[]> = {
   transcriptions: ['understanding.audio-understanding.speech-to-text'],
   translations: ['understanding.audio-understanding.speech-to-text', 'transformation.translation'],
   images: ['generation.image-generation.text-to-image'],
+  completions: ['generation.text-generation.text-completion', 'generation.text-generation.code-generation'],
+  moderations: ['evaluation.content-moderation'],
+  'image-edits': ['generation.image-generation.image-to-image', 'generation.image-generation.inpainting'],
 };
 
 /** What a request needs from a model, derived once by the endpoint adapter. */
@@ -50,6 +53,7 @@ export function servesEndpoint(model: ModelEntry, endpoint: Endpoint): boolean {
 /** Request-shaped reasons a model cannot serve (null = it can). Availability is checked separately. */
 export function unfitReason(model: ModelEntry, endpoint: Endpoint, needs: Needs): string | null {
   const { config } = model;
+  if (model.provider.serves?.(endpoint) === false) return `its connector ${model.provider.config.connector} does not serve ${endpoint}`;
   if (!servesEndpoint(model, endpoint)) return `does not serve ${endpoint} (capabilities: ${model.capabilities.join(', ')})`;
   if (needs.stream && !config.delivery.streaming) return 'no streaming delivery';
   if (!needs.stream && !config.delivery.synchronous) return 'no synchronous delivery';

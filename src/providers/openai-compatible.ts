@@ -16,6 +16,9 @@ export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
   transcriptions: '/audio/transcriptions',
   translations: '/audio/translations',
   images: '/images/generations',
+  completions: '/completions',
+  moderations: '/moderations',
+  'image-edits': '/images/edits',
 };
 
 /** The form with the text part `model` set to `name` (appended when missing); every other part unchanged, in order. */

@@ -7,7 +7,8 @@ import type { FormData } from '../lib/multipart.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
 
 /** The OpenAI endpoints a call can be for (DESIGN §4 table). */
-export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images';
+export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images'
+  | 'completions' | 'moderations' | 'image-edits';
 
 /**
  * How the caller wants the 2xx answer:
@@ -78,6 +79,11 @@ export interface Provider {
    * when `signal` aborted.
    */
   call(call: ProviderCall): Promise<ProviderResponse>;
+  /**
+   * False for an endpoint this connector cannot carry whatever the model declares (Anthropic has no legacy
+   * completions, moderations or image edits): its models are then not eligible, with that reason. Absent: all.
+   */
+  serves?(endpoint: Endpoint): boolean;
   /** Release sockets (keep-alive agent) and timers. */
   close(): void;
 }
