@@ -23,6 +23,16 @@ const ENDPOINT_NODES: Record<Endpoint, readonly string[]> = {
   'image-edits': ['generation.image-generation.image-to-image', 'generation.image-generation.inpainting'],
 };
 
+/**
+ * Leaves under a qualifying node that still do not qualify: a text-completion model is a legacy-completions
+ * (prompt in, text out) model such as gpt-3.5-turbo-instruct or a base model on vLLM, which has no chat
+ * endpoint; without this, stick-until-failure could stick a shared text-generation pool to it after a
+ * /v1/completions request and send the next chat request there.
+ */
+const ENDPOINT_EXCLUDED: Partial<Record<Endpoint, readonly string[]>> = {
+  chat: ['generation.text-generation.text-completion'],
+};
+
 /** What a request needs from a model, derived once by the endpoint adapter. */
 export interface Needs {
   stream: boolean;
@@ -47,7 +57,8 @@ export const NO_NEEDS: Needs = { stream: false, tools: false, structured_output:
 
 export function servesEndpoint(model: ModelEntry, endpoint: Endpoint): boolean {
   const nodes = ENDPOINT_NODES[endpoint];
-  return model.capabilities.some((c) => nodes.some((n) => CapabilityTree.within(c, n)));
+  const excluded = ENDPOINT_EXCLUDED[endpoint] ?? [];
+  return model.capabilities.some((c) => nodes.some((n) => CapabilityTree.within(c, n)) && !excluded.some((x) => CapabilityTree.within(c, x)));
 }
 
 /** Request-shaped reasons a model cannot serve (null = it can). Availability is checked separately. */
