@@ -22,6 +22,19 @@ const ENDPOINT_NODES: Record<Endpoint, readonly string[]> = {
   // Other protocols for the same generation: served by the models that serve chat (natively or translated).
   responses: CHAT_NODES,
   messages: CHAT_NODES,
+  completions: ['generation.text-generation.text-completion', 'generation.text-generation.code-generation'],
+  moderations: ['evaluation.content-moderation'],
+  'image-edits': ['generation.image-generation.image-to-image', 'generation.image-generation.inpainting'],
+};
+
+/**
+ * Leaves under a qualifying node that still do not qualify: a text-completion model is a legacy-completions
+ * (prompt in, text out) model such as gpt-3.5-turbo-instruct or a base model on vLLM, which has no chat
+ * endpoint; without this, stick-until-failure could stick a shared text-generation pool to it after a
+ * /v1/completions request and send the next chat request there.
+ */
+const ENDPOINT_EXCLUDED: Partial<Record<Endpoint, readonly string[]>> = {
+  chat: ['generation.text-generation.text-completion'],
 };
 
 /** What a request needs from a model, derived once by the endpoint adapter. */
@@ -48,12 +61,14 @@ export const NO_NEEDS: Needs = { stream: false, tools: false, structured_output:
 
 export function servesEndpoint(model: ModelEntry, endpoint: Endpoint): boolean {
   const nodes = ENDPOINT_NODES[endpoint];
-  return model.capabilities.some((c) => nodes.some((n) => CapabilityTree.within(c, n)));
+  const excluded = ENDPOINT_EXCLUDED[endpoint] ?? [];
+  return model.capabilities.some((c) => nodes.some((n) => CapabilityTree.within(c, n)) && !excluded.some((x) => CapabilityTree.within(c, x)));
 }
 
 /** Request-shaped reasons a model cannot serve (null = it can). Availability is checked separately. */
 export function unfitReason(model: ModelEntry, endpoint: Endpoint, needs: Needs): string | null {
   const { config } = model;
+  if (model.provider.serves?.(endpoint) === false) return `its connector ${model.provider.config.connector} does not serve ${endpoint}`;
   if (!servesEndpoint(model, endpoint)) return `does not serve ${endpoint} (capabilities: ${model.capabilities.join(', ')})`;
   if (needs.stream && !config.delivery.streaming) return 'no streaming delivery';
   if (!needs.stream && !config.delivery.synchronous) return 'no synchronous delivery';

@@ -18,6 +18,9 @@ export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
   images: '/images/generations',
   responses: '/responses',
   messages: '/messages',
+  completions: '/completions',
+  moderations: '/moderations',
+  'image-edits': '/images/edits',
 };
 
 /** The form with the text part `model` set to `name` (appended when missing); every other part unchanged, in order. */

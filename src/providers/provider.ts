@@ -7,7 +7,8 @@ import type { FormData } from '../lib/multipart.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
 
 /** The OpenAI endpoints a call can be for (DESIGN §4 table). */
-export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images' | 'responses' | 'messages';
+export type Endpoint = 'chat' | 'embeddings' | 'speech' | 'transcriptions' | 'translations' | 'images'
+  | 'completions' | 'moderations' | 'image-edits' | 'responses' | 'messages';
 
 /** Endpoints whose body is another protocol's (Responses, Anthropic Messages): native or translated to chat per attempt. */
 export type { NativeProtocol } from '../config/types.ts';
@@ -88,6 +89,11 @@ export interface Provider {
    * sends it the client's body as is (only `model` rewritten) instead of the translated chat call. Absent: never.
    */
   speaks?(endpoint: Endpoint, model: ModelConfig): boolean;
+  /**
+   * False for an endpoint this connector cannot carry whatever the model declares (Anthropic has no legacy
+   * completions, moderations or image edits): its models are then not eligible, with that reason. Absent: all.
+   */
+  serves?(endpoint: Endpoint): boolean;
   /** Release sockets (keep-alive agent) and timers. */
   close(): void;
 }

@@ -10,6 +10,9 @@ import { embeddings } from './endpoints/embeddings.ts';
 import { health, ready } from './endpoints/health.ts';
 import { imageGenerations } from './endpoints/images.ts';
 import { countMessageTokens, createMessage } from './endpoints/messages.ts';
+import { completions } from './endpoints/completions.ts';
+import { imageEdits } from './endpoints/image-edits.ts';
+import { moderations } from './endpoints/moderations.ts';
 import { getModel, listModels } from './endpoints/models.ts';
 import { createResponse, deleteResponse, getResponse } from './endpoints/responses.ts';
 import { speech } from './endpoints/speech.ts';
@@ -30,6 +33,9 @@ const OPENAI: readonly OpenAiRouteDef[] = [
   { method: 'POST', path: '/v1/audio/transcriptions', name: 'transcriptions', handler: transcriptions, endpoint: '/v1/audio/transcriptions' },
   { method: 'POST', path: '/v1/audio/translations', name: 'translations', handler: translations, endpoint: '/v1/audio/translations' },
   { method: 'POST', path: '/v1/images/generations', name: 'images', handler: imageGenerations, endpoint: '/v1/images/generations' },
+  { method: 'POST', path: '/v1/completions', name: 'completions', handler: completions, endpoint: '/v1/completions' },
+  { method: 'POST', path: '/v1/moderations', name: 'moderations', handler: moderations, endpoint: '/v1/moderations' },
+  { method: 'POST', path: '/v1/images/edits', name: 'image-edits', handler: imageEdits, endpoint: '/v1/images/edits' },
   { method: 'GET', path: '/v1/models', name: 'models.list', handler: listModels, endpoint: '/v1/models' },
   // `{id+}`: also takes a raw slash, for clients that do not percent-encode `org/model` ids.
   { method: 'GET', path: '/v1/models/{id+}', name: 'models.get', handler: getModel, endpoint: '/v1/models' },

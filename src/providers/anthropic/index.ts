@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { MeshError } from '../../errors.ts';
 import { AnthropicStream, finishReason, translateStream } from './stream.ts';
 import { HttpConnector } from '../http/connector.ts';
-import type { ProviderCall, ProviderResponse } from '../provider.ts';
+import type { Endpoint, ProviderCall, ProviderResponse } from '../provider.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
 import { nativeMessages } from './native.ts';
 
@@ -172,7 +172,16 @@ function entityFree(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
+/** OpenAI endpoints with no Messages equivalent: models of this connector are not eligible for them. */
+const NOT_SERVED: ReadonlySet<Endpoint> = new Set<Endpoint>([
+  'embeddings', 'speech', 'transcriptions', 'translations', 'images', 'completions', 'moderations', 'image-edits',
+]);
+
 export class AnthropicProvider extends HttpConnector {
+  serves(endpoint: Endpoint): boolean {
+    return !NOT_SERVED.has(endpoint);
+  }
+
   async call(call: ProviderCall): Promise<ProviderResponse> {
     if (call.endpoint === 'messages') return nativeMessages(this.transport, this.id, call);
     if (call.endpoint !== 'chat') {

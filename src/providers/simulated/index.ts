@@ -9,6 +9,7 @@ import type { SseEvent } from '../../lib/sse.ts';
 import type { BufferedResponse, Provider, ProviderCall, ProviderResponse } from '../provider.ts';
 import { chatChunks, chatCompletion, chatReply, completionId, estimateTokens, transcription } from './content.ts';
 import { png, wav, pcm } from './media.ts';
+import { editAsGeneration, legacyId, moderation, textCompletion, textCompletionChunks } from './legacy.ts';
 import { embedText, floatsToBase64 } from '../../lib/vectors.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
 
@@ -87,7 +88,15 @@ export class SimulatedProvider implements Provider {
       const headers = { 'content-type': contentType, 'content-length': String(audio.length) };
       return { kind: 'bytes', status: 200, headers, contentType, chunks: iterator, close };
     }
+    if (call.endpoint === 'completions') return this.#completion(call);
     if (call.mode !== 'buffer') throw this.#badRequest(`${call.endpoint} does not stream`);
+    if (call.endpoint === 'moderations') {
+      return buffered(JSON.stringify(moderation(body, model.name, legacyId('modr', `${call.requestId}\0${model.id}`))), 'application/json');
+    }
+    if (call.endpoint === 'image-edits') {
+      if (call.form === null) throw this.#badRequest('image edits take a multipart form');
+      return buffered(JSON.stringify(images(editAsGeneration(call.form))), 'application/json');
+    }
     if (call.endpoint === 'embeddings') return buffered(JSON.stringify(this.#embeddings(body, model.name)), 'application/json');
     if (call.endpoint === 'images') return buffered(JSON.stringify(images(body)), 'application/json');
     // transcriptions, translations: wire §5 multipart form
@@ -95,6 +104,20 @@ export class SimulatedProvider implements Provider {
     if (call.form === null || file === undefined) throw this.#badRequest('file is required');
     const answer = transcription(file.data.length, file.filename, formField(call.form, 'response_format') ?? 'json');
     return buffered(answer.body, answer.contentType);
+  }
+
+  /** Legacy completions (simulated/legacy.ts): a text_completion object, or its chunks paced like chat. */
+  #completion(call: ProviderCall): ProviderResponse {
+    const created = Math.floor(Date.now() / 1000);
+    const id = legacyId('cmpl', `${call.requestId}\0${call.model.id}`);
+    if (call.mode === 'buffer') return buffered(JSON.stringify(textCompletion(call.body, call.model.name, created, id)), 'application/json');
+    if (call.mode !== 'sse') throw this.#badRequest('completions answer JSON or an event stream');
+    const options = call.body['stream_options'];
+    const includeUsage = typeof options === 'object' && options !== null && (options as Json)['include_usage'] === true;
+    const events: SseEvent[] = textCompletionChunks(call.body, call.model.name, created, id, includeUsage).map((c) => ({ data: JSON.stringify(c) }));
+    events.push({ data: '[DONE]' });
+    const { iterator, close } = this.#paced(events, this.config.simulated.chunk_interval, call.signal);
+    return { kind: 'sse', status: 200, headers: { 'content-type': 'text/event-stream' }, contentType: 'text/event-stream', events: iterator, close };
   }
 
   #embeddings(body: Json, model: string): Json {

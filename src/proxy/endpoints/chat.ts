@@ -71,7 +71,7 @@ function countImages(messages: unknown[]): number {
  * client did not ask for it. Hot path (every event): one backward scan for `"usage"` — with include_usage on,
  * upstreams end every chunk with `"usage":null`, found at once — and JSON parsing only for a usage object.
  */
-function usageFilter(clientWantsUsage: boolean): SseFilter {
+export function usageFilter(clientWantsUsage: boolean): SseFilter {
   let usage: Usage | null = null;
   return {
     keep(event: SseEvent): boolean {

@@ -73,14 +73,14 @@ async function audioToText(ctx: RequestContext, endpoint: Endpoint): Promise<voi
 }
 
 /** The request body as a parsed form: 415 unless multipart, 413 past max_upload (nothing is forwarded). */
-function readForm(ctx: RequestContext): Promise<FormData> {
+export function readForm(ctx: RequestContext, example = '-F file=@audio.mp3 -F model=...'): Promise<FormData> {
   const type = ctx.req.headers['content-type'];
   if (type === undefined || !MULTIPART.test(type)) {
     const got = type === undefined ? 'no Content-Type header' : `Content-Type '${type.slice(0, 100)}'`;
     throw new MeshError(
       'unsupported_media_type',
       `Unsupported request body: got ${got}. This endpoint expects a file upload sent as multipart/form-data ` +
-        `(with curl: -F file=@audio.mp3 -F model=...).`,
+        `(with curl: ${example}).`,
       { headers: { 'x-should-retry': 'false' } },
     );
   }
@@ -91,7 +91,7 @@ function readForm(ctx: RequestContext): Promise<FormData> {
 }
 
 /** First text field `name`; a required one that is missing or empty is a 400 naming it. */
-function textField(form: FormData, name: string, required: boolean): string | undefined {
+export function textField(form: FormData, name: string, required: boolean): string | undefined {
   const value = formField(form, name);
   if (value === undefined && required) throw new MeshError('missing_param', `Missing required parameter: '${name}'.`, { param: name });
   if (value !== undefined && value.length === 0 && required) {
@@ -101,7 +101,7 @@ function textField(form: FormData, name: string, required: boolean): string | un
 }
 
 /** Text fields as an object (a repeated field becomes an array, in order). */
-function textFields(form: FormData): Record<string, unknown> {
+export function textFields(form: FormData): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const part of form.parts) {
     if (part.filename !== undefined) continue;
