@@ -85,6 +85,8 @@ export class ProxyServer implements ServerView {
     // Answer `Expect: 100-continue` only when a handler starts reading (body.ts), so an oversized
     // Content-Length gets its 413 before the client sends the body.
     server.on('checkContinue', this.#pipeline.handle);
+    // Any other Expect value: the pipeline answers 417 OpenAI-shaped (node:http's own has no body).
+    server.on('checkExpectation', this.#pipeline.handle);
     const responses = this.#mesh.observability.httpResponses;
     server.on('clientError', (err: Error, socket: Socket) => answerClientError(err, socket, (status) => responses.record(UNMATCHED_ROUTE, status)));
     server.on('connection', (socket: Socket) => {
