@@ -197,6 +197,17 @@ export class Pipeline {
         // RFC 9112 §3.2 (node:http's own check answers with an empty body, so it is off: proxy-server.ts).
         throw new MeshError('invalid_request', 'Missing Host header (required in HTTP/1.1).', { headers: { connection: 'close' } });
       }
+      // RFC 9112 §3.2: more than one Host line is a 400 too (node:http keeps the first and drops the rest).
+      if (hostLines(req.rawHeaders) > 1) {
+        throw new MeshError('invalid_request', 'More than one Host header.', { headers: { connection: 'close' } });
+      }
+      const expect = req.headers.expect;
+      if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+        // RFC 9110 §10.1.1 (reached through 'checkExpectation', proxy-server.ts: node:http's own 417 has no body).
+        throw new MeshError('invalid_request', `Unsupported Expect header '${clip(expect)}': only 100-continue is supported.`, {
+          status: 417, headers: { connection: 'close' },
+        });
+      }
       const method = req.method ?? 'GET';
       const path = pathOf(req.url ?? '/');
       // Anthropic clients get Anthropic-shaped errors on their paths even before a route matched (404, 405).
@@ -284,4 +295,14 @@ function clip(text: string): string {
 /** OpenAI's wording for an unknown URL: `Invalid URL (POST /v1/chat/completion)`. */
 function notFound(method: string, path: string): MeshError {
   return new MeshError('not_found', `Invalid URL (${method} ${clip(path)})`, { headers: { 'x-should-retry': 'false' } });
+}
+
+/** Host header lines in a raw header list (name, value, name, value …). */
+function hostLines(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
 }

@@ -23,6 +23,12 @@ const MAX_HEADERS_COUNT = 200;
 const TIMEOUT_CHECK_MS = 500;
 /** While draining, how often idle sockets are swept (a keep-alive socket turns idle when its response ends). */
 const DRAIN_SWEEP_MS = 25;
+/**
+ * While draining, how long a socket that has not sent a byte yet is kept: a client that connected just before
+ * the stop has its request on the wire, and destroying the socket at once reset it unanswered (fault suite);
+ * given a moment it gets its answer (503 server_draining) instead. A pre-opened idle socket goes after this.
+ */
+const SILENT_GRACE_MS = 250;
 /** After the drain cut, how long handlers get to see their client gone and wind down before the mesh flushes. */
 const CUT_GRACE_MS = 1000;
 
@@ -85,6 +91,8 @@ export class ProxyServer implements ServerView {
     // Answer `Expect: 100-continue` only when a handler starts reading (body.ts), so an oversized
     // Content-Length gets its 413 before the client sends the body.
     server.on('checkContinue', this.#pipeline.handle);
+    // Any other Expect value: the pipeline answers 417 OpenAI-shaped (node:http's own has no body).
+    server.on('checkExpectation', this.#pipeline.handle);
     const responses = this.#mesh.observability.httpResponses;
     server.on('clientError', (err: Error, socket: Socket) => answerClientError(err, socket, (status) => responses.record(UNMATCHED_ROUTE, status)));
     server.on('connection', (socket: Socket) => {
@@ -133,12 +141,13 @@ export class ProxyServer implements ServerView {
     this.#draining = true;
     this.#mesh.logger.info('stopping', { active_connections: this.#sockets.size, drain_timeout_ms: drainMs });
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    this.#closeIdle(server);
+    const silentUntil = performance.now() + SILENT_GRACE_MS;
+    this.#closeIdle(server, silentUntil);
     // In-flight requests finish; their sockets turn idle afterwards and are swept here.
     const deadline = performance.now() + drainMs;
     while (this.#sockets.size > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_SWEEP_MS, Math.max(1, deadline - performance.now()))));
-      this.#closeIdle(server);
+      this.#closeIdle(server, silentUntil);
     }
     if (this.#sockets.size > 0) {
       this.#mesh.logger.warn('drain timeout: closing remaining connections', { active_connections: this.#sockets.size });
@@ -162,11 +171,12 @@ export class ProxyServer implements ServerView {
     }
   }
 
-  /** Keep-alive sockets between requests (node:http's idle list), and sockets that never sent a byte. */
-  #closeIdle(server: Server): void {
+  /** Keep-alive sockets between requests (node:http's idle list), and sockets still silent after `silentUntil`. */
+  #closeIdle(server: Server, silentUntil: number): void {
     server.closeIdleConnections();
     // node:http counts a connection that has not sent a request yet as busy (its headers timer runs), so a
     // browser's or load balancer's pre-opened socket would hold stop() for the whole drain_timeout.
+    if (performance.now() < silentUntil) return;
     for (const socket of this.#sockets) if (socket.bytesRead === 0) socket.destroy();
   }
 

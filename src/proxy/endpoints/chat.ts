@@ -24,7 +24,17 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
       throw new MeshError('invalid_param', `Invalid message at 'messages[${i}]': expected an object with a string 'role'.`, { param: `messages[${i}]` });
     }
   });
-  const stream = body['stream'] === true;
+  // A wrongly typed `stream` would be relayed as buffered while a lenient upstream streams: the SSE answer
+  // would then count as that model's failure (issue 11.1), so the type is checked like the real API does.
+  const streamValue = body['stream'];
+  if (streamValue !== undefined && streamValue !== null && typeof streamValue !== 'boolean') {
+    throw new MeshError('invalid_param', "Invalid type for 'stream': expected a boolean.", { param: 'stream' });
+  }
+  const options = body['stream_options'];
+  if (options !== undefined && options !== null && !isRecord(options)) {
+    throw new MeshError('invalid_param', "Invalid type for 'stream_options': expected an object.", { param: 'stream_options' });
+  }
+  const stream = streamValue === true;
   const clientWantsUsage = stream && isRecord(body['stream_options']) && body['stream_options']['include_usage'] === true;
   if (stream && !clientWantsUsage) {
     // Ask for usage anyway so every request is accounted for; the usage chunk is removed again below.
