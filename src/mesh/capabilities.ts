@@ -1,7 +1,7 @@
 // The capability taxonomy (shared/reference/capabilities.md). Models register at leaves; a pool targets
 // any node and contains every model registered at or below it. Names resolve by full dotted path or by a
 // leaf name that is unique in the tree.
-import { MeshError } from '../errors.ts';
+import { ConfigError } from '../config/errors.ts';
 
 /** category -> subcategory -> leaves ([] = the subcategory is itself a leaf). */
 const TAXONOMY: Record<string, Record<string, string[]>> = {
@@ -112,11 +112,11 @@ export class CapabilityTree {
     const matches = this.byName.get(name) ?? [];
     if (matches.length === 1) return matches[0] as string;
     if (matches.length > 1) {
-      throw new MeshError('config_invalid', `${path}: capability "${name}" is ambiguous, use one of: ${matches.join(', ')}`, { path });
+      throw new ConfigError(`${path}: capability "${name}" is ambiguous, use one of: ${matches.join(', ')}`, { path });
     }
     const close = this.paths().filter((p) => p.includes(name) || name.includes(p.split('.').pop() as string)).slice(0, 5);
     const hint = close.length > 0 ? `; candidates: ${close.join(', ')}` : '; see the capability tree in the README';
-    throw new MeshError('config_invalid', `${path}: unknown capability "${name}"${hint}`, { path });
+    throw new ConfigError(`${path}: unknown capability "${name}"${hint}`, { path });
   }
 
   /** True when `path` is `node` or below it. */

@@ -5,6 +5,7 @@ import type { MeshConfig, PoolConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
 import { buildConfig } from '../config/schema/index.ts';
 import { MeshError } from '../errors.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider } from '../providers/registry.ts';
 import { CapabilityTree, PREDEFINED_POOLS } from './capabilities.ts';
@@ -31,7 +32,7 @@ export class Registry {
       try {
         fn();
       } catch (err) {
-        if (err instanceof MeshError && err.code === 'config_invalid') problems.push(err.message);
+        if (err instanceof ConfigError) problems.push(err.message);
         else throw err;
       }
     };
@@ -61,7 +62,7 @@ export class Registry {
 
     if (problems.length > 0) {
       this.close();
-      throw new MeshError('config_invalid', problems.join('\n'));
+      throw new ConfigError(problems.join('\n'));
     }
     this.indexNames();
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MeshError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/config/errors.ts';
 import { buildConfig } from '../../src/config/schema/index.ts';
 import { secretNameCandidates } from '../../src/config/secrets.ts';
 import { postJson, simulatedConfig, startProxy } from '../helpers/proxy.ts';
@@ -39,7 +39,7 @@ test('${secrets:proxy-token}: the literal name first, then PROXY_TOKEN', () => {
   assert.deepEqual(build(raw, { PROXY_TOKEN: 'from-env' }).proxy.auth.tokens, ['from-env']);
   assert.deepEqual(build(raw, { 'proxy-token': 'literal', PROXY_TOKEN: 'from-env' }).proxy.auth.tokens, ['literal']);
   assert.deepEqual(build({ proxy: { admin: { tokens: ['${secrets:openai.key}'] } } }, { OPENAI_KEY: 'k' }).proxy.admin.tokens, ['k']);
-  assert.throws(() => build(raw), (err: unknown) => err instanceof MeshError && err.message === 'proxy.auth.tokens[0]: secret "proxy-token" or "PROXY_TOKEN" is not set');
+  assert.throws(() => build(raw), (err: unknown) => err instanceof ConfigError && err.message === 'proxy.auth.tokens[0]: secret "proxy-token" or "PROXY_TOKEN" is not set');
 });
 
 test('dotenv keys with hyphens and dots resolve as written', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MeshError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/config/errors.ts';
 import { formatSummary } from '../../src/config/load.ts';
 import { buildConfig } from '../../src/config/schema/index.ts';
 import { dotenvStore, envStore, newResolution, parseDotenv, resolveSecrets } from '../../src/config/secrets.ts';
@@ -14,11 +14,11 @@ function build(raw: unknown, env: Record<string, string | undefined> = {}, baseD
   return buildConfig(raw, { source: null, env, baseDir });
 }
 
-function configError(fn: () => unknown): MeshError {
+function configError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof MeshError, String(err));
+    assert.ok(err instanceof ConfigError, String(err));
     assert.equal(err.code, 'config_invalid');
     return err;
   }

@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { ClientRequest } from 'node:http';
 import type { ProviderTimeouts } from '../../config/types.ts';
 import { MeshError } from '../../errors.ts';
+import { ConfigError } from '../../config/errors.ts';
 import type { ProviderResponse } from '../provider.ts';
 import { Exchange, type ExchangeContext, type TransportRequest } from './exchange.ts';
 
@@ -28,10 +29,10 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     const path = `providers.${options.id}.base_url`;
-    if (!URL.canParse(options.baseUrl)) throw new MeshError('config_invalid', `${path}: invalid URL "${options.baseUrl}"`, { path });
+    if (!URL.canParse(options.baseUrl)) throw new ConfigError(`${path}: invalid URL "${options.baseUrl}"`, { path });
     const url = new URL(options.baseUrl);
     const secure = url.protocol === 'https:';
-    if (!secure && url.protocol !== 'http:') throw new MeshError('config_invalid', `${path}: expected an http or https URL, got "${url.protocol}"`, { path });
+    if (!secure && url.protocol !== 'http:') throw new ConfigError(`${path}: expected an http or https URL, got "${url.protocol}"`, { path });
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
     const agent = (this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions));
     const send = secure ? https.request : http.request;

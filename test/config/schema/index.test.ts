@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MeshError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/config/errors.ts';
 import { formatSummary, loadConfigFile } from '../../../src/config/load.ts';
 import { buildConfig } from '../../../src/config/schema/index.ts';
 import { OPENAI_ROUTES } from '../../../src/config/types.ts';
@@ -299,7 +299,7 @@ describe('normalisation', () => {
   test('a __proto__ key is reported, never used as a prototype', () => {
     const raw = JSON.parse('{"__proto__": {"port": 1}, "proxy": {"__proto__": {"port": 2}}}') as unknown;
     assert.throws(() => build(raw), (err: unknown) => {
-      assert.ok(err instanceof MeshError);
+      assert.ok(err instanceof ConfigError);
       assert.match(err.message, /^__proto__: unknown key/m);
       assert.match(err.message, /^proxy\.__proto__: unknown key/m);
       return true;
@@ -361,7 +361,7 @@ describe('loading files', () => {
     assert.throws(() => loadConfigFile(join(dir, 'absent.yaml')), { code: 'config_invalid', message: `config file ${join(dir, 'absent.yaml')} not found` });
     assert.throws(() => loadConfigFile(dir), { code: 'config_invalid', message: `config file ${dir} cannot be read (EISDIR)` });
     writeFileSync(join(dir, 'bad.yaml'), 'proxy:\n  port: [1\n');
-    assert.throws(() => loadConfigFile(join(dir, 'bad.yaml')), (err: unknown) => err instanceof MeshError && err.code === 'config_invalid' && err.location !== undefined);
+    assert.throws(() => loadConfigFile(join(dir, 'bad.yaml')), (err: unknown) => err instanceof ConfigError && err.code === 'config_invalid' && err.location !== undefined);
     writeFileSync(join(dir, 'schema.yaml'), 'proxy:\n  port: eighty\n');
     assert.throws(() => loadConfigFile(join(dir, 'schema.yaml')), { message: 'proxy.port: expected an integer, got "eighty"', path: 'proxy.port' });
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError } from '../../../src/config/errors.ts';
 import { MeshError } from '../../../src/errors.ts';
 import type { SseEvent } from '../../../src/lib/sse.ts';
 import type { ProviderResponse } from '../../../src/providers/provider.ts';
@@ -298,7 +299,7 @@ describe(`transport (${kind})`, () => {
   });
 
   test('invalid base URLs are config errors', () => {
-    assert.throws(() => transport('not a url'), (e: unknown) => e instanceof MeshError && e.code === 'config_invalid');
+    assert.throws(() => transport('not a url'), (e: unknown) => e instanceof ConfigError && e.code === 'config_invalid');
     assert.throws(() => transport('ftp://x/v1'), /expected an http or https URL/);
   });
 
