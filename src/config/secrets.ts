@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 
 export const SECRET_STORES = ['modelmesh.env.v1', 'modelmesh.dotenv.v1'] as const;
-export type SecretStoreId = (typeof SECRET_STORES)[number];
 
 export interface SecretStore {
   /** The secret's value; undefined when it is not set (an empty value counts as not set). */
