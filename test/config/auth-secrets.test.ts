@@ -2,13 +2,13 @@
 // as people write them (`proxy-token`, `openai.key`) resolve, in the env store through their env form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/errors.ts';
 import { buildConfig } from '../../src/config/schema/index.ts';
 import { secretNameCandidates } from '../../src/config/secrets.ts';
 import { postJson, simulatedConfig, startProxy } from '../helpers/proxy.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const build = (raw: unknown, env: Record<string, string> = {}, baseDir = '/srv/mesh') => buildConfig(raw, { source: null, env, baseDir });
 
@@ -42,8 +42,8 @@ test('${secrets:proxy-token}: the literal name first, then PROXY_TOKEN', () => {
   assert.throws(() => build(raw), (err: unknown) => err instanceof ConfigError && err.message === 'proxy.auth.tokens[0]: secret "proxy-token" or "PROXY_TOKEN" is not set');
 });
 
-test('dotenv keys with hyphens and dots resolve as written', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-secrets-'));
+test('dotenv keys with hyphens and dots resolve as written', (t) => {
+  const dir = tempDir(t, 'mesh-secrets-');
   writeFileSync(join(dir, '.env'), 'proxy-token=dash\nopenai.key=dot\n');
   const config = build({ secrets: { store: 'modelmesh.dotenv.v1' }, proxy: { auth: { tokens: ['${secrets:proxy-token}', '${secrets:openai.key}'] } } }, {}, dir);
   assert.deepEqual(config.proxy.auth.tokens, ['dash', 'dot']);

@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../src/config/errors.ts';
 import { formatSummary, loadConfigFile } from '../../../src/config/load.ts';
 import { buildConfig } from '../../../src/config/schema/index.ts';
 import { OPENAI_ROUTES } from '../../../src/config/types.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 function build(raw: unknown, env: Record<string, string | undefined> = {}) {
   return buildConfig(raw, { source: null, env, baseDir: '/srv/mesh' });
@@ -345,8 +345,8 @@ describe('loading files', () => {
     );
   });
 
-  test('an empty file is a valid config; the summary says so', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+  test('an empty file is a valid config; the summary says so', (t) => {
+    const dir = tempDir(t, 'mesh-load-');
     writeFileSync(join(dir, 'mesh.yaml'), '# nothing yet\n');
     const config = loadConfigFile(join(dir, 'mesh.yaml'));
     const summary = formatSummary(config);
@@ -356,8 +356,8 @@ describe('loading files', () => {
     assert.match(formatSummary(build({})), /^config: \(built from an object\)$/m);
   });
 
-  test('a missing file, a YAML error and a schema error are all config_invalid', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+  test('a missing file, a YAML error and a schema error are all config_invalid', (t) => {
+    const dir = tempDir(t, 'mesh-load-');
     assert.throws(() => loadConfigFile(join(dir, 'absent.yaml')), { code: 'config_invalid', message: `config file ${join(dir, 'absent.yaml')} not found` });
     assert.throws(() => loadConfigFile(dir), { code: 'config_invalid', message: `config file ${dir} cannot be read (EISDIR)` });
     writeFileSync(join(dir, 'bad.yaml'), 'proxy:\n  port: [1\n');
