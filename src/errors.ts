@@ -1,4 +1,5 @@
-// The one error class of ModelMesh, and the one catalogue of its codes.
+// The error class of ModelMesh's HTTP answers, and the one catalogue of their codes (config problems are
+// ConfigError, src/config/errors.ts: they never reach a client).
 // Wire shape: https://platform.openai.com/docs/guides/error-codes — every error body is
 // {"error":{"message","type","param","code"}} with all four keys present (null when absent).
 
@@ -26,7 +27,6 @@ export const CATALOGUE = {
   cancelled: { status: 499, type: 'server_error' },
   server_draining: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
-  config_invalid: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof CATALOGUE;
@@ -52,10 +52,6 @@ export interface MeshErrorOptions {
   /** Extra response headers (Retry-After, Allow, x-should-retry). */
   headers?: Record<string, string>;
   cause?: unknown;
-  /** Source position for config and YAML errors (1-based). */
-  location?: { line: number; column: number };
-  /** Config key path for schema errors (`pools.text-generation.retry`). */
-  path?: string;
   upstream?: UpstreamFailure;
 }
 
@@ -66,8 +62,6 @@ export class MeshError extends Error {
   readonly type: string;
   readonly param: string | null;
   readonly headers: Record<string, string>;
-  readonly location: { line: number; column: number } | undefined;
-  readonly path: string | undefined;
   readonly upstream: UpstreamFailure | undefined;
 
   constructor(code: ErrorCode, message: string, options: MeshErrorOptions = {}) {
@@ -83,8 +77,6 @@ export class MeshError extends Error {
     this.type = options.type ?? entry.type;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
-    this.location = options.location;
-    this.path = options.path;
     this.upstream = options.upstream;
   }
 

@@ -9,6 +9,8 @@ export { ProxyServer } from './proxy/proxy-server.ts';
 export type { ServerStatus } from './proxy/proxy-server.ts';
 export { MeshError, CATALOGUE } from './errors.ts';
 export type { ErrorCode, MeshErrorOptions, UpstreamFailure } from './errors.ts';
+export { ConfigError } from './config/errors.ts';
+export type { ConfigErrorOptions } from './config/errors.ts';
 export { loadConfigFile, formatSummary } from './config/load.ts';
 export { buildConfig } from './config/schema/index.ts';
 export type { BuildOptions } from './config/schema/index.ts';

@@ -2,7 +2,7 @@
 // Bare numbers are milliseconds for durations and bytes for sizes, so a value copied from a JSON config
 // keeps its meaning.
 
-import { MeshError } from '../errors.ts';
+import { ConfigError } from './errors.ts';
 
 const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -42,7 +42,7 @@ export function durationMs(value: unknown): number | undefined {
   return Math.round(total);
 }
 
-/** Milliseconds; throws MeshError config_invalid naming `path`. */
+/** Milliseconds; throws ConfigError naming `path`. */
 export function parseDuration(value: unknown, path: string): number {
   const ms = durationMs(value);
   if (ms === undefined) throw invalid(path, DURATION_HINT, value);
@@ -75,7 +75,7 @@ export function sizeBytes(value: unknown): number | undefined {
   return Math.round(Number(amount) * factor);
 }
 
-/** Bytes; throws MeshError config_invalid naming `path`. */
+/** Bytes; throws ConfigError naming `path`. */
 export function parseSize(value: unknown, path: string): number {
   const bytes = sizeBytes(value);
   if (bytes === undefined) throw invalid(path, SIZE_HINT, value);
@@ -90,6 +90,6 @@ export function describeValue(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-function invalid(path: string, hint: string, value: unknown): MeshError {
-  return new MeshError('config_invalid', `${path}: expected ${hint}, got ${describeValue(value)}`, { path });
+function invalid(path: string, hint: string, value: unknown): ConfigError {
+  return new ConfigError(`${path}: expected ${hint}, got ${describeValue(value)}`, { path });
 }

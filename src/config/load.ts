@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MeshError } from '../errors.ts';
+import { ConfigError } from './errors.ts';
 import type { MeshConfig, PoolConfig, ProviderConfig } from './types.ts';
 import { OPENAI_ROUTES } from './types.ts';
 import { createRedactor } from './redact.ts';
@@ -11,7 +11,7 @@ import { parseYaml } from './yaml/parser.ts';
 
 /**
  * Reads, parses and validates a config file. Relative paths inside it (dotenv, storage, log files) are
- * resolved against the file's folder. Throws MeshError('config_invalid') for every kind of problem.
+ * resolved against the file's folder. Throws ConfigError for every kind of problem.
  */
 export function loadConfigFile(
   path: string,
@@ -24,7 +24,7 @@ export function loadConfigFile(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const problem = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'unknown error'})`;
-    throw new MeshError('config_invalid', `config file ${source} ${problem}`, { cause: err });
+    throw new ConfigError(`config file ${source} ${problem}`, { cause: err });
   }
   return buildConfig(parseYaml(text, source), { source, env, baseDir: dirname(source) });
 }

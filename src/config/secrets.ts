@@ -3,10 +3,9 @@
 // secrets, never their values.
 
 import { readFileSync } from 'node:fs';
-import { MeshError } from '../errors.ts';
+import { ConfigError } from './errors.ts';
 
 export const SECRET_STORES = ['modelmesh.env.v1', 'modelmesh.dotenv.v1'] as const;
-export type SecretStoreId = (typeof SECRET_STORES)[number];
 
 export interface SecretStore {
   /** The secret's value; undefined when it is not set (an empty value counts as not set). */
@@ -23,7 +22,7 @@ export function envStore(env: Readonly<Record<string, string | undefined>>): Sec
   };
 }
 
-/** `modelmesh.dotenv.v1`: a dotenv file read once. Throws MeshError config_invalid naming the file. */
+/** `modelmesh.dotenv.v1`: a dotenv file read once. Throws ConfigError naming the file. */
 export function dotenvStore(file: string): SecretStore {
   let text: string;
   try {
@@ -31,14 +30,14 @@ export function dotenvStore(file: string): SecretStore {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const problem = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? 'unknown error'})`;
-    throw new MeshError('config_invalid', `secrets.path: dotenv file ${file} ${problem}`, { path: 'secrets.path' });
+    throw new ConfigError(`secrets.path: dotenv file ${file} ${problem}`, { path: 'secrets.path' });
   }
   let values: Map<string, string>;
   try {
     values = parseDotenv(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new MeshError('config_invalid', `secrets.path: dotenv file ${file}: ${detail}`, { path: 'secrets.path' });
+    throw new ConfigError(`secrets.path: dotenv file ${file}: ${detail}`, { path: 'secrets.path' });
   }
   return { get: (name) => (values.get(name) || undefined) };
 }
@@ -50,15 +49,15 @@ const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', '
 /**
  * Parses dotenv text: `KEY=VALUE`, `export KEY=VALUE`, `#` comments, blank lines, single quotes (literal,
  * may span lines), double quotes (`\n \r \t \" \\` escapes, may span lines), unquoted values with a
- * trailing ` # comment` removed. A later duplicate wins. A malformed line throws MeshError with the line
+ * trailing ` # comment` removed. A later duplicate wins. A malformed line throws ConfigError with the line
  * number only: the line may hold a secret, so it is never quoted.
  */
 export function parseDotenv(text: string): Map<string, string> {
   const values = new Map<string, string>();
   let pos = 0;
   let line = 1;
-  const fail = (problem: string): MeshError =>
-    new MeshError('config_invalid', `line ${line}: ${problem}`, { location: { line, column: 1 } });
+  const fail = (problem: string): ConfigError =>
+    new ConfigError(`line ${line}: ${problem}`, { location: { line, column: 1 } });
   const skipBlanks = (): void => {
     while (pos < text.length && (text[pos] === ' ' || text[pos] === '\t')) pos++;
   };

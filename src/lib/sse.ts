@@ -203,23 +203,6 @@ export class SseParser {
   }
 }
 
-/**
- * Async iteration over a byte stream (e.g. an http.IncomingMessage), yielding events as they
- * complete. Errors of the source propagate; an event over `maxEventBytes` throws
- * MeshError('upstream_error'). Leaving the loop early closes the source (for-await calls return()).
- */
-export async function* sseEvents(
-  source: AsyncIterable<Buffer | string>,
-  options: SseParserOptions = {},
-): AsyncGenerator<SseEvent> {
-  const parser = new SseParser({ maxEventBytes: options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES });
-  for await (const chunk of source) {
-    const events = parser.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
-    for (const event of events) yield event;
-  }
-  yield* parser.end();
-}
-
 function assertSingleLine(field: string, value: string): void {
   if (value.includes('\n') || value.includes('\r')) {
     throw new MeshError('internal_error', `SSE ${field} must not contain CR or LF.`);
@@ -253,6 +236,3 @@ export function formatSseEvent(event: SseEvent): string {
 export function formatSseError(message: string, code: string | null = null, type = 'server_error'): string {
   return `data: ${JSON.stringify({ error: { message, type, param: null, code } })}\n\n`;
 }
-
-/** The stream terminator; compared with `=== '[DONE]'` by openai-node v7. */
-export const SSE_DONE = 'data: [DONE]\n\n';

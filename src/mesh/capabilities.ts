@@ -1,7 +1,7 @@
 // The capability taxonomy (shared/reference/capabilities.md). Models register at leaves; a pool targets
 // any node and contains every model registered at or below it. Names resolve by full dotted path or by a
 // leaf name that is unique in the tree.
-import { MeshError } from '../errors.ts';
+import { ConfigError } from '../config/errors.ts';
 
 /** category -> subcategory -> leaves ([] = the subcategory is itself a leaf). */
 const TAXONOMY: Record<string, Record<string, string[]>> = {
@@ -62,61 +62,61 @@ export const PREDEFINED_POOLS: Readonly<Record<string, string>> = {
 
 export class CapabilityTree {
   /** Every node by full path; the value is true for a leaf. */
-  private readonly nodes = new Map<string, boolean>();
+  readonly #nodes = new Map<string, boolean>();
   /** Last segment -> full paths carrying it. */
-  private readonly byName = new Map<string, string[]>();
+  readonly #byName = new Map<string, string[]>();
 
   constructor(custom: readonly string[] = []) {
     for (const [category, subs] of Object.entries(TAXONOMY)) {
       for (const [sub, leaves] of Object.entries(subs)) {
-        if (leaves.length === 0) this.add(`${category}.${sub}`);
-        for (const leaf of leaves) this.add(`${category}.${sub}.${leaf}`);
+        if (leaves.length === 0) this.#add(`${category}.${sub}`);
+        for (const leaf of leaves) this.#add(`${category}.${sub}.${leaf}`);
       }
     }
-    for (const path of custom) this.add(path);
+    for (const path of custom) this.#add(path);
   }
 
   /** Add a node and its ancestors; a node that gains a child stops being a leaf. */
-  private add(path: string): void {
+  #add(path: string): void {
     const parts = path.split('.');
     for (let i = 1; i <= parts.length; i++) {
       const p = parts.slice(0, i).join('.');
       const isLeaf = i === parts.length;
-      const known = this.nodes.get(p);
+      const known = this.#nodes.get(p);
       if (known === undefined) {
-        this.nodes.set(p, isLeaf);
+        this.#nodes.set(p, isLeaf);
         const name = parts[i - 1] as string;
-        this.byName.set(name, [...(this.byName.get(name) ?? []), p]);
+        this.#byName.set(name, [...(this.#byName.get(name) ?? []), p]);
       } else if (!isLeaf && known) {
-        this.nodes.set(p, false);
+        this.#nodes.set(p, false);
       }
     }
   }
 
   has(path: string): boolean {
-    return this.nodes.has(path);
+    return this.#nodes.has(path);
   }
 
   isLeaf(path: string): boolean {
-    return this.nodes.get(path) === true;
+    return this.#nodes.get(path) === true;
   }
 
   /** All node paths (for listings and suggestions). */
   paths(): string[] {
-    return [...this.nodes.keys()];
+    return [...this.#nodes.keys()];
   }
 
   /** Resolve a full path or a unique node name; unknown or ambiguous names are config errors with candidates. */
   resolve(name: string, path: string): string {
-    if (this.nodes.has(name)) return name;
-    const matches = this.byName.get(name) ?? [];
+    if (this.#nodes.has(name)) return name;
+    const matches = this.#byName.get(name) ?? [];
     if (matches.length === 1) return matches[0] as string;
     if (matches.length > 1) {
-      throw new MeshError('config_invalid', `${path}: capability "${name}" is ambiguous, use one of: ${matches.join(', ')}`, { path });
+      throw new ConfigError(`${path}: capability "${name}" is ambiguous, use one of: ${matches.join(', ')}`, { path });
     }
     const close = this.paths().filter((p) => p.includes(name) || name.includes(p.split('.').pop() as string)).slice(0, 5);
     const hint = close.length > 0 ? `; candidates: ${close.join(', ')}` : '; see the capability tree in the README';
-    throw new MeshError('config_invalid', `${path}: unknown capability "${name}"${hint}`, { path });
+    throw new ConfigError(`${path}: unknown capability "${name}"${hint}`, { path });
   }
 
   /** True when `path` is `node` or below it. */

@@ -3,8 +3,9 @@
 // Built once per config load (and per SIGHUP reload); nothing on the request path re-reads raw config.
 import type { MeshConfig, PoolConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
-import { buildConfig } from '../config/schema/index.ts';
+import { defaultPoolConfig } from '../config/schema/pools.ts';
 import { MeshError } from '../errors.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider } from '../providers/registry.ts';
 import { CapabilityTree, PREDEFINED_POOLS } from './capabilities.ts';
@@ -20,8 +21,7 @@ export class Registry {
   readonly pools = new Map<string, PoolEntry>();
   /** Every name a client may send: pool names, aliases, model ids, unique upstream names. */
   readonly names = new Map<string, NameTarget>();
-  private readonly homes = new Map<string, PoolEntry>();
-  private readonly emptyConfig: MeshConfig;
+  readonly #homes = new Map<string, PoolEntry>();
   /** Pools the config file names (listed even when empty). */
   readonly configuredPools: ReadonlySet<string>;
 
@@ -31,13 +31,12 @@ export class Registry {
       try {
         fn();
       } catch (err) {
-        if (err instanceof MeshError && err.code === 'config_invalid') problems.push(err.message);
+        if (err instanceof ConfigError) problems.push(err.message);
         else throw err;
       }
     };
     this.tree = new CapabilityTree(config.capabilities);
     this.configuredPools = new Set(config.pools.keys());
-    this.emptyConfig = { ...config, pools: new Map() };
 
     for (const provider of config.providers.values()) {
       if (provider.enabled) attempt(() => this.providers.set(provider.id, createProvider(provider)));
@@ -52,7 +51,7 @@ export class Registry {
     const poolConfigs = new Map<string, PoolConfig>();
     for (const [name, node] of Object.entries(PREDEFINED_POOLS)) poolConfigs.set(name, defaultPool(name, node, config));
     for (const pool of config.pools.values()) poolConfigs.set(pool.name, pool);
-    for (const pool of poolConfigs.values()) attempt(() => this.addPool(pool));
+    for (const pool of poolConfigs.values()) attempt(() => this.#addPool(pool));
     for (const pool of config.pools.values()) {
       pool.aliases.forEach((alias, i) => {
         if (PREDEFINED_POOLS[alias] !== undefined) problems.push(`pools.${pool.name}.aliases[${i}]: alias "${alias}" is already the name of the predefined pool ${alias}`);
@@ -61,12 +60,12 @@ export class Registry {
 
     if (problems.length > 0) {
       this.close();
-      throw new MeshError('config_invalid', problems.join('\n'));
+      throw new ConfigError(problems.join('\n'));
     }
-    this.indexNames();
+    this.#indexNames();
   }
 
-  private addPool(pool: PoolConfig): void {
+  #addPool(pool: PoolConfig): void {
     const path = `pools.${pool.name}`;
     let capability: string | null = null;
     if (pool.capability !== null) capability = this.tree.resolve(pool.capability, `${path}.capability`);
@@ -96,7 +95,7 @@ export class Registry {
     this.pools.set(pool.name, { name: pool.name, config: pool, capability, members, strategy, fallback });
   }
 
-  private indexNames(): void {
+  #indexNames(): void {
     // Precedence: pool names, then aliases, then model ids, then upstream names that are unique.
     for (const pool of this.pools.values()) this.names.set(pool.name, { kind: 'pool', pool });
     for (const pool of this.pools.values()) {
@@ -127,18 +126,18 @@ export class Registry {
 
   /** The pool whose policies apply when a client names a model directly: the first configured pool holding it. */
   homePool(model: ModelEntry): PoolEntry {
-    let home = this.homes.get(model.id);
+    let home = this.#homes.get(model.id);
     if (!home) {
       // Pools the operator configured win over the predefined ones: their policies were meant for it.
       const holding = [...this.pools.values()].filter((p) => p.members.includes(model));
-      home = holding.find((p) => this.configuredPools.has(p.name)) ?? holding[0] ?? this.directPool(model);
-      this.homes.set(model.id, home);
+      home = holding.find((p) => this.configuredPools.has(p.name)) ?? holding[0] ?? this.#directPool(model);
+      this.#homes.set(model.id, home);
     }
     return home;
   }
 
-  private directPool(model: ModelEntry): PoolEntry {
-    const config = defaultPool(model.id, null, this.emptyConfig);
+  #directPool(model: ModelEntry): PoolEntry {
+    const config = defaultPoolConfig(model.id, null);
     return { name: model.id, config, capability: null, members: [model], strategy: createStrategy(config.strategy, config, 'strategy'), fallback: null };
   }
 
@@ -149,9 +148,5 @@ export class Registry {
 
 /** A pool the file does not mention (predefined pools, direct model requests): every policy at its default. */
 function defaultPool(name: string, node: string | null, config: MeshConfig): PoolConfig {
-  const configured = config.pools.get(name);
-  if (configured) return configured;
-  const built = buildConfig({ pools: { [name]: { capability: node } } }, { source: null, env: {}, baseDir: '.' }).pools.get(name);
-  if (!built) throw new MeshError('internal_error', `default pool ${name} could not be built`);
-  return built;
+  return config.pools.get(name) ?? defaultPoolConfig(name, node);
 }

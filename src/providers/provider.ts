@@ -97,5 +97,3 @@ export interface Provider {
   /** Release sockets (keep-alive agent) and timers. */
   close(): void;
 }
-
-export type ProviderFactory = (config: ProviderConfig) => Provider;

@@ -2,7 +2,7 @@
 // generic code never branches on a provider name.
 import type { ProviderConfig } from '../config/types.ts';
 import { nearest } from '../config/suggest.ts';
-import { MeshError } from '../errors.ts';
+import { ConfigError } from '../config/errors.ts';
 import { AnthropicProvider } from './anthropic/index.ts';
 import { OpenAiCompatibleProvider } from './openai-compatible.ts';
 import { PRESETS, presetFor } from './presets.ts';
@@ -24,7 +24,7 @@ export function createProvider(config: ProviderConfig): Provider {
     const path = `providers.${config.id}.connector`;
     const guess = nearest(config.connector, knownConnectors());
     const hint = guess === undefined ? `; known connectors: ${knownConnectors().join(', ')}` : `, did you mean "${guess}"?`;
-    throw new MeshError('config_invalid', `${path}: unknown connector "${config.connector}"${hint}`, { path });
+    throw new ConfigError(`${path}: unknown connector "${config.connector}"${hint}`, { path });
   }
   switch (preset.kind) {
     case 'anthropic':

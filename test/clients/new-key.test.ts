@@ -1,25 +1,15 @@
 // The --new-key helper, as a function and through the built CLI (`npm test` builds dist/ first).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { buildConfig } from '../../src/config/schema/index.ts';
 import { parseYaml } from '../../src/config/yaml/parser.ts';
 import { newClientKey, newKeyText } from '../../src/clients/new-key.ts';
 import { ClientRegistry } from '../../src/clients/registry.ts';
-import { SERVER, cleanEnv } from '../helpers/server.ts';
+import { cleanEnv, runCli } from '../helpers/cli.ts';
 
 async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // No config file anywhere near: the helper must not need one.
-  const child = spawn(process.execPath, [SERVER, ...args], { env: cleanEnv({ MESH_CONFIG: '/nonexistent/mesh.yaml' }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  return runCli(args, { env: cleanEnv({ MESH_CONFIG: '/nonexistent/mesh.yaml' }) });
 }
 
 /** The printed lines after the key, as a config, accept the printed key. */

@@ -2,13 +2,13 @@
 // as people write them (`proxy-token`, `openai.key`) resolve, in the env store through their env form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MeshError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/config/errors.ts';
 import { buildConfig } from '../../src/config/schema/index.ts';
 import { secretNameCandidates } from '../../src/config/secrets.ts';
 import { postJson, simulatedConfig, startProxy } from '../helpers/proxy.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const build = (raw: unknown, env: Record<string, string> = {}, baseDir = '/srv/mesh') => buildConfig(raw, { source: null, env, baseDir });
 
@@ -39,11 +39,11 @@ test('${secrets:proxy-token}: the literal name first, then PROXY_TOKEN', () => {
   assert.deepEqual(build(raw, { PROXY_TOKEN: 'from-env' }).proxy.auth.tokens, ['from-env']);
   assert.deepEqual(build(raw, { 'proxy-token': 'literal', PROXY_TOKEN: 'from-env' }).proxy.auth.tokens, ['literal']);
   assert.deepEqual(build({ proxy: { admin: { tokens: ['${secrets:openai.key}'] } } }, { OPENAI_KEY: 'k' }).proxy.admin.tokens, ['k']);
-  assert.throws(() => build(raw), (err: unknown) => err instanceof MeshError && err.message === 'proxy.auth.tokens[0]: secret "proxy-token" or "PROXY_TOKEN" is not set');
+  assert.throws(() => build(raw), (err: unknown) => err instanceof ConfigError && err.message === 'proxy.auth.tokens[0]: secret "proxy-token" or "PROXY_TOKEN" is not set');
 });
 
-test('dotenv keys with hyphens and dots resolve as written', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-secrets-'));
+test('dotenv keys with hyphens and dots resolve as written', (t) => {
+  const dir = tempDir(t, 'mesh-secrets-');
   writeFileSync(join(dir, '.env'), 'proxy-token=dash\nopenai.key=dot\n');
   const config = build({ secrets: { store: 'modelmesh.dotenv.v1' }, proxy: { auth: { tokens: ['${secrets:proxy-token}', '${secrets:openai.key}'] } } }, {}, dir);
   assert.deepEqual(config.proxy.auth.tokens, ['dash', 'dot']);

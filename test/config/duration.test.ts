@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MeshError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/config/errors.ts';
 import { describeValue, durationMs, parseDuration, parseSize, sizeBytes } from '../../src/config/duration.ts';
 
 describe('parseDuration', () => {
@@ -42,7 +42,7 @@ describe('parseDuration', () => {
     assert.throws(
       () => parseDuration('fast', 'pools.a.recovery.cooldown'),
       (err: unknown) => {
-        assert.ok(err instanceof MeshError);
+        assert.ok(err instanceof ConfigError);
         assert.equal(err.code, 'config_invalid');
         assert.equal(err.path, 'pools.a.recovery.cooldown');
         assert.equal(err.message, 'pools.a.recovery.cooldown: expected a duration like 500ms, 30s, 5m, 1h or 1d, got "fast"');
@@ -81,7 +81,7 @@ describe('parseSize', () => {
 
   test('the error names the path and the value', () => {
     assert.throws(() => parseSize('big', 'proxy.limits.max_body'), {
-      name: 'MeshError',
+      name: 'ConfigError',
       message: 'proxy.limits.max_body: expected a size like 512KiB, 10MiB or 25MB, got "big"',
     });
   });

@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MeshError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/config/errors.ts';
 import { formatSummary } from '../../src/config/load.ts';
 import { buildConfig } from '../../src/config/schema/index.ts';
 import { dotenvStore, envStore, newResolution, parseDotenv, resolveSecrets } from '../../src/config/secrets.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const SECRET = 'sk-test-0123456789abcdef';
 
@@ -14,11 +14,11 @@ function build(raw: unknown, env: Record<string, string | undefined> = {}, baseD
   return buildConfig(raw, { source: null, env, baseDir });
 }
 
-function configError(fn: () => unknown): MeshError {
+function configError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof MeshError, String(err));
+    assert.ok(err instanceof ConfigError, String(err));
     assert.equal(err.code, 'config_invalid');
     return err;
   }
@@ -105,8 +105,8 @@ describe('stores and substitution', () => {
     assert.deepEqual(out.invalid, [{ path: 'root.bad', reference: '${secrets:not ok}' }]);
   });
 
-  test('dotenv store: a missing file is an error naming the path', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mesh-secrets-'));
+  test('dotenv store: a missing file is an error naming the path', (t) => {
+    const dir = tempDir(t, 'mesh-secrets-');
     const file = join(dir, 'nope.env');
     assert.throws(() => dotenvStore(file), { message: `secrets.path: dotenv file ${file} not found` });
     assert.throws(() => dotenvStore(dir), /secrets\.path: dotenv file .* cannot be read \(EISDIR\)/);
@@ -128,8 +128,8 @@ describe('secrets in the schema', () => {
     assert.deepEqual(config.warnings, []);
   });
 
-  test('dotenv store relative to the config folder, two references in one string', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mesh-dotenv-'));
+  test('dotenv store relative to the config folder, two references in one string', (t) => {
+    const dir = tempDir(t, 'mesh-dotenv-');
     writeFileSync(join(dir, '.env'), `export USER_ID=alice\nKEY='${SECRET}'\n`);
     const config = build(
       {

@@ -1,16 +1,16 @@
 // The built CLI as a user runs it: `node dist/server.js ...` in a child process (DESIGN §10).
 // Needs `npm run build` first (the npm test script builds before running the tests).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { postJson, request } from '../helpers/proxy.ts';
 
-import { SERVER, freePort } from '../helpers/server.ts';
+import { SERVER, killIfRunning, spawnCli } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
+import { tempDir, writeIn } from '../helpers/temp-dir.ts';
 const CHAT = { model: 'text-generation', messages: [{ role: 'user', content: 'hi' }] };
 
 function configYaml(options: { latency?: string; aliases?: string[] } = {}): string {
@@ -28,11 +28,7 @@ function configYaml(options: { latency?: string; aliases?: string[] } = {}): str
 }
 
 function tempConfig(t: TestContext, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-cli-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'mesh.yaml');
-  writeFileSync(file, text);
-  return file;
+  return writeIn(tempDir(t, 'modelmesh-cli-'), 'mesh.yaml', text);
 }
 
 
@@ -44,13 +40,8 @@ interface Run {
 }
 
 function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [SERVER, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += String(c)));
-  child.stderr?.on('data', (c: Buffer) => (err += String(c)));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, stdout: () => out, stderr: () => err, exit };
+  const r = spawnCli(args, { env: { ...process.env, ...env } });
+  return { child: r.child, stdout: r.stdout, stderr: r.stderr, exit: r.exit.then((e) => e.code) };
 }
 
 /** JSON log lines so far; fails the test if any stderr line is not JSON. */
@@ -187,13 +178,13 @@ test('no log line is lost on exit when stderr is a slow pipe (SIGTERM right afte
   const providers = Array.from({ length: 5000 }, (_, i) => `  p${i}: {connector: openai.llm.v1, api_key: '\${secrets:E2E_MISSING_${i}}'}`);
   const file = tempConfig(t, configYaml().replace('providers:\n', `providers:\n${providers.join('\n')}\n`));
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER, '--config', file, '--port', String(port)], { env: { ...process.env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-  let err = '';
+  const r = spawnCli(['--config', file, '--port', String(port)], { env: { ...process.env }, stdout: false });
+  const { child } = r;
+  t.after(() => killIfRunning(child));
   // A reader stalled until 300 ms after SIGTERM (a busy journald): the child's stderr queue builds up.
+  // (Paused in the tick it was spawned in, before any data could flow.)
   child.stderr?.pause();
-  child.stderr?.on('data', (c: Buffer) => (err += String(c)));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  const exit = r.exit.then((e) => e.code);
   const closed = once(child, 'close');
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -209,7 +200,7 @@ test('no log line is lost on exit when stderr is a slow pipe (SIGTERM right afte
   child.stderr?.resume();
   assert.equal(await exit, 0);
   await closed;
-  const lines = err.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string });
+  const lines = r.stderr().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string });
   assert.equal(lines.filter((l) => l.msg === 'config warning').length, 5000);
   assert.ok(lines.some((l) => l.msg === 'stopped'), `last line: ${JSON.stringify(lines.at(-1))}`);
 });

@@ -3,16 +3,12 @@
 // transcriptions, translations and images. `npm test` builds first; run alone: `npx tsc -p tsconfig.json` then this file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT, SERVER } from '../helpers/cli.ts';
 import { postJson, request } from '../helpers/proxy.ts';
-
-const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-import { SERVER, freePort } from '../helpers/server.ts';
+import { startServer, type RunningServer } from '../helpers/server.ts';
 
 /** Only the simulated provider, one model per capability: used when the repo has no mesh.yaml. */
 const FALLBACK_CONFIG = `providers:
@@ -25,52 +21,20 @@ models:
   sim.image: {provider: sim, capabilities: [text-to-image]}
 `;
 
-let child: ChildProcess | undefined;
+let server: RunningServer | undefined;
 let base = '';
-let stderr = '';
-let tempDir: string | undefined;
-
 
 before(async () => {
   assert.ok(existsSync(SERVER), `${SERVER} is missing: build first (npx tsc -p tsconfig.json)`);
-  let config = join(ROOT, 'mesh.yaml');
-  if (!existsSync(config)) {
-    tempDir = mkdtempSync(join(tmpdir(), 'modelmesh-e2e-'));
-    config = join(tempDir, 'mesh.yaml');
-    writeFileSync(config, FALLBACK_CONFIG);
-  }
-  // No provider keys: only the simulated provider may answer, whatever the developer's shell exports.
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/API_KEY|TOKEN|SECRET|^MESH_/i.test(key)) env[key] = value;
-  }
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [SERVER, '--config', config, '--host', '127.0.0.1', '--port', String(port)], { cwd: tempDir ?? ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${stderr}`);
-    try {
-      if ((await request(`${base}/health`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server did not come up within 15 s:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // No provider keys (cleanEnv): only the simulated provider may answer, whatever the developer's shell exports.
+  server = existsSync(join(ROOT, 'mesh.yaml'))
+    ? await startServer({ path: join(ROOT, 'mesh.yaml') }, { cwd: ROOT })
+    : await startServer({ yaml: FALLBACK_CONFIG });
+  base = server.url;
 });
 
 after(async () => {
-  const proc = child;
-  if (proc !== undefined && proc.exitCode === null) {
-    const exited = new Promise((ok) => proc.once('exit', ok));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 test('embeddings: the base64 answer decodes (little-endian float32) to the float answer', async () => {

@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { errorOf, postJson, request } from '../helpers/proxy.ts';
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { startServer, type RunningServer } from '../helpers/server.ts';
 
 const CHAT = { model: 'text-generation', messages: [{ role: 'user', content: 'Hello there' }] };
 const TOKEN = 'e2e-token-0123456789';

@@ -208,14 +208,8 @@ export function destroy(): Behaviour {
   };
 }
 
-/** A port with nothing listening on 127.0.0.1 (listen(0), read the port, close): connection refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await listen(server);
-  const port = (server.address() as AddressInfo).port;
-  await closeServer(server);
-  return port;
-}
+/** A port with nothing listening on 127.0.0.1: connection refused (the same as ports.ts freePort). */
+export { freePort as closedPort } from './ports.ts';
 
 /**
  * A complete ProviderConfig for tests: `connector` (also the id unless `overrides.id`), pointing at `baseUrl`,

@@ -2,14 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { MeshError } from '../../src/errors.ts';
-import {
-  SSE_DONE,
-  SseParser,
-  formatSseError,
-  formatSseEvent,
-  sseEvents,
-  type SseEvent,
-} from '../../src/lib/sse.ts';
+import { SseParser, formatSseError, formatSseEvent, type SseEvent } from '../../src/lib/sse.ts';
+import { sseEvents } from '../helpers/sse.ts';
+
+/** The stream terminator on the wire; compared with `=== '[DONE]'` by openai-node v7. */
+const SSE_DONE = 'data: [DONE]\n\n';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 
@@ -147,7 +144,8 @@ test('a UTF-8 BOM at stream start is skipped, even split; elsewhere it is data',
 
 test('[DONE] is an ordinary data event', () => {
   assert.deepEqual(parse(SSE_DONE), [{ data: '[DONE]' }]);
-  assert.equal(SSE_DONE, 'data: [DONE]\n\n');
+  // The connectors end a stream with the event { data: '[DONE]' }: formatted, it is exactly the terminator.
+  assert.equal(formatSseEvent({ data: '[DONE]' }), SSE_DONE);
 });
 
 test('maxEventBytes: one oversized event throws upstream_error', () => {

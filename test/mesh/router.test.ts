@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { ConfigError } from '../../src/config/errors.ts';
 import { MeshError } from '../../src/errors.ts';
 import { NO_NEEDS } from '../../src/mesh/eligibility.ts';
 import type { MeshEvent } from '../../src/mesh/events.ts';
@@ -153,7 +154,8 @@ test('config errors from the registry: unknown capability, unknown strategy, ali
       models: { 's.m': { provider: 's', capabilities: ['chat-compleshun'] } },
       pools: { p: { strategy: 'modelmesh.stick-until-failur.v1', aliases: ['embeddings'] } },
     }, { env: {} }),
-    (err: MeshError) => {
+    (err: ConfigError) => {
+      assert.ok(err instanceof ConfigError);
       assert.equal(err.code, 'config_invalid');
       assert.match(err.message, /models\.s\.m\.capabilities\[0\]: unknown capability/);
       assert.match(err.message, /pools\.p\.strategy: unknown strategy .*did you mean "modelmesh\.stick-until-failure\.v1"/);

@@ -1,23 +1,17 @@
 // The observability service: the three streams to JSONL files / console, fields per request-log level,
 // redaction of every line, statistics snapshots on the interval and at stop, reloads.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { RequestEvent } from '../../src/mesh/events.ts';
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { createObservabilityService, type ObservabilityService } from '../../src/observability/service.ts';
 import { STAT_NAMES } from '../../src/observability/stats.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const SECRET = 'sk-unit-secret-0123456789abcdef';
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-obs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function setup(observability: Record<string, unknown>, clock = new ManualClock()) {
   const mesh = ModelMesh.fromConfig({

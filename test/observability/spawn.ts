@@ -1,22 +1,13 @@
 // Spawning the built CLI (`node dist/server.js --config <yaml> --port <free>`) for end-to-end tests of state
 // and observability, as a user runs it (DESIGN §10). Needs `npm run build` (npm test builds first).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { killIfRunning, spawnCli } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
+import { writeIn } from '../helpers/temp-dir.ts';
 
-export { SERVER, freePort } from '../helpers/server.ts';
-import { SERVER, freePort } from '../helpers/server.ts';
-
-export function tempDir(t: TestContext, prefix = 'modelmesh-e2e-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
+export { tempDir } from '../helpers/temp-dir.ts';
 
 export interface Running {
   child: ChildProcess;
@@ -30,27 +21,18 @@ export interface Running {
 
 /** Writes `yaml` to `<dir>/mesh.yaml` and returns its path. */
 export function writeConfig(dir: string, yaml: string): string {
-  const file = join(dir, 'mesh.yaml');
-  writeFileSync(file, yaml);
-  return file;
+  return writeIn(dir, 'mesh.yaml', yaml);
 }
 
 /** Starts the CLI; resolves once it logged `listening` (or rejects with its stderr if it exits first). */
 export async function startCli(t: TestContext, config: string, env: Record<string, string> = {}): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER, '--config', config, '--port', String(port)], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += String(c)));
-  child.stderr?.on('data', (c: Buffer) => (err += String(c)));
-  const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  const run = spawnCli(['--config', config, '--port', String(port)], { env: { ...process.env, ...env } });
+  const { child, exit } = run;
+  const err = run.stderr;
+  t.after(() => killIfRunning(child));
   const running: Running = {
-    child, url: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exit,
+    child, url: `http://127.0.0.1:${port}`, stdout: run.stdout, stderr: err, exit,
     async stop() {
       child.kill('SIGTERM');
       return exit;
@@ -58,9 +40,9 @@ export async function startCli(t: TestContext, config: string, env: Record<strin
   };
   const end = Date.now() + 15_000;
   for (;;) {
-    if (/"msg":"listening"/.test(err)) return running;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited before listening:\n${err}`);
-    if (Date.now() > end) throw new Error(`server did not listen within 15 s:\n${err}`);
+    if (/"msg":"listening"/.test(err())) return running;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited before listening:\n${err()}`);
+    if (Date.now() > end) throw new Error(`server did not listen within 15 s:\n${err()}`);
     await delay(20);
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MeshError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { buildConfig } from '../../src/config/schema/index.ts';
 import { AnthropicProvider } from '../../src/providers/anthropic/index.ts';
 import { OpenAiCompatibleProvider } from '../../src/providers/openai-compatible.ts';
 import { createProvider, knownConnectors } from '../../src/providers/registry.ts';
@@ -33,7 +34,7 @@ test('createProvider picks the implementation by connector kind', () => {
 test('an unknown connector is a config error with the key path and a suggestion', () => {
   const attempt = (connector: string) => () => createProvider(providerConfig(connector, null, { id: 'main' }));
   assert.throws(attempt('openai.llm.v2'), (e: unknown) => {
-    assert.ok(e instanceof MeshError);
+    assert.ok(e instanceof ConfigError);
     assert.equal(e.code, 'config_invalid');
     assert.equal(e.path, 'providers.main.connector');
     assert.equal(e.message, 'providers.main.connector: unknown connector "openai.llm.v2", did you mean "openai.llm.v1"?');
@@ -43,5 +44,7 @@ test('an unknown connector is a config error with the key path and a suggestion'
 });
 
 test('a bad base_url is a config error', () => {
-  assert.throws(() => createProvider(providerConfig('openai.llm.v1', 'nope', { id: 'x' })), (e: unknown) => e instanceof MeshError && e.path === 'providers.x.base_url');
+  // The schema is the one place base_url is checked (config/schema/check.ts httpUrl); connectors trust it.
+  const raw = { providers: { x: { connector: 'openai.llm.v1', base_url: 'nope' } } };
+  assert.throws(() => buildConfig(raw, { source: null, env: {}, baseDir: '/' }), (e: unknown) => e instanceof ConfigError && e.path === 'providers.x.base_url');
 });

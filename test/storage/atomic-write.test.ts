@@ -1,16 +1,10 @@
 // The atomic writer: tmp + fsync + rename + fsync(dir); any failing step leaves the old file intact.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { nodeFs, removeStaleTemps, writeFileAtomic, type AtomicFs } from '../../src/storage/atomic-write.ts';
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-atomic-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers/temp-dir.ts';
 
 test('writes through a temp file in the same folder, renamed over the target, and fsyncs file and folder', async (t) => {
   const dir = tempDir(t);

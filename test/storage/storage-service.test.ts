@@ -1,22 +1,16 @@
 // The storage service: each sync policy with a ManualClock, restore rules, corrupt files, failing saves.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { nodeFs, type AtomicFs } from '../../src/storage/atomic-write.ts';
 import { createStorageService } from '../../src/storage/storage-service.ts';
 import { captureLogger } from '../helpers/proxy.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const HOUR = 3_600_000;
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-storage-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function meshFor(path: string | null, policy: string, clock: ManualClock, extraModels: Record<string, unknown> = {}) {
   const { logger, records } = captureLogger();

@@ -1,9 +1,9 @@
 // Validates and normalises a parsed mesh.yaml into MeshConfig (DESIGN §3). Every problem of the document is
-// collected in one pass and thrown as one MeshError('config_invalid'), one `<key.path>: <problem>` per line,
+// collected in one pass and thrown as one ConfigError, one `<key.path>: <problem>` per line,
 // so an operator fixes the file once instead of once per error.
 
 import { resolve } from 'node:path';
-import { MeshError } from '../../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { MeshConfig, SecretsConfig } from '../types.ts';
 import { Problems, Section, isMapping, listOf, oneOf, str } from './check.ts';
 import type { Parser } from './check.ts';
@@ -50,8 +50,7 @@ const capabilityPath: Parser<string> = (value, path, problems) => {
 
 export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
   if (raw !== null && raw !== undefined && !isMapping(raw)) {
-    throw new MeshError(
-      'config_invalid',
+    throw new ConfigError(
       `the configuration must be a mapping of sections (${TOP_LEVEL_KEYS.join(', ')}), got ${describeValue(raw)}`,
     );
   }
@@ -124,7 +123,7 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
     // A wrong-type message quotes the value, and the value may have come from a secret.
     const redact = createRedactor(config.secretValues);
     const first = problems.list[0];
-    throw new MeshError('config_invalid', redact(problems.list.map((p) => `${p.path}: ${p.message}`).join('\n')), {
+    throw new ConfigError(redact(problems.list.map((p) => `${p.path}: ${p.message}`).join('\n')), {
       path: first?.path ?? '',
     });
   }
@@ -159,7 +158,7 @@ function openStore(section: Section, options: BuildOptions): { secrets: SecretsC
   try {
     return { secrets, store: dotenvStore(file) };
   } catch (err) {
-    if (!(err instanceof MeshError)) throw err;
+    if (!(err instanceof ConfigError)) throw err;
     section.problems.add(section.at('path'), err.message.replace(/^secrets\.path: /, ''));
     return { secrets, store: null };
   }

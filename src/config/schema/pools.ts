@@ -2,9 +2,10 @@
 // Strategy names and capability nodes are kept as written; the mesh validates them against its registries.
 
 import type { DeactivationConfig, PoolConfig, RecoveryConfig, RetryConfig } from '../types.ts';
-import { Section, bool, duration, int, listOf, num, oneOf, str, unknownReference } from './check.ts';
+import { Problems, Section, bool, duration, int, listOf, num, oneOf, str, unknownReference } from './check.ts';
 import type { Parser } from './check.ts';
 import { describeValue } from '../duration.ts';
+import { ConfigError } from '../errors.ts';
 
 const POOL_KEYS = [
   'capability',
@@ -125,6 +126,19 @@ export function readPools(
   }
   checkAliases(section, pools);
   return pools;
+}
+
+/**
+ * A pool the file does not mention (predefined pools, direct model requests): every policy at its default,
+ * read by the same code as a written pool so the two can never disagree.
+ */
+export function defaultPoolConfig(name: string, capability: string | null): PoolConfig {
+  const problems = new Problems();
+  const pool = readPools(new Section(problems, '', { pools: { [name]: { capability } } }, null), [], []).get(name);
+  const first = problems.list[0];
+  if (first !== undefined) throw new ConfigError(`${first.path}: ${first.message}`, { path: first.path });
+  if (pool === undefined) throw new Error(`default pool ${name} could not be built`);
+  return pool;
 }
 
 /** A name a client sends must resolve to one pool: an alias may not repeat a pool name or another alias. */

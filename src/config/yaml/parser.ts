@@ -20,7 +20,7 @@ interface ParseState extends SourceState {
 
 /**
  * Parses one YAML document into plain values: objects (keys in document order), arrays, strings,
- * numbers, booleans and null. An empty document is null. Throws MeshError `config_invalid` with the
+ * numbers, booleans and null. An empty document is null. Throws ConfigError with the
  * position of the first problem.
  */
 export function parseYaml(text: string, filename = 'config'): unknown {

@@ -1,7 +1,7 @@
 // The source text of a YAML document as every stage of the reader sees it (lines, for positions and
 // error snippets), and the one error helper all stages share.
 
-import { MeshError } from '../../errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** What every stage (lexer, parser) carries; their state objects extend it. */
 export interface SourceState {
@@ -41,7 +41,7 @@ export function fail(state: SourceState, message: string, line: number, column: 
   // Copy tabs into the caret line so the caret stays aligned however the terminal expands them.
   let pad = '';
   for (let i = 0; i < column - 1; i++) pad += source[i] === '\t' ? '\t' : ' ';
-  throw new MeshError('config_invalid', `${state.filename}:${line}:${column}: ${message}\n  ${source}\n  ${pad}^`, {
+  throw new ConfigError(`${state.filename}:${line}:${column}: ${message}\n  ${source}\n  ${pad}^`, {
     location: { line, column },
   });
 }

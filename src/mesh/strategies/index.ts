@@ -2,7 +2,7 @@
 // `modelmesh.` prefix and `.v1` suffix (`round-robin` = `modelmesh.round-robin.v1`).
 import type { PoolConfig } from '../../config/types.ts';
 import { nearest } from '../../config/suggest.ts';
-import { MeshError } from '../../errors.ts';
+import { ConfigError } from '../../config/errors.ts';
 import type { Strategy } from '../types.ts';
 import { CostFirst } from './cost-first.ts';
 import { LatencyFirst } from './latency-first.ts';
@@ -40,7 +40,7 @@ export function createStrategy(name: string, pool: PoolConfig, path: string): St
   if (!factory) {
     const hint = nearest(canonicalStrategyName(name), FACTORIES.keys());
     const suggestion = hint === undefined ? ` (known: ${strategyNames().join(', ')})` : `, did you mean "${hint}"?`;
-    throw new MeshError('config_invalid', `${path}: unknown strategy "${name}"${suggestion}`, { path });
+    throw new ConfigError(`${path}: unknown strategy "${name}"${suggestion}`, { path });
   }
   return factory(pool);
 }

@@ -26,7 +26,6 @@ export interface TransportRequest {
 }
 
 /** Bytes of a non-2xx body kept for its error message (wire §1 bodies are well under this). */
-
 const ERROR_BODY_LIMIT = 64 * 1024;
 /** Largest buffered 2xx body (n=10 base64 images stay far below it). */
 const MAX_BODY = 256 * 1024 * 1024;

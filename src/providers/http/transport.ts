@@ -5,7 +5,6 @@ import http from 'node:http';
 import https from 'node:https';
 import type { ClientRequest } from 'node:http';
 import type { ProviderTimeouts } from '../../config/types.ts';
-import { MeshError } from '../../errors.ts';
 import type { ProviderResponse } from '../provider.ts';
 import { Exchange, type ExchangeContext, type TransportRequest } from './exchange.ts';
 
@@ -27,11 +26,9 @@ export class Transport {
   readonly #context: ExchangeContext;
 
   constructor(options: TransportOptions) {
-    const path = `providers.${options.id}.base_url`;
-    if (!URL.canParse(options.baseUrl)) throw new MeshError('config_invalid', `${path}: invalid URL "${options.baseUrl}"`, { path });
+    // The schema accepted base_url as an http(s) URL (config/schema/check.ts httpUrl): not checked again here.
     const url = new URL(options.baseUrl);
     const secure = url.protocol === 'https:';
-    if (!secure && url.protocol !== 'http:') throw new MeshError('config_invalid', `${path}: expected an http or https URL, got "${url.protocol}"`, { path });
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
     const agent = (this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions));
     const send = secure ? https.request : http.request;

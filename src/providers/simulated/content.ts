@@ -23,8 +23,6 @@ export function completionId(seed: string): string {
   return `chatcmpl-${sha256Hex(seed).slice(0, 24)}`;
 }
 
-/** Rough token estimate used everywhere for accounting: ceil(UTF-16 length / 4); 0 only for "". */
-
 /** Text of one message `content`: a string, or the `text` of its `{type:"text"}` parts. */
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;

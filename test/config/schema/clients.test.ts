@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MeshError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/config/errors.ts';
 import { buildConfig } from '../../../src/config/schema/index.ts';
 import { createRedactor } from '../../../src/config/redact.ts';
 import { PREDEFINED_POOL_NAMES, keyDigest } from '../../../src/config/schema/clients.ts';
@@ -24,7 +24,7 @@ function problems(clients: unknown, env?: Record<string, string>): string[] {
   try {
     build(clients, env);
   } catch (err) {
-    assert.ok(err instanceof MeshError && err.code === 'config_invalid', String(err));
+    assert.ok(err instanceof ConfigError && err.code === 'config_invalid', String(err));
     return err.message.split('\n');
   }
   assert.fail('expected config_invalid');

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MeshError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/config/errors.ts';
 import { buildConfig } from '../../../src/config/schema/index.ts';
 import { editDistance, nearest } from '../../../src/config/suggest.ts';
 
@@ -9,7 +9,7 @@ function problems(raw: unknown): string {
   try {
     buildConfig(raw, { source: null, env: {}, baseDir: '/srv/mesh' });
   } catch (err) {
-    assert.ok(err instanceof MeshError, String(err));
+    assert.ok(err instanceof ConfigError, String(err));
     assert.equal(err.code, 'config_invalid');
     return err.message;
   }
@@ -302,10 +302,12 @@ describe('error formats', () => {
       buildConfig({ proxy: { port: 'x' }, pools: { p: { strategy: 7 } } }, { source: null, env: {}, baseDir: '/' });
       assert.fail('expected an error');
     } catch (err) {
-      assert.ok(err instanceof MeshError);
+      assert.ok(err instanceof ConfigError);
       assert.equal(err.path, 'proxy.port');
       assert.equal(err.message.split('\n').length, 2);
-      assert.equal(err.status, 500);
+      // A config problem is not an HTTP answer (issue 10.6): no status, and not a MeshError.
+      assert.equal('status' in err, false);
+      assert.equal(err.name, 'ConfigError');
     }
   });
 });

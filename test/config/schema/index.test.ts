@@ -1,14 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MeshError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/config/errors.ts';
 import { formatSummary, loadConfigFile } from '../../../src/config/load.ts';
 import { buildConfig } from '../../../src/config/schema/index.ts';
 import { OPENAI_ROUTES } from '../../../src/config/types.ts';
 import { TRACING_OFF } from '../../../src/observability/tracing/config.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 function build(raw: unknown, env: Record<string, string | undefined> = {}) {
   return buildConfig(raw, { source: null, env, baseDir: '/srv/mesh' });
@@ -317,7 +317,7 @@ describe('normalisation', () => {
   test('a __proto__ key is reported, never used as a prototype', () => {
     const raw = JSON.parse('{"__proto__": {"port": 1}, "proxy": {"__proto__": {"port": 2}}}') as unknown;
     assert.throws(() => build(raw), (err: unknown) => {
-      assert.ok(err instanceof MeshError);
+      assert.ok(err instanceof ConfigError);
       assert.match(err.message, /^__proto__: unknown key/m);
       assert.match(err.message, /^proxy\.__proto__: unknown key/m);
       return true;
@@ -364,8 +364,8 @@ describe('loading files', () => {
     );
   });
 
-  test('an empty file is a valid config; the summary says so', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+  test('an empty file is a valid config; the summary says so', (t) => {
+    const dir = tempDir(t, 'mesh-load-');
     writeFileSync(join(dir, 'mesh.yaml'), '# nothing yet\n');
     const config = loadConfigFile(join(dir, 'mesh.yaml'));
     const summary = formatSummary(config);
@@ -375,12 +375,12 @@ describe('loading files', () => {
     assert.match(formatSummary(build({})), /^config: \(built from an object\)$/m);
   });
 
-  test('a missing file, a YAML error and a schema error are all config_invalid', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+  test('a missing file, a YAML error and a schema error are all config_invalid', (t) => {
+    const dir = tempDir(t, 'mesh-load-');
     assert.throws(() => loadConfigFile(join(dir, 'absent.yaml')), { code: 'config_invalid', message: `config file ${join(dir, 'absent.yaml')} not found` });
     assert.throws(() => loadConfigFile(dir), { code: 'config_invalid', message: `config file ${dir} cannot be read (EISDIR)` });
     writeFileSync(join(dir, 'bad.yaml'), 'proxy:\n  port: [1\n');
-    assert.throws(() => loadConfigFile(join(dir, 'bad.yaml')), (err: unknown) => err instanceof MeshError && err.code === 'config_invalid' && err.location !== undefined);
+    assert.throws(() => loadConfigFile(join(dir, 'bad.yaml')), (err: unknown) => err instanceof ConfigError && err.code === 'config_invalid' && err.location !== undefined);
     writeFileSync(join(dir, 'schema.yaml'), 'proxy:\n  port: eighty\n');
     assert.throws(() => loadConfigFile(join(dir, 'schema.yaml')), { message: 'proxy.port: expected an integer, got "eighty"', path: 'proxy.port' });
   });

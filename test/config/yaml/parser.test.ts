@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MeshError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/config/errors.ts';
 import { parseYaml } from '../../../src/config/yaml/parser.ts';
 
 /** Joins lines with LF so block scalars and indentation are easy to read in the tables. */
@@ -361,7 +361,7 @@ for (const [name, text, line, column, fragment] of REJECTED) {
     assert.throws(
       () => parseYaml(text),
       (err: unknown) => {
-        assert.ok(err instanceof MeshError, `expected a MeshError, got ${String(err)}`);
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
         assert.equal(err.code, 'config_invalid');
         assert.ok(err.message.includes(fragment), `message ${JSON.stringify(err.message)} lacks ${JSON.stringify(fragment)}`);
         assert.deepEqual(err.location, { line, column }, err.message);
@@ -379,7 +379,7 @@ test('error message: file:line:column, the source line, and a caret under the co
   assert.throws(
     () => parseYaml(doc('proxy:', '  listen: &x 8080'), 'mesh.yaml'),
     (err: unknown) => {
-      assert.ok(err instanceof MeshError);
+      assert.ok(err instanceof ConfigError);
       assert.equal(
         err.message,
         [
@@ -388,8 +388,9 @@ test('error message: file:line:column, the source line, and a caret under the co
           '            ^',
         ].join('\n'),
       );
-      assert.equal(err.status, 500);
-      assert.equal(err.type, 'server_error');
+      // A config problem is not an HTTP answer (issue 10.6): no status and no OpenAI error type.
+      assert.equal('status' in err, false);
+      assert.equal('type' in err, false);
       return true;
     },
   );
@@ -397,7 +398,7 @@ test('error message: file:line:column, the source line, and a caret under the co
 
 test('error message defaults to "config" as the file name', () => {
   assert.throws(() => parseYaml('a: 1\na: 2\n'), (err: unknown) => {
-    assert.ok(err instanceof MeshError);
+    assert.ok(err instanceof ConfigError);
     assert.equal(err.message, "config:2:1: duplicate key 'a' (first defined on line 1)\n  a: 2\n  ^");
     return true;
   });
@@ -405,7 +406,7 @@ test('error message defaults to "config" as the file name', () => {
 
 test('the caret stays aligned under tabs that precede the error column', () => {
   assert.throws(() => parseYaml('a:\t[1]\tx\n'), (err: unknown) => {
-    assert.ok(err instanceof MeshError);
+    assert.ok(err instanceof ConfigError);
     assert.deepEqual(err.location, { line: 1, column: 8 });
     assert.equal(err.message.split('\n')[2], '    \t   \t^');
     return true;
@@ -420,7 +421,7 @@ test('__proto__ keys never pollute Object.prototype', () => {
     '- __proto__:\n    polluted: yes\n',
   ];
   for (const text of attempts) {
-    assert.throws(() => parseYaml(text), MeshError);
+    assert.throws(() => parseYaml(text), ConfigError);
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   }
   // A nested `constructor` / `prototype` key is data, not a way into prototypes either.

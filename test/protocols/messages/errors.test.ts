@@ -27,7 +27,6 @@ describe('toAnthropicError', () => {
       cancelled: [499, 'invalid_request_error'],
       server_draining: [529, 'overloaded_error'],
       internal_error: [500, 'api_error'],
-      config_invalid: [500, 'api_error'],
     };
     for (const code of Object.keys(CATALOGUE) as ErrorCode[]) {
       const { status, body } = toAnthropicError(new MeshError(code, `msg ${code}`));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError } from '../../../src/config/errors.ts';
+import { buildConfig } from '../../../src/config/schema/index.ts';
 import { MeshError } from '../../../src/errors.ts';
 import type { SseEvent } from '../../../src/lib/sse.ts';
 import type { ProviderResponse } from '../../../src/providers/provider.ts';
@@ -297,9 +299,10 @@ describe(`transport (${kind})`, () => {
     assert.deepEqual(warnings.map((w) => w.name), []);
   });
 
-  test('invalid base URLs are config errors', () => {
-    assert.throws(() => transport('not a url'), (e: unknown) => e instanceof MeshError && e.code === 'config_invalid');
-    assert.throws(() => transport('ftp://x/v1'), /expected an http or https URL/);
+  test('invalid base URLs are config errors (the schema checks base_url once; the transport trusts it)', () => {
+    const build = (baseUrl: string) => () => buildConfig({ providers: { x: { connector: 'openai.llm.v1', base_url: baseUrl } } }, { source: null, env: {}, baseDir: '/' });
+    assert.throws(build('not a url'), (e: unknown) => e instanceof ConfigError && e.code === 'config_invalid' && e.path === 'providers.x.base_url');
+    assert.throws(build('ftp://x/v1'), /providers\.x\.base_url: expected an http\(s\) URL, got "ftp:\/\/x\/v1"/);
   });
 
   test('invalid header values fail the attempt instead of throwing', async () => {

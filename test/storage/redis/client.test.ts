@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { RedisClient, type RedisClientOptions } from '../../../src/storage/redis/client.ts';
 import { RedisError, RedisReplyError } from '../../../src/storage/redis/errors.ts';
 import { RedisScript } from '../../../src/storage/redis/script.ts';
+import { freePort } from '../../helpers/ports.ts';
 import { RedisServer, selfSignedCertificate, skipWithoutRedis } from '../../helpers/redis-server.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const skip = skipWithoutRedis();
 
@@ -136,7 +135,7 @@ test('a command timeout rejects it and resets the connection; the next commands 
 });
 
 test('the queue is bounded: beyond max_pending a command is rejected at once; a queued one times out unsent', async (t) => {
-  const port = await deadPort();
+  const port = await freePort();
   const c = client(t, { url: `redis://:pw-123@127.0.0.1:${port}`, maxPending: 3, commandTimeoutMs: 150, connectTimeoutMs: 200 });
   const connectError = await c.connect().then(() => null, (error: unknown) => error);
   rejectsWith('REDIS_CONNECTION', /connecting to redis:\/\/:\[REDACTED\]@127\.0\.0\.1:\d+\/0: connect ECONNREFUSED/)(connectError);
@@ -178,18 +177,8 @@ test('close() waits for replies in flight, then rejects new commands', skip, asy
   await assert.rejects(c.connect(), rejectsWith('REDIS_CLOSED'));
 });
 
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 test('rediss:// connects over TLS (with the CA given) and fails clearly on an untrusted certificate', skip, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'modelmesh-tls-');
   const certificate = selfSignedCertificate(dir);
   if (certificate === null) return t.skip('openssl not installed');
   const server = await redis(t, { tls: certificate, password: 'tls-pw' });

@@ -5,7 +5,6 @@
 import { isIP } from 'node:net';
 import type { TransportOptions, TransportRequest } from '../transport.ts';
 import type { ProviderResponse } from '../../provider.ts';
-import { MeshError } from '../../../errors.ts';
 import { H1Exchange } from './exchange.ts';
 import type { H1Context } from './exchange.ts';
 import { Pool } from './pool.ts';
@@ -19,11 +18,9 @@ export class H1Transport {
   readonly #context: H1Context;
 
   constructor(options: TransportOptions) {
-    const path = `providers.${options.id}.base_url`;
-    if (!URL.canParse(options.baseUrl)) throw new MeshError('config_invalid', `${path}: invalid URL "${options.baseUrl}"`, { path });
+    // The schema accepted base_url as an http(s) URL (config/schema/check.ts httpUrl): not checked again here.
     const url = new URL(options.baseUrl);
     const secure = url.protocol === 'https:';
-    if (!secure && url.protocol !== 'http:') throw new MeshError('config_invalid', `${path}: expected an http or https URL, got "${url.protocol}"`, { path });
     // URL.hostname keeps the brackets of an IPv6 literal; net.connect wants the bare address.
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
