@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { postJson, request } from '../helpers/proxy.ts';
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { startServer, type RunningServer } from '../helpers/server.ts';
 
 let server: RunningServer;
 

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson, request } from '../helpers/proxy.ts';
-import { ROOT, cleanEnv, startServer } from '../helpers/server.ts';
+import { ROOT, cleanEnv } from '../helpers/cli.ts';
+import { startServer } from '../helpers/server.ts';
 import { parseSse } from '../helpers/sse-events.ts';
 
 test('POST /v1/responses with the default mesh.yaml (simulated provider, no key)', async (t) => {

@@ -9,7 +9,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { closedPort } from '../helpers/fake-upstream.ts';
 import { postJson, request } from '../helpers/proxy.ts';
 import { RedisServer, skipWithoutRedis } from '../helpers/redis-server.ts';
-import { SERVER, eventually, startCli, tempDir, writeConfig, type Running } from '../observability/spawn.ts';
+import { SERVER } from '../helpers/cli.ts';
+import { eventually, startCli, tempDir, writeConfig, type Running } from '../observability/spawn.ts';
 
 const CHAT = { model: 'chat', messages: [{ role: 'user', content: 'hi' }] };
 const FLUSH_MS = 50;
