@@ -20,18 +20,18 @@ export interface JsonLoggerOptions {
 }
 
 export class JsonLogger implements Logger {
-  private readonly min: number;
-  private readonly write: (line: string) => void;
+  readonly #min: number;
+  readonly #write: (line: string) => void;
   redact: (text: string) => string;
 
   constructor(options: JsonLoggerOptions = {}) {
-    this.min = ORDER[options.level ?? 'info'];
-    this.write = options.write ?? ((line) => void process.stderr.write(line));
+    this.#min = ORDER[options.level ?? 'info'];
+    this.#write = options.write ?? ((line) => void process.stderr.write(line));
     this.redact = options.redact ?? ((text) => text);
   }
 
-  private log(level: LogLevelName, msg: string, fields?: Record<string, unknown>): void {
-    if (ORDER[level] < this.min) return;
+  #log(level: LogLevelName, msg: string, fields?: Record<string, unknown>): void {
+    if (ORDER[level] < this.#min) return;
     const record = { ts: new Date().toISOString(), level, msg, ...fields };
     let line: string;
     try {
@@ -39,20 +39,20 @@ export class JsonLogger implements Logger {
     } catch {
       line = JSON.stringify({ ts: record.ts, level, msg });
     }
-    this.write(this.redact(line) + '\n');
+    this.#write(this.redact(line) + '\n');
   }
 
   debug(msg: string, fields?: Record<string, unknown>): void {
-    this.log('debug', msg, fields);
+    this.#log('debug', msg, fields);
   }
   info(msg: string, fields?: Record<string, unknown>): void {
-    this.log('info', msg, fields);
+    this.#log('info', msg, fields);
   }
   warn(msg: string, fields?: Record<string, unknown>): void {
-    this.log('warn', msg, fields);
+    this.#log('warn', msg, fields);
   }
   error(msg: string, fields?: Record<string, unknown>): void {
-    this.log('error', msg, fields);
+    this.#log('error', msg, fields);
   }
 }
 

@@ -25,45 +25,45 @@ export const systemClock: Clock = {
 
 /** A clock that moves only when told to; timers fire in due order during advance(). */
 export class ManualClock implements Clock {
-  private current: number;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
+  #current: number;
+  #seq = 0;
+  #timers = new Map<number, { at: number; fn: () => void }>();
 
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.current = start;
+    this.#current = start;
   }
 
   now(): number {
-    return this.current;
+    return this.#current;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.current + Math.max(0, ms), fn });
-    return { cancel: () => void this.timers.delete(id) };
+    const id = ++this.#seq;
+    this.#timers.set(id, { at: this.#current + Math.max(0, ms), fn });
+    return { cancel: () => void this.#timers.delete(id) };
   }
 
   /** Move time forward, firing every timer that falls due, in order. */
   advance(ms: number): void {
-    const target = this.current + ms;
+    const target = this.#current + ms;
     for (;;) {
       let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= target && (!next || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.#timers) if (entry[1].at <= target && (!next || entry[1].at < next[1].at)) next = entry;
       if (!next) break;
-      this.timers.delete(next[0]);
-      this.current = next[1].at;
+      this.#timers.delete(next[0]);
+      this.#current = next[1].at;
       next[1].fn();
     }
-    this.current = target;
+    this.#current = target;
   }
 
   /** Jump to an absolute time (e.g. just past midnight UTC). */
   set(epochMs: number): void {
-    this.advance(Math.max(0, epochMs - this.current));
+    this.advance(Math.max(0, epochMs - this.#current));
   }
 
   get pending(): number {
-    return this.timers.size;
+    return this.#timers.size;
   }
 }
 

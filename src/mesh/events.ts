@@ -127,23 +127,23 @@ export type MeshEvent =
 export type MeshListener = (event: MeshEvent) => void;
 
 export class EventBus {
-  private listeners: MeshListener[] = [];
+  #listeners: MeshListener[] = [];
   /** Set by a sink that logs full request/response bodies; the router then attaches them to request events. */
   wantsBodies = false;
 
   on(listener: MeshListener): () => void {
-    this.listeners.push(listener);
+    this.#listeners.push(listener);
     return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
     };
   }
 
   get active(): boolean {
-    return this.listeners.length > 0;
+    return this.#listeners.length > 0;
   }
 
   emit(event: MeshEvent): void {
-    for (const listener of this.listeners) {
+    for (const listener of this.#listeners) {
       try {
         listener(event);
       } catch {

@@ -32,77 +32,77 @@ export interface ProbeResult {
 
 export class RecoveryService implements MeshService {
   readonly name = 'recovery';
-  private readonly mesh: MeshRuntime;
+  readonly #mesh: MeshRuntime;
   /** Pending timers (each removes itself when it fires, so the set stays small). */
-  private readonly timers = new Set<TimerHandle>();
-  private sweepTimer: { at: number; handle: TimerHandle } | null = null;
-  private unsubscribe: (() => void) | null = null;
+  readonly #timers = new Set<TimerHandle>();
+  #sweepTimer: { at: number; handle: TimerHandle } | null = null;
+  #unsubscribe: (() => void) | null = null;
   /** Aborts probes in flight at stop(). */
-  private controller = new CancelToken();
-  private readonly inflight = new Map<string, Promise<ProbeResult>>();
-  private running = false;
-  private seq = 0;
+  #controller = new CancelToken();
+  readonly #inflight = new Map<string, Promise<ProbeResult>>();
+  #running = false;
+  #seq = 0;
 
   constructor(mesh: MeshRuntime) {
-    this.mesh = mesh;
+    this.#mesh = mesh;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.controller = new CancelToken();
-    this.unsubscribe = this.mesh.events.on((event) => {
-      if ((event.type === 'model_standby' || event.type === 'provider_standby') && event.until !== null) this.sweepAt(event.until);
+    if (this.#running) return;
+    this.#running = true;
+    this.#controller = new CancelToken();
+    this.#unsubscribe = this.#mesh.events.on((event) => {
+      if ((event.type === 'model_standby' || event.type === 'provider_standby') && event.until !== null) this.#sweepAt(event.until);
     });
-    this.arm();
+    this.#arm();
     // Not awaited: startup (and readiness) must not wait for slow upstreams; settled() awaits them.
     const seen = new Set<string>();
-    for (const pool of this.mesh.registry.pools.values()) {
+    for (const pool of this.#mesh.registry.pools.values()) {
       if (!pool.config.recovery.probe_on_start) continue;
       for (const model of pool.members) {
         if (seen.has(model.id)) continue;
         seen.add(model.id);
-        void this.probeAtStart(pool, model);
+        void this.#probeAtStart(pool, model);
       }
     }
   }
 
   stop(): void {
-    this.running = false;
-    this.disarm();
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.controller.abort(new Error('recovery service stopped'));
+    this.#running = false;
+    this.#disarm();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#controller.abort(new Error('recovery service stopped'));
   }
 
   reload(): void {
-    if (!this.running) return;
-    this.disarm();
-    this.arm();
+    if (!this.#running) return;
+    this.#disarm();
+    this.#arm();
   }
 
   /** Resolves when every probe started so far has finished (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight.values()]);
   }
 
   /** Probe one model now; reactivates it (and its provider) on success. Concurrent calls share one probe. */
   probe(pool: PoolEntry, model: ModelEntry): Promise<ProbeResult> {
-    const running = this.inflight.get(model.id);
+    const running = this.#inflight.get(model.id);
     if (running) return running;
-    const done = this.send(model).then((result) => {
-      this.inflight.delete(model.id);
-      if (result.ok) this.recovered(pool, model);
-      else this.mesh.logger.debug('probe failed', { model: model.id, status: result.status, reason: this.mesh.redact(result.reason ?? '') });
+    const done = this.#send(model).then((result) => {
+      this.#inflight.delete(model.id);
+      if (result.ok) this.#recovered(pool, model);
+      else this.#mesh.logger.debug('probe failed', { model: model.id, status: result.status, reason: this.#mesh.redact(result.reason ?? '') });
       return result;
     });
-    this.inflight.set(model.id, done);
+    this.#inflight.set(model.id, done);
     return done;
   }
 
   /** One probe round of a pool (probe_interval): its members and providers waiting for a probe. */
   probePool(pool: PoolEntry): Promise<ProbeResult[]> {
-    const state = this.mesh.state;
+    const state = this.#mesh.state;
     const providers = new Set<string>();
     const probes: Promise<ProbeResult>[] = [];
     for (const model of pool.members) {
@@ -122,8 +122,8 @@ export class RecoveryService implements MeshService {
     return Promise.all(probes);
   }
 
-  private recovered(pool: PoolEntry, model: ModelEntry): void {
-    const state = this.mesh.state;
+  #recovered(pool: PoolEntry, model: ModelEntry): void {
+    const state = this.#mesh.state;
     const provider = model.config.provider;
     const p = state.provider(provider);
     if (p.status === 'standby' && waitsForProbe(p) && pool.config.provider_recovery === 'on_probe_success') {
@@ -132,10 +132,10 @@ export class RecoveryService implements MeshService {
     if (waitsForProbe(state.model(model.id))) state.releaseModel(model.id, provider, 'probe succeeded');
   }
 
-  private async probeAtStart(pool: PoolEntry, model: ModelEntry): Promise<void> {
+  async #probeAtStart(pool: PoolEntry, model: ModelEntry): Promise<void> {
     const result = await this.probe(pool, model);
-    if (result.ok || !this.running) return;
-    const state = this.mesh.state;
+    if (result.ok || !this.#running) return;
+    const state = this.#mesh.state;
     const now = state.clock.now();
     const reason = `probe at start failed (${result.reason ?? 'failed'})`;
     if ((result.status === 401 || result.status === 403) && pool.config.provider_deactivation.includes('on_auth_failure')) {
@@ -146,13 +146,13 @@ export class RecoveryService implements MeshService {
   }
 
   /** The probe request itself: 2xx is success, and so is 400/422 (the API is up and took the key; only the probe's body was refused). */
-  private async send(model: ModelEntry): Promise<ProbeResult> {
+  async #send(model: ModelEntry): Promise<ProbeResult> {
     const request = probeRequest(model);
     if (request === null) return { ok: false, status: 0, reason: 'no probe request for this model' };
     try {
       const response = await model.provider.call({
         endpoint: request.endpoint, model: model.config, body: { ...request.body }, form: null, mode: 'buffer',
-        signal: this.controller, requestId: `probe_${++this.seq}`,
+        signal: this.#controller, requestId: `probe_${++this.#seq}`,
       });
       if (response.kind !== 'buffer') response.close();
       return { ok: true, status: response.status, reason: null };
@@ -163,104 +163,104 @@ export class RecoveryService implements MeshService {
     }
   }
 
-  private arm(): void {
-    const state = this.mesh.state;
+  #arm(): void {
+    const state = this.#mesh.state;
     const topology = new Map<string, string[]>();
-    for (const model of this.mesh.registry.models.values()) {
+    for (const model of this.#mesh.registry.models.values()) {
       const list = topology.get(model.config.provider);
       if (list) list.push(model.id);
       else topology.set(model.config.provider, [model.id]);
     }
     state.setTopology(topology);
-    for (const pool of this.mesh.registry.pools.values()) {
+    for (const pool of this.#mesh.registry.pools.values()) {
       const interval = pool.config.recovery.probe_interval;
-      if (interval !== null && pool.members.length > 0) this.every(interval, () => void this.probePool(pool));
+      if (interval !== null && pool.members.length > 0) this.#every(interval, () => void this.probePool(pool));
       const maintenance = pool.config.deactivation.maintenance_window;
-      if (maintenance !== null && pool.members.length > 0) this.maintain(pool, maintenance);
+      if (maintenance !== null && pool.members.length > 0) this.#maintain(pool, maintenance);
     }
-    this.atMidnight();
-    rescueOrphanHolds(this.mesh);
-    this.sweep();
+    this.#atMidnight();
+    rescueOrphanHolds(this.#mesh);
+    this.#sweep();
   }
 
 
-  private disarm(): void {
-    for (const timer of this.timers) timer.cancel();
-    this.timers.clear();
-    this.sweepTimer?.handle.cancel();
-    this.sweepTimer = null;
+  #disarm(): void {
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.clear();
+    this.#sweepTimer?.handle.cancel();
+    this.#sweepTimer = null;
   }
 
-  private after(ms: number, fn: () => void): void {
-    const handle = this.mesh.clock.setTimeout(() => {
-      this.timers.delete(handle);
-      if (this.running) fn();
+  #after(ms: number, fn: () => void): void {
+    const handle = this.#mesh.clock.setTimeout(() => {
+      this.#timers.delete(handle);
+      if (this.#running) fn();
     }, ms);
-    this.timers.add(handle);
+    this.#timers.add(handle);
   }
 
-  private every(ms: number, fn: () => void): void {
+  #every(ms: number, fn: () => void): void {
     const tick = (): void => {
-      this.after(ms, tick);
+      this.#after(ms, tick);
       fn();
     };
-    this.after(ms, tick);
+    this.#after(ms, tick);
   }
 
   /** Run `fn` at epoch `at` (chained for waits longer than one timer can hold). */
-  private at(at: number, fn: () => void): void {
-    const wait = at - this.mesh.clock.now();
-    if (wait > MAX_TIMER_MS) this.after(MAX_TIMER_MS, () => this.at(at, fn));
-    else this.after(wait, fn);
+  #at(at: number, fn: () => void): void {
+    const wait = at - this.#mesh.clock.now();
+    if (wait > MAX_TIMER_MS) this.#after(MAX_TIMER_MS, () => this.#at(at, fn));
+    else this.#after(wait, fn);
   }
 
   /** Every UTC midnight: roll quota windows and provider spend, end holds that were waiting for it. */
-  private atMidnight(): void {
-    this.at(nextBoundary(this.mesh.clock.now(), 'daily'), () => {
+  #atMidnight(): void {
+    this.#at(nextBoundary(this.#mesh.clock.now(), 'daily'), () => {
       this.resetQuotas();
-      this.atMidnight();
+      this.#atMidnight();
     });
   }
 
   /** Roll every window that has ended (quota_reset events) and end expired holds. Public for the admin API. */
   resetQuotas(): void {
-    const state = this.mesh.state;
-    for (const pool of this.mesh.registry.pools.values()) {
+    const state = this.#mesh.state;
+    for (const pool of this.#mesh.registry.pools.values()) {
       if (!hasQuota(pool.config)) continue;
       for (const model of pool.members) rollModelWindow(state, model.id, quotaWindow(pool.config));
     }
-    for (const provider of this.mesh.registry.providers.keys()) rollProviderSpend(state, provider);
-    this.sweep();
+    for (const provider of this.#mesh.registry.providers.keys()) rollProviderSpend(state, provider);
+    this.#sweep();
   }
 
-  private maintain(pool: PoolEntry, window: string): void {
-    const now = this.mesh.clock.now();
+  #maintain(pool: PoolEntry, window: string): void {
+    const now = this.#mesh.clock.now();
     const span = maintenanceAt(window, now);
     if (span.inside) {
       for (const model of pool.members) {
-        standbyModel(this.mesh.state, model, pool.name, `maintenance window ${window} UTC`, span.end, 'maintenance');
+        standbyModel(this.#mesh.state, model, pool.name, `maintenance window ${window} UTC`, span.end, 'maintenance');
       }
     }
-    this.at(span.nextStart, () => this.maintain(pool, window));
+    this.#at(span.nextStart, () => this.#maintain(pool, window));
   }
 
   /** End every hold whose `until` has passed (the lazy check of isModelActive, run now), then re-arm. */
-  private sweep(): void {
-    const state = this.mesh.state;
-    this.sweepTimer = null;
+  #sweep(): void {
+    const state = this.#mesh.state;
+    this.#sweepTimer = null;
     let next: number | null = null;
-    for (const model of this.mesh.registry.models.values()) state.isModelActive(model.id, model.config.provider);
+    for (const model of this.#mesh.registry.models.values()) state.isModelActive(model.id, model.config.provider);
     for (const id of state.modelIds()) next = earliest(next, state.model(id));
     for (const id of state.providerIds()) next = earliest(next, state.provider(id));
-    if (next !== null) this.sweepAt(next);
+    if (next !== null) this.#sweepAt(next);
   }
 
-  private sweepAt(at: number): void {
-    if (!this.running) return;
-    if (this.sweepTimer !== null && this.sweepTimer.at <= at) return;
-    this.sweepTimer?.handle.cancel();
-    const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - this.mesh.clock.now()));
-    this.sweepTimer = { at, handle: this.mesh.clock.setTimeout(() => this.sweep(), wait) };
+  #sweepAt(at: number): void {
+    if (!this.#running) return;
+    if (this.#sweepTimer !== null && this.#sweepTimer.at <= at) return;
+    this.#sweepTimer?.handle.cancel();
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - this.#mesh.clock.now()));
+    this.#sweepTimer = { at, handle: this.#mesh.clock.setTimeout(() => this.#sweep(), wait) };
   }
 }
 

@@ -84,57 +84,57 @@ export interface Routed {
 }
 
 export class Router {
-  private readonly registry: Registry;
-  private readonly state: StateStore;
-  private readonly events: EventBus;
-  private readonly clock: Clock;
-  private readonly deadline: number;
+  readonly #registry: Registry;
+  readonly #state: StateStore;
+  readonly #events: EventBus;
+  readonly #clock: Clock;
+  readonly #deadline: number;
 
   constructor(registry: Registry, state: StateStore, events: EventBus, clock: Clock, deadlineMs: number) {
-    this.registry = registry;
-    this.state = state;
-    this.events = events;
-    this.clock = clock;
-    this.deadline = deadlineMs;
+    this.#registry = registry;
+    this.#state = state;
+    this.#events = events;
+    this.#clock = clock;
+    this.#deadline = deadlineMs;
   }
 
   async route(req: RouteRequest): Promise<Routed> {
     const started = req.startedAt ?? performance.now();
-    const target = this.registry.resolve(req.model);
+    const target = this.#registry.resolve(req.model);
     const pool = target.kind === 'model' ? null : target.pool;
-    const home = target.kind === 'model' ? this.registry.homePool(target.model) : target.pool;
+    const home = target.kind === 'model' ? this.#registry.homePool(target.model) : target.pool;
     const poolName = pool?.name ?? null;
     const policy: PoolConfig = home.config;
     const members = target.kind === 'model' ? [target.model] : target.pool.members;
     const untranslatable = req.translated !== undefined && 'error' in req.translated ? req.translated.error : null;
     const nativeOnly = untranslatable === null ? undefined : (m: ModelEntry): string | null => (isNative(req, m) ? null : untranslatable.message);
-    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.state, nativeOnly);
+    const { eligible, excluded, standby } = eligibleMembers(members, req.endpoint, req.needs, this.#state, nativeOnly);
     const attempts: AttemptRecord[] = [];
     const report = (outcome: 'success' | 'failure' | 'cancelled', status: number, error: string | null, model: ModelEntry | null, candidates: string[]): void => {
-      if (!this.events.active) return;
+      if (!this.#events.active) return;
       const latency = performance.now() - started;
-      this.events.emit({
-        type: 'request', at: this.clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
+      this.#events.emit({
+        type: 'request', at: this.#clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
         pool: poolName, candidates, excluded, attempts, model: model?.id ?? null, provider: model?.config.provider ?? null,
         outcome, status, error, stream: req.needs.stream, latency_ms: latency, ttfb_ms: latency, tokens_in: 0, tokens_out: 0, cost: 0,
         client: req.client ?? null,
-        ...(this.events.wantsBodies ? { request_body: req.body } : {}),
+        ...(this.#events.wantsBodies ? { request_body: req.body } : {}),
         ...(req.trace !== undefined ? { trace: req.trace } : {}),
       });
     };
 
-    const refused = sharedLimitRefusal(policy, members, this.state);
+    const refused = sharedLimitRefusal(policy, members, this.#state);
     if (refused !== null) {
       report('failure', refused.status, refused.message, null, []);
       throw refused;
     }
     if (eligible.length === 0) {
       // What the client asked cannot be expressed in chat and no model speaks its protocol: the translation's 400.
-      const err = untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, this.state);
+      const err = untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, this.#state);
       report('failure', err.status, err.message, null, []);
       throw err;
     }
-    const ctx: StrategyContext = { pool: home, state: this.state, clock: this.clock, sessionId: req.sessionId, requestId: req.requestId };
+    const ctx: StrategyContext = { pool: home, state: this.#state, clock: this.#clock, sessionId: req.sessionId, requestId: req.requestId };
     const order = pool ? orderCandidates(pool, eligible, ctx) : eligible;
     const candidates = order.map((m) => m.id);
 
@@ -144,10 +144,10 @@ export class Router {
     const onClientAbort = (): void => controller.abort(new MeshError('cancelled', 'client closed the request'));
     if (req.signal.aborted) onClientAbort();
     else req.signal.addEventListener('abort', onClientAbort, { once: true });
-    const deadlineTimer = this.clock.setTimeout(() => {
+    const deadlineTimer = this.#clock.setTimeout(() => {
       deadlineHit = true;
-      controller.abort(new MeshError('timeout', `request deadline of ${this.deadline}ms exceeded`));
-    }, this.deadline);
+      controller.abort(new MeshError('timeout', `request deadline of ${this.#deadline}ms exceeded`));
+    }, this.#deadline);
     const release = (): void => {
       deadlineTimer.cancel();
       req.signal.removeEventListener('abort', onClientAbort);
@@ -160,8 +160,8 @@ export class Router {
       const model = queue.shift() as ModelEntry;
       if (previous !== null) {
         // A sibling failure (e.g. provider auth) may have taken this one to standby meanwhile.
-        if (!this.state.isModelActive(model.id, model.config.provider)) continue;
-        this.events.emit({ type: 'rotation', at: this.clock.now(), requestId: req.requestId, pool: poolName, from: previous.id, to: model.id, reason: lastError?.upstream?.reason ?? lastError?.message ?? 'failed' });
+        if (!this.#state.isModelActive(model.id, model.config.provider)) continue;
+        this.#events.emit({ type: 'rotation', at: this.#clock.now(), requestId: req.requestId, pool: poolName, from: previous.id, to: model.id, reason: lastError?.upstream?.reason ?? lastError?.message ?? 'failed' });
       }
       previous = model;
       for (let n = 1; n <= policy.retry.max_attempts; n++) {
@@ -173,10 +173,10 @@ export class Router {
           const latency = performance.now() - t0;
           deadlineTimer.cancel();
           attempts.push({ model: model.id, provider: model.config.provider, status: response.status, outcome: 'success', reason: null, latency_ms: latency });
-          this.state.recordLatency(model.id, latency);
-          afterSuccess(policy, model, this.state);
+          this.#state.recordLatency(model.id, latency);
+          afterSuccess(policy, model, this.#state);
           ctx.pool.strategy.observe?.(model, { ok: true, status: response.status, latencyMs: latency, headers: response.headers }, ctx);
-          return this.committed({ req, response, pool, model, policy, attempts, candidates, excluded, started, release, ctx });
+          return this.#committed({ req, response, pool, model, policy, attempts, candidates, excluded, started, release, ctx });
         } catch (thrown) {
           const err = toMeshError(thrown);
           const latency = performance.now() - t0;
@@ -195,14 +195,14 @@ export class Router {
             throw err;
           }
           const status = deadlineHit ? 0 : (err.upstream?.status ?? err.status);
-          const reason = deadlineHit ? `request deadline of ${this.deadline}ms exceeded` : (err.upstream?.reason ?? err.message);
+          const reason = deadlineHit ? `request deadline of ${this.#deadline}ms exceeded` : (err.upstream?.reason ?? err.message);
           attempts.push({ model: model.id, provider: model.config.provider, status, outcome: 'failure', reason, latency_ms: latency });
           lastError = err;
           if (deadlineHit) break candidates;
           // Only what came back from the upstream exchange says anything about the model (issue 11.1).
           const fromUpstream = err.upstream !== undefined;
           if (fromUpstream) ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
-          const unavailable = fromUpstream && afterFailure(policy, poolName, model, { status, reason }, this.state);
+          const unavailable = fromUpstream && afterFailure(policy, poolName, model, { status, reason }, this.#state);
           if (unavailable || n === policy.retry.max_attempts || !shouldRetry(status, policy.retry)) break;
           // retry.scope: `any` retries on the next candidate at once, `same_provider` on the next candidate of
           // this provider (another model behind the same API); both fall back to this model when there is none.
@@ -217,7 +217,7 @@ export class Router {
           const delay = retryDelay(policy.retry, n, err.upstream?.retryAfterMs);
           if (delay === 'rotate') break;
           try {
-            await sleep(this.clock, delay, controller);
+            await sleep(this.#clock, delay, controller);
           } catch {
             if (req.signal.aborted) {
               release();
@@ -228,7 +228,7 @@ export class Router {
           }
           // Another request may have taken this model or its provider to standby during the backoff
           // (a 401, an operator): retrying it would only hit a provider known to be down.
-          if (!this.state.isModelActive(model.id, model.config.provider)) break;
+          if (!this.#state.isModelActive(model.id, model.config.provider)) break;
         }
       }
     }
@@ -239,7 +239,7 @@ export class Router {
   }
 
   /** The answer is committed: headers for the client and the `finish` that records how it ended. */
-  private committed(c: Commit): Routed {
+  #committed(c: Commit): Routed {
     const { req, response, pool, model, policy, attempts, candidates, excluded, started, release, ctx } = c;
     let done = false;
     const finish = (info: FinishInfo): void => {
@@ -264,22 +264,22 @@ export class Router {
         if (info.error.upstream !== undefined) {
           // Only an upstream failure counts (a relay bug is not the model's, issue 11.1).
           const status = info.error.upstream.status;
-          afterFailure(policy, pool?.name ?? null, model, { status, reason: error }, this.state);
+          afterFailure(policy, pool?.name ?? null, model, { status, reason: error }, this.#state);
           // The strategy hears of it too: stick-until-failure must not stay on a model that fails mid-stream.
           ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - started, headers: null }, ctx);
         }
       }
-      afterUsage(policy, pool?.name ?? null, model, tokensIn + tokensOut, cost, this.state);
+      afterUsage(policy, pool?.name ?? null, model, tokensIn + tokensOut, cost, this.#state);
       req.onSettled?.({ usage, tokensIn, tokensOut, cost });
-      if (!this.events.active) return;
+      if (!this.#events.active) return;
       const latency = performance.now() - started;
-      this.events.emit({
-        type: 'request', at: this.clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
+      this.#events.emit({
+        type: 'request', at: this.#clock.now(), requestId: req.requestId, endpoint: req.endpoint, requested: req.model,
         pool: pool?.name ?? null, candidates, excluded, attempts, model: model.id, provider: model.config.provider,
         outcome, status: outcome === 'success' ? response.status : outcome === 'cancelled' ? 499 : 502, error, stream: req.needs.stream,
         latency_ms: latency, ttfb_ms: info.ttfbMs ?? latency, tokens_in: tokensIn, tokens_out: tokensOut, cost,
         client: req.client ?? null,
-        ...(this.events.wantsBodies ? bodies(req, info.body) : {}),
+        ...(this.#events.wantsBodies ? bodies(req, info.body) : {}),
         ...(req.trace !== undefined ? { trace: req.trace } : {}),
       });
     };

@@ -40,11 +40,11 @@ function valueOf(slot: number): number {
 }
 
 export class Histogram {
-  private readonly slots = new Float64Array(SLOT_COUNT);
-  private total = 0;
-  private sumUs = 0;
-  private minUs = Number.POSITIVE_INFINITY;
-  private maxUs = 0;
+  readonly #slots = new Float64Array(SLOT_COUNT);
+  #total = 0;
+  #sumUs = 0;
+  #minUs = Number.POSITIVE_INFINITY;
+  #maxUs = 0;
 
   /** Record one latency given in milliseconds (e.g. a performance.now() delta). */
   recordMs(ms: number): void {
@@ -52,43 +52,43 @@ export class Histogram {
     if (!(us >= 0)) us = 0;
     if (us > MAX_VALUE) us = MAX_VALUE;
     const slot = slotOf(us);
-    this.slots[slot] = (this.slots[slot] ?? 0) + 1;
-    this.total += 1;
-    this.sumUs += us;
-    if (us < this.minUs) this.minUs = us;
-    if (us > this.maxUs) this.maxUs = us;
+    this.#slots[slot] = (this.#slots[slot] ?? 0) + 1;
+    this.#total += 1;
+    this.#sumUs += us;
+    if (us < this.#minUs) this.#minUs = us;
+    if (us > this.#maxUs) this.#maxUs = us;
   }
 
   get count(): number {
-    return this.total;
+    return this.#total;
   }
 
   /** Value in ms at quantile q (0..1); exact min/max at the ends. */
   quantileMs(q: number): number {
-    if (this.total === 0) return Number.NaN;
-    const rank = Math.max(1, Math.ceil(q * this.total));
+    if (this.#total === 0) return Number.NaN;
+    const rank = Math.max(1, Math.ceil(q * this.#total));
     let seen = 0;
     for (let i = 0; i < SLOT_COUNT; i++) {
-      seen += this.slots[i] ?? 0;
+      seen += this.#slots[i] ?? 0;
       if (seen >= rank) {
-        const v = Math.min(Math.max(valueOf(i), this.minUs), this.maxUs);
+        const v = Math.min(Math.max(valueOf(i), this.#minUs), this.#maxUs);
         return v / 1000;
       }
     }
-    return this.maxUs / 1000;
+    return this.#maxUs / 1000;
   }
 
   summary(): LatencySummary {
-    const empty = this.total === 0;
+    const empty = this.#total === 0;
     return {
-      count: this.total,
-      minMs: empty ? Number.NaN : this.minUs / 1000,
-      meanMs: empty ? Number.NaN : this.sumUs / this.total / 1000,
+      count: this.#total,
+      minMs: empty ? Number.NaN : this.#minUs / 1000,
+      meanMs: empty ? Number.NaN : this.#sumUs / this.#total / 1000,
       p50Ms: this.quantileMs(0.5),
       p90Ms: this.quantileMs(0.9),
       p99Ms: this.quantileMs(0.99),
       p999Ms: this.quantileMs(0.999),
-      maxMs: empty ? Number.NaN : this.maxUs / 1000,
+      maxMs: empty ? Number.NaN : this.#maxUs / 1000,
     };
   }
 }

@@ -13,16 +13,16 @@ const children = new Set<ChildProcess>();
 
 /** Keeps the last `max` characters written to a stream (for error reports). */
 export class Tail {
-  private text = '';
-  private readonly max: number;
+  #text = '';
+  readonly #max: number;
   constructor(max = 4000) {
-    this.max = max;
+    this.#max = max;
   }
   push(chunk: Buffer | string): void {
-    this.text = (this.text + chunk.toString()).slice(-this.max);
+    this.#text = (this.#text + chunk.toString()).slice(-this.#max);
   }
   toString(): string {
-    return this.text;
+    return this.#text;
   }
 }
 

@@ -14,13 +14,13 @@ const byPrice = (a: ModelEntry, b: ModelEntry): number => price(a) - price(b);
 
 export class CostFirst implements Strategy {
   readonly id = 'modelmesh.cost-first.v1';
-  private readonly pool: PoolConfig;
+  readonly #pool: PoolConfig;
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   order(candidates: readonly ModelEntry[]): ModelEntry[] {
-    return priorityOrder(candidates, this.pool).sort(byPrice);
+    return priorityOrder(candidates, this.#pool).sort(byPrice);
   }
 }

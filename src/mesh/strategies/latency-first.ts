@@ -8,20 +8,20 @@ import { priorityOrder } from './order.ts';
 
 export class LatencyFirst implements Strategy {
   readonly id = 'modelmesh.latency-first.v1';
-  private readonly pool: PoolConfig;
+  readonly #pool: PoolConfig;
   /** Models that have had at least one attempt through this pool (bounded by the pool's members). */
-  private readonly tried = new Set<string>();
+  readonly #tried = new Set<string>();
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   order(candidates: readonly ModelEntry[], ctx: StrategyContext): ModelEntry[] {
-    const base = priorityOrder(candidates, this.pool);
+    const base = priorityOrder(candidates, this.#pool);
     const key = (m: ModelEntry): number => {
       const ewma = ctx.state.model(m.id).latency_ewma;
       if (ewma !== null) return ewma;
-      return this.tried.has(m.id) ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+      return this.#tried.has(m.id) ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
     };
     const keys = new Map<ModelEntry, number>();
     for (const m of base) keys.set(m, key(m));
@@ -29,6 +29,6 @@ export class LatencyFirst implements Strategy {
   }
 
   observe(model: ModelEntry, _outcome: AttemptOutcome): void {
-    this.tried.add(model.id);
+    this.#tried.add(model.id);
   }
 }

@@ -14,18 +14,18 @@ import { priorityOrder } from './order.ts';
 
 export class LoadBalanced implements Strategy {
   readonly id = 'modelmesh.load-balanced.v1';
-  private readonly pool: PoolConfig;
+  readonly #pool: PoolConfig;
   /** SWRR running weights per model id (bounded by the pool's members). */
-  private readonly running = new Map<string, number>();
+  readonly #running = new Map<string, number>();
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   /** The weight of each candidate, in the order given. */
   weights(candidates: readonly ModelEntry[], ctx: StrategyContext): number[] {
-    const maxRpm = this.pool.rate_limit.max_rpm;
-    const relative = this.pool.balance_mode === 'relative';
+    const maxRpm = this.#pool.rate_limit.max_rpm;
+    const relative = this.#pool.balance_mode === 'relative';
     const raw = candidates.map((m) => (relative ? relativeHeadroom(ctx.state, m.id, maxRpm) : absoluteHeadroom(ctx.state, m.id, maxRpm)));
     let most = 0;
     for (const w of raw) if (w !== null && w > most) most = w;
@@ -37,7 +37,7 @@ export class LoadBalanced implements Strategy {
   }
 
   order(candidates: readonly ModelEntry[], ctx: StrategyContext): ModelEntry[] {
-    const base = priorityOrder(candidates, this.pool);
+    const base = priorityOrder(candidates, this.#pool);
     if (base.length <= 1) return base;
     const weights = this.weights(base, ctx);
     let total = 0;
@@ -46,8 +46,8 @@ export class LoadBalanced implements Strategy {
     for (let i = 0; i < base.length; i++) {
       const id = (base[i] as ModelEntry).id;
       const w = weights[i] as number;
-      const value = (this.running.get(id) ?? 0) + w;
-      this.running.set(id, value);
+      const value = (this.#running.get(id) ?? 0) + w;
+      this.#running.set(id, value);
       total += w;
       if (value > bestValue) {
         bestValue = value;
@@ -55,13 +55,13 @@ export class LoadBalanced implements Strategy {
       }
     }
     const pick = base[best] as ModelEntry;
-    this.running.set(pick.id, bestValue - total);
+    this.#running.set(pick.id, bestValue - total);
     const rest = base.map((m, i) => ({ m, w: weights[i] as number })).filter((x) => x.m !== pick);
     rest.sort((a, b) => b.w - a.w);
     return [pick, ...rest.map((x) => x.m)];
   }
 
   observe(model: ModelEntry, outcome: AttemptOutcome, ctx: StrategyContext): void {
-    recordRate(ctx.state, model.id, outcome, this.pool.rate_limit.max_rpm);
+    recordRate(ctx.state, model.id, outcome, this.#pool.rate_limit.max_rpm);
   }
 }

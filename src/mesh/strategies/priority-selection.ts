@@ -11,28 +11,28 @@ import { priorityOrder } from './order.ts';
 
 export class PrioritySelection implements Strategy {
   readonly id = 'modelmesh.priority-selection.v1';
-  private readonly pool: PoolConfig;
+  readonly #pool: PoolConfig;
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   order(candidates: readonly ModelEntry[], ctx: StrategyContext): ModelEntry[] {
-    const ordered = priorityOrder(candidates, this.pool);
+    const ordered = priorityOrder(candidates, this.#pool);
     const fallback = ctx.pool.fallback;
     if (fallback === null || fallback === this) return ordered;
-    const named = ordered.filter((m) => this.named(m));
+    const named = ordered.filter((m) => this.#named(m));
     if (named.length === ordered.length) return ordered;
-    const rest = fallback.order(ordered.filter((m) => !this.named(m)), ctx);
+    const rest = fallback.order(ordered.filter((m) => !this.#named(m)), ctx);
     return named.concat(rest);
   }
 
   /** The fallback strategy learns from the attempts on the models it ordered (latency, sessions, limits). */
   observe(model: ModelEntry, outcome: AttemptOutcome, ctx: StrategyContext): void {
-    if (!this.named(model)) ctx.pool.fallback?.observe?.(model, outcome, ctx);
+    if (!this.#named(model)) ctx.pool.fallback?.observe?.(model, outcome, ctx);
   }
 
-  private named(model: ModelEntry): boolean {
-    return this.pool.model_priority.includes(model.id) || this.pool.provider_priority.includes(model.config.provider);
+  #named(model: ModelEntry): boolean {
+    return this.#pool.model_priority.includes(model.id) || this.#pool.provider_priority.includes(model.config.provider);
   }
 }

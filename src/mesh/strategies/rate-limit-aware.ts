@@ -17,20 +17,20 @@ import { priorityOrder } from './order.ts';
 
 export class RateLimitAware implements Strategy {
   readonly id = 'modelmesh.rate-limit-aware.v1';
-  private readonly pool: PoolConfig;
+  readonly #pool: PoolConfig;
   /** The previous pick (hysteresis). */
-  private current: string | null = null;
+  #current: string | null = null;
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   order(candidates: readonly ModelEntry[], ctx: StrategyContext): ModelEntry[] {
-    const { threshold, min_delta: minDelta, max_rpm: maxRpm } = this.pool.rate_limit;
-    const base = priorityOrder(candidates, this.pool);
+    const { threshold, min_delta: minDelta, max_rpm: maxRpm } = this.#pool.rate_limit;
+    const base = priorityOrder(candidates, this.#pool);
     const rooms = base.map((m) => relativeHeadroom(ctx.state, m.id, maxRpm) ?? 1);
     const room = (i: number): number => rooms[i] as number;
-    const cur = this.current === null ? -1 : base.findIndex((m) => m.id === this.current);
+    const cur = this.#current === null ? -1 : base.findIndex((m) => m.id === this.#current);
     let pick = rooms.findIndex((r) => r >= threshold);
     if (pick !== -1) {
       if (minDelta > 0 && cur !== -1 && cur !== pick && room(cur) >= threshold && room(pick) - room(cur) < minDelta) pick = cur;
@@ -41,7 +41,7 @@ export class RateLimitAware implements Strategy {
     }
     const first = base[pick];
     if (first === undefined) return base;
-    this.current = first.id;
+    this.#current = first.id;
     const ok: ModelEntry[] = [first];
     const low: number[] = [];
     for (let i = 0; i < base.length; i++) {
@@ -55,6 +55,6 @@ export class RateLimitAware implements Strategy {
   }
 
   observe(model: ModelEntry, outcome: AttemptOutcome, ctx: StrategyContext): void {
-    recordRate(ctx.state, model.id, outcome, this.pool.rate_limit.max_rpm);
+    recordRate(ctx.state, model.id, outcome, this.#pool.rate_limit.max_rpm);
   }
 }

@@ -9,28 +9,28 @@ import { priorityOrder } from './order.ts';
 
 export class RoundRobin implements Strategy {
   readonly id = 'modelmesh.round-robin.v1';
-  private readonly pool: PoolConfig;
+  readonly #pool: PoolConfig;
   /** Members in priority order, rebuilt only when the pool's member list changes (never per request). */
-  private members: readonly ModelEntry[] | null = null;
-  private ring: ModelEntry[] = [];
+  #members: readonly ModelEntry[] | null = null;
+  #ring: ModelEntry[] = [];
   /** Index in `ring` of the previous pick. */
-  private cursor = -1;
+  #cursor = -1;
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   order(candidates: readonly ModelEntry[], ctx: StrategyContext): ModelEntry[] {
-    if (ctx.pool.members !== this.members) {
-      this.members = ctx.pool.members;
-      this.ring = priorityOrder(ctx.pool.members, this.pool);
+    if (ctx.pool.members !== this.#members) {
+      this.#members = ctx.pool.members;
+      this.#ring = priorityOrder(ctx.pool.members, this.#pool);
     }
-    const ring = this.ring;
+    const ring = this.#ring;
     const n = ring.length;
     const ordered: ModelEntry[] = [];
     let first = -1;
     for (let step = 1; step <= n; step++) {
-      const i = (this.cursor + step) % n;
+      const i = (this.#cursor + step) % n;
       const model = ring[i] as ModelEntry;
       if (!candidates.includes(model)) continue;
       if (first === -1) first = i;
@@ -38,7 +38,7 @@ export class RoundRobin implements Strategy {
     }
     // Candidates outside the ring (not pool members) cannot be cycled; they go last, as given.
     if (ordered.length < candidates.length) for (const model of candidates) if (!ordered.includes(model)) ordered.push(model);
-    if (first !== -1) this.cursor = first;
+    if (first !== -1) this.#cursor = first;
     return ordered;
   }
 }

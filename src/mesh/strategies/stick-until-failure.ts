@@ -6,22 +6,22 @@ import { priorityOrder } from './order.ts';
 
 export class StickUntilFailure implements Strategy {
   readonly id = 'modelmesh.stick-until-failure.v1';
-  private readonly pool: PoolConfig;
-  private current: string | null = null;
+  readonly #pool: PoolConfig;
+  #current: string | null = null;
 
   constructor(pool: PoolConfig) {
-    this.pool = pool;
+    this.#pool = pool;
   }
 
   order(candidates: readonly ModelEntry[]): ModelEntry[] {
-    const ordered = priorityOrder(candidates, this.pool);
-    const i = this.current === null ? -1 : ordered.findIndex((m) => m.id === this.current);
+    const ordered = priorityOrder(candidates, this.#pool);
+    const i = this.#current === null ? -1 : ordered.findIndex((m) => m.id === this.#current);
     if (i > 0) ordered.unshift(...ordered.splice(i, 1));
     return ordered;
   }
 
   observe(model: ModelEntry, outcome: AttemptOutcome): void {
-    if (outcome.ok) this.current = model.id;
-    else if (this.current === model.id) this.current = null;
+    if (outcome.ok) this.#current = model.id;
+    else if (this.#current === model.id) this.#current = null;
   }
 }
