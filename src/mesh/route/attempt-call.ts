@@ -1,15 +1,15 @@
 // Native or translated, per attempt (issues 14, 15): a request in another protocol (Responses, Anthropic Messages)
 // goes as is to a model whose provider speaks that protocol, and as its chat translation to every other model.
-import type { MeshError } from '../errors.ts';
-import type { CancelSignal } from '../lib/cancel.ts';
-import type { FormData } from '../lib/multipart.ts';
-import type { Endpoint, ProviderCall, ResponseMode } from '../providers/provider.ts';
-import type { ModelEntry } from './types.ts';
+import type { MeshError } from '../../errors.ts';
+import type { CancelSignal } from '../../lib/cancel.ts';
+import type { FormData } from '../../lib/multipart.ts';
+import type { Endpoint, ProviderCall, ResponseMode } from '../../providers/provider.ts';
+import type { ModelEntry } from '../types.ts';
 
 /** RouteRequest.translated: the chat call for non-native models, or why there is none. */
 export type Translated = { body: Record<string, unknown>; mode: ResponseMode; only?: boolean } | { error: MeshError };
 
-/** The parts of a RouteRequest (router.ts) an attempt's call is built from. */
+/** The parts of a RouteRequest (request.ts) an attempt's call is built from. */
 export interface AttemptRequest {
   endpoint: Endpoint;
   body: Record<string, unknown>;

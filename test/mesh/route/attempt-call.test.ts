@@ -1,11 +1,11 @@
-// Native or translated per attempt (src/mesh/attempt.ts): which body, endpoint and headers each model's call gets.
+// Native or translated per attempt (src/mesh/route/attempt-call.ts): which body, endpoint and headers each model's call gets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attemptCall, isNative, type AttemptRequest } from '../../src/mesh/attempt.ts';
-import { MeshError } from '../../src/errors.ts';
-import { CancelToken } from '../../src/lib/cancel.ts';
-import type { ModelEntry } from '../../src/mesh/types.ts';
-import type { Provider } from '../../src/providers/provider.ts';
+import { attemptCall, isNative, type AttemptRequest } from '../../../src/mesh/route/attempt-call.ts';
+import { MeshError } from '../../../src/errors.ts';
+import { CancelToken } from '../../../src/lib/cancel.ts';
+import type { ModelEntry } from '../../../src/mesh/types.ts';
+import type { Provider } from '../../../src/providers/provider.ts';
 
 const entry = (speaks: boolean | undefined): ModelEntry => ({
   id: 'p.m', capabilities: [], config: { name: 'm' } as ModelEntry['config'],
