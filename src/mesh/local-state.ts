@@ -1,11 +1,9 @@
 // The in-memory StateStore (issue 10.3): one process, plain records, every change through a named operation
-// and marked in #touch(). Quota and spend totals also go to a WindowCounters (issue 13): the local one by
-// default (then they equal the records' own counters); a shared one makes them the total of every instance.
-// Decisions read max(own record, counter) so a window restored from the state file (which the counters never
-// saw) still counts.
+// and marked in #touch(). Quota and spend totals also go to WindowCounters (local-windows.ts, issue 13).
 import type { Clock } from '../lib/clock.ts';
 import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import type { EventBus } from './events.ts';
+import { CounterWindows } from './local-windows.ts';
 import {
   MINUTE_MS, utcDay, utcMonth, type Hold, type ModelState, type ModelView, type ProviderState, type ProviderView,
   type RateReading, type SpendTotals, type StandbyCause, type StateSnapshot, type StateStore, type Usage, type WindowTotals,
@@ -41,24 +39,13 @@ function expiryReason(cause: StandbyCause | null): string {
   }
 }
 
-/** Counter keys of the shared windows: named by what they count and when their window ends. */
-const keys = {
-  requests: (id: string, end: number) => `model:${id}:requests:${end}`,
-  tokens: (id: string, end: number) => `model:${id}:tokens:${end}`,
-  cost: (id: string, end: number) => `model:${id}:cost:${end}`,
-  daily: (id: string, day: string) => `provider:${id}:spend:${day}`,
-  monthly: (id: string, month: string) => `provider:${id}:spend:${month}`,
-};
-
 export class LocalStateStore implements StateStore {
   readonly #models = new Map<string, ModelState>();
   readonly #providers = new Map<string, ProviderState>();
   /** provider id → ids of its models (set from the registry; on_api_outage needs "every model of a provider"). */
   #topology: ReadonlyMap<string, readonly string[]> | null = null;
   #version = 0;
-  readonly #counters: WindowCounters;
-  /** Per model: the end of its current quota window, and the counter values an operator reset subtracted. */
-  readonly #windows = new Map<string, { end: number; base: WindowTotals }>();
+  readonly #windows: CounterWindows;
 
   readonly clock: Clock;
   readonly events: EventBus;
@@ -68,7 +55,7 @@ export class LocalStateStore implements StateStore {
   constructor(clock: Clock, events: EventBus, counters: WindowCounters = new LocalWindowCounters(clock), refusing: () => boolean = () => false) {
     this.clock = clock;
     this.events = events;
-    this.#counters = counters;
+    this.#windows = new CounterWindows(counters);
     this.#refusing = refusing;
   }
 
@@ -134,22 +121,11 @@ export class LocalStateStore implements StateStore {
   }
 
   windowTotals(id: string): WindowTotals {
-    const s = this.#model(id);
-    const w = this.#windows.get(id);
-    if (w === undefined) return { requests: s.window_requests, tokens: s.window_tokens, cost: s.window_cost };
-    return {
-      requests: Math.max(s.window_requests, this.#counters.get(keys.requests(id, w.end)) - w.base.requests),
-      tokens: Math.max(s.window_tokens, this.#counters.get(keys.tokens(id, w.end)) - w.base.tokens),
-      cost: Math.max(s.window_cost, this.#counters.get(keys.cost(id, w.end)) - w.base.cost),
-    };
+    return this.#windows.windowTotals(id, this.#model(id));
   }
 
   spendTotals(id: string): SpendTotals {
-    const p = this.#provider(id);
-    return {
-      daily: Math.max(p.spend_daily, this.#counters.get(keys.daily(id, p.day))),
-      monthly: Math.max(p.spend_monthly, this.#counters.get(keys.monthly(id, p.month))),
-    };
+    return this.#windows.spendTotals(id, this.#provider(id));
   }
 
   providerModels(provider: string): readonly string[] | null {
@@ -240,18 +216,11 @@ export class LocalStateStore implements StateStore {
     s.window_requests++;
     s.window_tokens += usage.tokens;
     s.window_cost += usage.cost;
-    const w = this.#windows.get(id);
-    if (w === undefined || w.end !== usage.windowEnd) this.#windows.set(id, { end: usage.windowEnd, base: { requests: 0, tokens: 0, cost: 0 } });
-    this.#counters.add(keys.requests(id, usage.windowEnd), 1, usage.windowEnd);
-    this.#counters.add(keys.tokens(id, usage.windowEnd), usage.tokens, usage.windowEnd);
-    this.#counters.add(keys.cost(id, usage.windowEnd), usage.cost, usage.windowEnd);
+    this.#windows.addModelUsage(id, usage);
     const p = this.#provider(provider);
     p.spend_daily += usage.cost;
     p.spend_monthly += usage.cost;
-    if (usage.cost > 0) {
-      this.#counters.add(keys.daily(provider, p.day), usage.cost, usage.dayEnd);
-      this.#counters.add(keys.monthly(provider, p.month), usage.cost, usage.monthEnd);
-    }
+    this.#windows.addSpend(provider, p, usage);
     this.#touch();
   }
 
@@ -267,13 +236,7 @@ export class LocalStateStore implements StateStore {
 
   resetWindow(id: string, window: 'daily' | 'monthly'): void {
     const now = this.clock.now();
-    const w = this.#windows.get(id);
-    // The shared counters cannot be taken back: what they hold now is subtracted for the rest of the window.
-    if (w !== undefined) {
-      w.base = {
-        requests: this.#counters.get(keys.requests(id, w.end)), tokens: this.#counters.get(keys.tokens(id, w.end)), cost: this.#counters.get(keys.cost(id, w.end)),
-      };
-    }
+    this.#windows.resetWindow(id);
     Object.assign(this.#model(id), { window_start: now, window_requests: 0, window_tokens: 0, window_cost: 0 });
     this.#touch();
     this.events.emit({ type: 'quota_reset', at: now, model: id, window });
