@@ -92,7 +92,7 @@ function safeUrl(url: string | null): string | null {
   }
 }
 
-export function modelStatus(mesh: MeshRuntime, model: ModelEntry): ModelStatus {
+function modelStatus(mesh: MeshRuntime, model: ModelEntry): ModelStatus {
   const state = mesh.state;
   const registry = mesh.registry;
   const available = state.isModelActive(model.id, model.config.provider); // ends an expired hold first
@@ -124,7 +124,7 @@ export function modelStatus(mesh: MeshRuntime, model: ModelEntry): ModelStatus {
   };
 }
 
-export function providerStatus(mesh: MeshRuntime, id: string): ProviderStatus {
+function providerStatus(mesh: MeshRuntime, id: string): ProviderStatus {
   const config = mesh.config.providers.get(id);
   const provider = mesh.registry.providers.get(id);
   const models = [...mesh.registry.models.values()].filter((m) => m.config.provider === id).map((m) => m.id);

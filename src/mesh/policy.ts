@@ -145,7 +145,7 @@ interface CurrentHold {
  * standby is only ever lengthened (a failure cooldown must not cut a quota standby short, and a request
  * still in flight must not turn an indefinite hold into a timed one).
  */
-export function mayReplace(current: CurrentHold, until: number | null): boolean {
+function mayReplace(current: CurrentHold, until: number | null): boolean {
   if (current.status !== 'standby') return true;
   if (current.manual || current.until === null) return false;
   return until === null || until > current.until;

@@ -12,7 +12,7 @@ import type { AttemptOutcome } from './types.ts';
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 /** A reading without a reset time is trusted this long (limits are per minute at most providers). */
-export const READING_TTL_MS = 60_000;
+const READING_TTL_MS = 60_000;
 
 const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001, 'µs': 0.001, ns: 0.000_001 };
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+$/;
