@@ -58,16 +58,12 @@ export function planAttempts(req: RouteRequest, target: Target, state: StateStor
   const poolName = pool?.name ?? null;
   const policy = home.config;
   const ctx: StrategyContext = { pool: home, state, clock, sessionId: req.sessionId, requestId: req.requestId };
-  const plan = { req, started, pool, poolName, policy, members, excluded, order: [], candidates: [], ctx, attempts: [] };
-  const refused = sharedLimitRefusal(policy, members, state);
-  if (refused !== null) return { ...plan, refusal: refused };
-  if (eligible.length === 0) {
-    // What the client asked cannot be expressed in chat and no model speaks its protocol: the translation's 400.
-    const refusal = untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, state);
-    return { ...plan, refusal };
-  }
-  const order = pool ? orderCandidates(pool, eligible, ctx) : eligible;
-  return { ...plan, order, candidates: order.map((m) => m.id), refusal: null };
+  // Refused before any attempt: shared limits that cannot be checked, or nothing eligible (then, when what the
+  // client asked cannot be expressed in chat and no model speaks its protocol, the translation's own 400).
+  const refusal = sharedLimitRefusal(policy, members, state)
+    ?? (eligible.length === 0 ? (untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, state)) : null);
+  const order = refusal !== null ? [] : pool ? orderCandidates(pool, eligible, ctx) : eligible;
+  return { req, started, pool, poolName, policy, members, excluded, order, candidates: order.map((m) => m.id), ctx, attempts: [], refusal };
 }
 
 /** The pool's strategy order, or its fallback strategy's when the primary yields nothing. */
