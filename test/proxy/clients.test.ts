@@ -125,6 +125,18 @@ test('a budget stops the client at the boundary and the next UTC day frees it', 
   void server;
 });
 
+test('a budget refuses, before any upstream call, a request whose prompt plus max_tokens cannot fit', async (t) => {
+  const up = await upstream(t);
+  const { chat } = await start(t, config(up));
+  assert.equal((await chat(KEYS.thrifty)).status, 200); // $0.01 of $0.02 spent
+  // 4,000 output tokens cost at least $0.02 at $5 per 1M: more than the $0.01 left, whichever model answers.
+  const big = await chat(KEYS.thrifty, 'chat', { max_tokens: 4000 });
+  assert.equal(big.status, 429);
+  assert.equal(errorOf(big).code, 'insufficient_quota');
+  assert.equal(up.requests.length, 1);
+  assert.equal((await chat(KEYS.thrifty, 'chat', { max_tokens: 100 })).status, 200); // $0.0005 fits
+});
+
 test('client usage survives a restart through the state file; a file from before client keys still loads', async (t) => {
   const up = await upstream(t);
   const dir = mkdtempSync(join(tmpdir(), 'modelmesh-clients-'));

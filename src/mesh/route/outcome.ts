@@ -14,6 +14,18 @@ export function costOf(pricing: ModelConfig['pricing'], usage: Usage | null): nu
   return (tokensIn * pricing.input_per_1m + tokensOut * pricing.output_per_1m) / 1e6;
 }
 
+/**
+ * The least `tokens` (prompt plus max_tokens) can cost on any of `models`: each token at the cheaper of the
+ * cheapest model's two rates. A client budget admits a request only if this still fits (issue 12), so a
+ * lower bound never refuses a request that some model could have answered within the budget.
+ */
+export function leastCostOf(models: readonly ModelEntry[], tokens: number): number {
+  if (models.length === 0 || !(tokens > 0)) return 0;
+  let rate = Infinity;
+  for (const m of models) rate = Math.min(rate, m.config.pricing.input_per_1m, m.config.pricing.output_per_1m);
+  return Number.isFinite(rate) ? (tokens * rate) / 1e6 : 0;
+}
+
 /** The parts of the request event that depend on how the request ended. */
 export interface Ending {
   outcome: RequestEvent['outcome'];

@@ -5,6 +5,7 @@
 import { modelNotAllowed, type Client } from '../../clients/registry.ts';
 import type { FormData } from '../../lib/multipart.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
+import { leastCostOf } from '../../mesh/route/outcome.ts';
 import type { RouteRequest, Routed } from '../../mesh/router.ts';
 import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
 import { attemptTraceparent } from '../../observability/tracing/traceparent.ts';
@@ -51,7 +52,7 @@ export async function routeFrom(ctx: RequestContext, body: Record<string, unknow
     ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
     throw modelNotAllowed(spec.model);
   }
-  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens });
+  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens, estimatedCost: leastCost(ctx, spec) });
   if (!admission.ok) {
     ctx.mesh.observability.clients.reject(client.name, admission.reason);
     throw admission.error;
@@ -68,6 +69,13 @@ export async function routeFrom(ctx: RequestContext, body: Record<string, unknow
     admission.release(); // nothing was answered: only the request counts, no tokens, no cost
     throw err;
   }
+}
+
+/** The least the request can cost on the models its name can reach (a budget admits it only if that fits). */
+function leastCost(ctx: RequestContext, spec: RouteSpec): number {
+  const target = ctx.mesh.runtime.registry.names.get(spec.model);
+  if (target === undefined) return 0;
+  return leastCostOf(target.kind === 'model' ? [target.model] : target.pool.members, spec.needs.tokens);
 }
 
 /** The allow-list: an unknown name is as much "not allowed" as a known one outside the list. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/lib/clock.ts';
 import { EventBus, type MeshEvent, type RequestEvent } from '../../../src/mesh/events.ts';
 import { NO_NEEDS } from '../../../src/mesh/eligibility.ts';
-import { costOf, emitRequest } from '../../../src/mesh/route/outcome.ts';
+import { costOf, emitRequest, leastCostOf } from '../../../src/mesh/route/outcome.ts';
 import type { Plan } from '../../../src/mesh/route/plan.ts';
 import type { RouteDeps } from '../../../src/mesh/route/request.ts';
 import type { ModelEntry } from '../../../src/mesh/types.ts';
@@ -16,6 +16,14 @@ test('costOf: USD per million prompt and completion tokens; no usage costs nothi
   assert.equal(costOf(pricing, { prompt_tokens: 1000, completion_tokens: 500 }), (1000 * 2.5 + 500 * 10) / 1e6);
   assert.equal(costOf(pricing, null), 0);
   assert.equal(costOf({ input_per_1m: 0, output_per_1m: 0 }, { prompt_tokens: 9, completion_tokens: 9 }), 0);
+});
+
+test('leastCostOf: every token at the cheapest rate of the cheapest model; nothing known costs nothing', () => {
+  const model = (input: number, output: number): ModelEntry => ({ id: `m${input}`, config: { pricing: { input_per_1m: input, output_per_1m: output } } }) as unknown as ModelEntry;
+  assert.equal(leastCostOf([model(3, 15), model(1, 4)], 1_000_000), 1);
+  assert.equal(leastCostOf([model(3, 2)], 500_000), 1);
+  assert.equal(leastCostOf([], 1000), 0);
+  assert.equal(leastCostOf([model(3, 15)], 0), 0);
 });
 
 function fixture(): { deps: RouteDeps; plan: Plan; events: EventBus; seen: RequestEvent[] } {
