@@ -66,8 +66,8 @@ export class SharedSessionPins implements SessionPinStore {
   /** pool\0session → when the key was last written or heard of (ms), oldest first; bounded like the LRU. */
   readonly #fresh = new Map<string, number>();
   readonly #reading = new Set<string>();
-  /** pool\0session → model, pinned while Redis was unreachable. */
-  readonly #unwritten = new Map<string, string>();
+  /** pool\0session → pinned while Redis was unreachable: a new pin is claimed at write-back, a move written. */
+  readonly #unwritten = new Map<string, { model: string; moved: boolean }>();
 
   constructor(options: SharedSessionPinsOptions) {
     this.#maxSessions = options.maxSessions ?? MAX_SESSIONS;
@@ -105,13 +105,13 @@ export class SharedSessionPins implements SessionPinStore {
     this.#local.set(pool, session, model);
     const id = `${pool}\0${session}`;
     if (!this.#client.up) {
-      if (previous !== model) this.#remember(id, model);
+      if (previous !== model) this.#remember(id, model, previous !== undefined);
       return;
     }
-    if (previous === undefined) this.#claim(pool, session, model);
-    else if (previous !== model) this.#move(pool, session, model);
+    if (previous === undefined) void this.#claim(pool, session, model);
+    else if (previous !== model) void this.#move(pool, session, model);
     // Kept: refresh the idle TTL now and then; the claim also re-creates a key that expired meanwhile.
-    else if (this.#clock.now() - (this.#fresh.get(id) ?? -Infinity) >= this.#ttlMs / 4) this.#claim(pool, session, model);
+    else if (this.#clock.now() - (this.#fresh.get(id) ?? -Infinity) >= this.#ttlMs / 4) void this.#claim(pool, session, model);
   }
 
   /** A message on the pin channel: another instance's pin enters this one's LRU. */
@@ -128,15 +128,19 @@ export class SharedSessionPins implements SessionPinStore {
     this.#touch(`${pool}\0${session}`);
   }
 
-  /** Redis reachable again: write back (and publish) what was pinned meanwhile. */
+  /**
+   * Redis reachable again: write back (and publish) what was pinned meanwhile. A move overwrites; a new pin
+   * is claimed, so a session another instance pinned meanwhile keeps that pin everywhere.
+   */
   async resync(): Promise<void> {
     const unwritten = [...this.#unwritten];
     this.#unwritten.clear();
-    await Promise.all(unwritten.map(([id, model]) => {
+    await Promise.all(unwritten.map(([id, { model, moved }]) => {
       const cut = id.indexOf('\0'); // pool names never hold a NUL; session ids might
       const [pool, session] = [id.slice(0, cut), id.slice(cut + 1)];
       // Pinned again since (a message, a newer move): only the pin in force is written.
-      return this.#local.peek(pool, session) === model ? this.#move(pool, session, model) : Promise.resolve();
+      if (this.#local.peek(pool, session) !== model) return Promise.resolve();
+      return moved ? this.#move(pool, session, model) : this.#claim(pool, session, model);
     }));
   }
 
@@ -149,15 +153,16 @@ export class SharedSessionPins implements SessionPinStore {
     return JSON.stringify(message);
   }
 
-  #claim(pool: string, session: string, model: string): void {
+  /** Resolves when answered (never rejects: a failed claim is remembered for write-back). */
+  #claim(pool: string, session: string, model: string): Promise<void> {
     const id = `${pool}\0${session}`;
     this.#touch(id);
-    this.#client.evalScript(CLAIM, [this.#key(pool, session)], [model, this.#ttlMs, this.#channel, this.#message(pool, session, model)])
+    return this.#client.evalScript(CLAIM, [this.#key(pool, session)], [model, this.#ttlMs, this.#channel, this.#message(pool, session, model)])
       .then((reply) => {
         // Another instance pinned the session first: adopt its pin unless this one moved it since.
         if (typeof reply === 'string' && reply !== model && this.#local.peek(pool, session) === model) this.#local.set(pool, session, reply);
       })
-      .catch(() => this.#remember(id, model));
+      .catch(() => this.#remember(id, model, false));
   }
 
   async #move(pool: string, session: string, model: string): Promise<void> {
@@ -166,7 +171,7 @@ export class SharedSessionPins implements SessionPinStore {
     // Pipelined on one connection: the key is written before the others hear of it.
     const set = this.#client.send(['SET', this.#key(pool, session), model, 'PX', this.#ttlMs]);
     const publish = this.#client.send(['PUBLISH', this.#channel, this.#message(pool, session, model)]);
-    await Promise.all([set, publish]).catch(() => this.#remember(id, model));
+    await Promise.all([set, publish]).catch(() => this.#remember(id, model, true));
   }
 
   #read(pool: string, session: string): void {
@@ -192,9 +197,11 @@ export class SharedSessionPins implements SessionPinStore {
     }
   }
 
-  #remember(id: string, model: string): void {
+  #remember(id: string, model: string, moved: boolean): void {
+    // A new pin moved again before write-back stays a move; a move re-pinned stays a move.
+    const wasMoved = this.#unwritten.get(id)?.moved === true;
     this.#unwritten.delete(id);
-    this.#unwritten.set(id, model);
+    this.#unwritten.set(id, { model, moved: moved || wasMoved });
     if (this.#unwritten.size > MAX_UNWRITTEN) {
       const oldest = this.#unwritten.keys().next();
       if (oldest.done !== true) this.#unwritten.delete(oldest.value);

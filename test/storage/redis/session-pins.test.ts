@@ -110,7 +110,7 @@ test('a kept pin refreshes its idle TTL, and re-creates the key when it expired'
   await eventually(async () => (await admin.send(['GET', `${PREFIX}chat:s1`])) === 'm1', 2000, 'written again by the next use');
 });
 
-test('pins made while Redis is unreachable are written back and published when it is back', skipWithoutRedis(), async (t) => {
+test('pins made while Redis is unreachable are written back when it is back: moves overwrite, new pins are claimed', skipWithoutRedis(), async (t) => {
   const { url, admin } = await server(t);
   const b = await instance(t, url, 'b');
   const a = await instance(t, url, 'a', { subscribe: false, connect: false });
@@ -119,6 +119,9 @@ test('pins made while Redis is unreachable are written back and published when i
   a.pins.pin('chat', 's2', 'm1', undefined);
   a.pins.pin('chat', 's2', 'm3', 'm1');
   a.pins.pin('chat', 's3', 'm1', 'm1'); // kept: nothing to write back
+  b.pins.pin('chat', 's4', 'mb', undefined); // b pins s4 meanwhile; a, cut off, pins it too
+  a.pins.pin('chat', 's4', 'ma', undefined);
+  await eventually(async () => (await admin.send(['GET', `${PREFIX}chat:s4`])) === 'mb', 2000, "b's pin is in Redis");
   assert.equal(a.pins.peek('chat', 's1'), 'm2', 'local pins work without Redis');
   await a.client.connect();
   await a.pins.resync();
@@ -126,4 +129,7 @@ test('pins made while Redis is unreachable are written back and published when i
   assert.equal(await admin.send(['GET', `${PREFIX}chat:s2`]), 'm3', 'the last pin of a session is written');
   assert.equal(await admin.send(['EXISTS', `${PREFIX}chat:s3`]), 0);
   await eventually(() => b.pins.peek('chat', 's2') === 'm3', 2000, 'and published');
+  assert.equal(await admin.send(['GET', `${PREFIX}chat:s4`]), 'mb', 'a new pin is claimed at write-back: the pin in force stays');
+  await eventually(() => a.pins.peek('chat', 's4') === 'mb', 2000, 'and a adopts it');
+  assert.equal(b.pins.peek('chat', 's4'), 'mb');
 });
