@@ -25,6 +25,7 @@ import type { MeshRuntime } from './runtime.ts';
 import { LocalStateStore } from './local-state.ts';
 import type { StateStore } from './state.ts';
 import type { MeshLease, MeshView } from './view.ts';
+import { LocalSessionPins, type SessionPinStore } from './strategies/session-pins.ts';
 
 export interface MeshOptions {
   clock?: Clock;
@@ -115,6 +116,8 @@ export class ModelMesh implements MeshRuntime {
   readonly responses: ResponseStore;
   /** State shared with other instances through Redis (storage.connector: modelmesh.redis.v1); null otherwise. */
   readonly sharedState: SharedState | null;
+  /** Session pins (session-stickiness): one per process, kept across reloads; shared when storage is on Redis. */
+  readonly sessionPins: SessionPinStore;
   /** Client rpm/tpm/concurrency/budgets: one per process, so usage survives reloads (issue 12). */
   readonly clientLimiter: ClientLimiter;
   #current: Generation;
@@ -129,6 +132,7 @@ export class ModelMesh implements MeshRuntime {
     // Redis settings are read once: a reload does not move a running mesh to another Redis.
     this.sharedState = redis === null ? null : new SharedState(redis, this.clock);
     this.counters = this.sharedState?.counters ?? options.counters ?? new LocalWindowCounters(this.clock);
+    this.sessionPins = this.sharedState?.sessionPins ?? new LocalSessionPins();
     this.state = new LocalStateStore(this.clock, this.events, this.counters, () => this.sharedState?.refusing === true);
     const store = config.proxy.responses;
     this.responses = new ResponseStore({ maxEntries: store.store_size, ttlMs: store.store_ttl, clock: this.clock });
@@ -151,7 +155,7 @@ export class ModelMesh implements MeshRuntime {
   }
 
   #build(config: MeshConfig): Generation {
-    const registry = new Registry(config);
+    const registry = new Registry(config, { sessionPins: this.sessionPins });
     const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
     const loadedAt = Math.floor(this.clock.now() / 1000);
     const redact = createRedactor(config.secretValues);

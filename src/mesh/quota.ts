@@ -96,10 +96,10 @@ export function budgetExceeded(
   const now = state.clock.now();
   // The monthly budget first: its standby lasts longer, so it must win over a simultaneous daily one.
   if (budget.monthly_limit !== null && spend.monthly >= budget.monthly_limit) {
-    return { reason: `monthly budget $${budget.monthly_limit} reached ($${p.spend_monthly.toFixed(4)} spent in ${p.month})`, until: nextBoundary(now, 'monthly') };
+    return { reason: `monthly budget $${budget.monthly_limit} reached ($${spend.monthly.toFixed(4)} spent in ${p.month})`, until: nextBoundary(now, 'monthly') };
   }
   if (budget.daily_limit !== null && spend.daily >= budget.daily_limit) {
-    return { reason: `daily budget $${budget.daily_limit} reached ($${p.spend_daily.toFixed(4)} spent on ${p.day})`, until: nextBoundary(now, 'daily') };
+    return { reason: `daily budget $${budget.daily_limit} reached ($${spend.daily.toFixed(4)} spent on ${p.day})`, until: nextBoundary(now, 'daily') };
   }
   return null;
 }

@@ -9,7 +9,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createProvider } from '../providers/registry.ts';
 import { CapabilityTree, PREDEFINED_POOLS } from './capabilities.ts';
-import { createStrategy } from './strategies/index.ts';
+import { createStrategy, type StrategyDeps } from './strategies/index.ts';
 import type { ModelEntry, PoolEntry } from './types.ts';
 
 export type NameTarget = { kind: 'pool' | 'alias'; pool: PoolEntry } | { kind: 'model'; model: ModelEntry };
@@ -24,8 +24,11 @@ export class Registry {
   readonly #homes = new Map<string, PoolEntry>();
   /** Pools the config file names (listed even when empty). */
   readonly configuredPools: ReadonlySet<string>;
+  /** Handed to every strategy (session pins kept by the composition root, across generations). */
+  readonly #deps: StrategyDeps;
 
-  constructor(config: MeshConfig) {
+  constructor(config: MeshConfig, deps: StrategyDeps = {}) {
+    this.#deps = deps;
     const problems: string[] = [];
     const attempt = (fn: () => void): void => {
       try {
@@ -90,8 +93,8 @@ export class Registry {
         if (entry.capabilities.some((c) => CapabilityTree.within(c, capability))) admit(entry);
       }
     }
-    const strategy = createStrategy(pool.strategy, pool, `${path}.strategy`);
-    const fallback = pool.fallback_strategy === null ? null : createStrategy(pool.fallback_strategy, pool, `${path}.fallback_strategy`);
+    const strategy = createStrategy(pool.strategy, pool, `${path}.strategy`, this.#deps);
+    const fallback = pool.fallback_strategy === null ? null : createStrategy(pool.fallback_strategy, pool, `${path}.fallback_strategy`, this.#deps);
     this.pools.set(pool.name, { name: pool.name, config: pool, capability, members, strategy, fallback });
   }
 
@@ -138,7 +141,7 @@ export class Registry {
 
   #directPool(model: ModelEntry): PoolEntry {
     const config = defaultPoolConfig(model.id, null);
-    return { name: model.id, config, capability: null, members: [model], strategy: createStrategy(config.strategy, config, 'strategy'), fallback: null };
+    return { name: model.id, config, capability: null, members: [model], strategy: createStrategy(config.strategy, config, 'strategy', this.#deps), fallback: null };
   }
 
   close(): void {

@@ -11,9 +11,16 @@ import { PrioritySelection } from './priority-selection.ts';
 import { RateLimitAware } from './rate-limit-aware.ts';
 import { RoundRobin } from './round-robin.ts';
 import { SessionStickiness } from './session-stickiness.ts';
+import type { SessionPinStore } from './session-pins.ts';
 import { StickUntilFailure } from './stick-until-failure.ts';
 
-type StrategyFactory = (pool: PoolConfig) => Strategy;
+/** What the composition root hands to strategies that keep state beyond one generation. */
+export interface StrategyDeps {
+  /** Session pins (modelmesh.session-stickiness.v1); absent: each strategy keeps its own in-process LRU. */
+  readonly sessionPins?: SessionPinStore;
+}
+
+type StrategyFactory = (pool: PoolConfig, deps: StrategyDeps) => Strategy;
 
 const FACTORIES = new Map<string, StrategyFactory>([
   ['modelmesh.stick-until-failure.v1', (pool) => new StickUntilFailure(pool)],
@@ -21,7 +28,7 @@ const FACTORIES = new Map<string, StrategyFactory>([
   ['modelmesh.round-robin.v1', (pool) => new RoundRobin(pool)],
   ['modelmesh.cost-first.v1', (pool) => new CostFirst(pool)],
   ['modelmesh.latency-first.v1', (pool) => new LatencyFirst(pool)],
-  ['modelmesh.session-stickiness.v1', (pool) => new SessionStickiness(pool)],
+  ['modelmesh.session-stickiness.v1', (pool, deps) => new SessionStickiness(pool, deps.sessionPins)],
   ['modelmesh.rate-limit-aware.v1', (pool) => new RateLimitAware(pool)],
   ['modelmesh.load-balanced.v1', (pool) => new LoadBalanced(pool)],
 ]);
@@ -35,12 +42,12 @@ export function canonicalStrategyName(name: string): string {
   return `modelmesh.${name.trim().replace(/^modelmesh\./, '').replace(/\.v1$/, '')}.v1`;
 }
 
-export function createStrategy(name: string, pool: PoolConfig, path: string): Strategy {
+export function createStrategy(name: string, pool: PoolConfig, path: string, deps: StrategyDeps = {}): Strategy {
   const factory = FACTORIES.get(canonicalStrategyName(name));
   if (!factory) {
     const hint = nearest(canonicalStrategyName(name), FACTORIES.keys());
     const suggestion = hint === undefined ? ` (known: ${strategyNames().join(', ')})` : `, did you mean "${hint}"?`;
     throw new ConfigError(`${path}: unknown strategy "${name}"${suggestion}`, { path });
   }
-  return factory(pool);
+  return factory(pool, deps);
 }

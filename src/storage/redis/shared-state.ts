@@ -9,7 +9,9 @@
 //   written (the messages of that time are lost to it).
 // - Quota, budget and client counters: RedisWindowCounters (shared-counters.ts), built here and handed to
 //   the mesh as its `counters`.
-// - Round-robin cursors, latency averages, error-rate windows and session stickiness stay per instance.
+// - Session pins (modelmesh.session-stickiness.v1): SharedSessionPins (session-pins.ts), built here and
+//   handed to the mesh as its `sessionPins`; pin changes travel on `<prefix>session`.
+// - Round-robin cursors, latency averages and error-rate windows stay per instance.
 // Redis down never stops traffic: one warning per outage, `up` false (the modelmesh_shared_state_up gauge),
 // and with on_unavailable: closed, `refusing` true (limited traffic is refused with 429 by the router).
 import { randomUUID } from 'node:crypto';
@@ -19,6 +21,7 @@ import type { MeshEvent } from '../../mesh/events.ts';
 import type { MeshRuntime, MeshService, SharedStateStatus } from '../../mesh/runtime.ts';
 import type { StandbyCause } from '../../mesh/state.ts';
 import { RedisClient } from './client.ts';
+import { SharedSessionPins } from './session-pins.ts';
 import { RedisWindowCounters } from './shared-counters.ts';
 import { RedisSubscriber } from './subscriber.ts';
 import { describeRedisUrl, parseRedisUrl } from './url.ts';
@@ -46,6 +49,7 @@ interface Message {
 export class SharedState implements MeshService, SharedStateStatus {
   readonly name = 'shared-state';
   readonly counters: RedisWindowCounters;
+  readonly sessionPins: SharedSessionPins;
   readonly client: RedisClient;
   readonly #subscriber: RedisSubscriber;
   readonly #config: RedisStorageConfig;
@@ -71,6 +75,9 @@ export class SharedState implements MeshService, SharedStateStatus {
     this.counters = new RedisWindowCounters({
       client: this.client, keyPrefix: `${config.key_prefix}counter:`, flushIntervalMs: config.flush_interval, clock,
       onFlushError: (error) => this.#mesh?.logger.debug('shared counters flush failed', { error: error.message }),
+    });
+    this.sessionPins = new SharedSessionPins({
+      client: this.client, keyPrefix: `${config.key_prefix}session:`, channel: `${config.key_prefix}session`, origin: this.#origin, clock,
     });
   }
 
@@ -101,6 +108,7 @@ export class SharedState implements MeshService, SharedStateStatus {
     await this.client.connect();
     await this.#subscriber.connect();
     await this.#subscriber.subscribe(this.#channel);
+    await this.#subscriber.subscribe(this.sessionPins.channel);
     this.#started = true;
     await this.#resync();
     this.#unsubscribe = mesh.events.on((event) => this.#onEvent(event));
@@ -137,6 +145,7 @@ export class SharedState implements MeshService, SharedStateStatus {
     this.#outage = false;
     this.#mesh?.logger.info(`shared state reachable again (${this.description})`);
     await this.#resync().catch((error: unknown) => this.#mesh?.logger.debug('shared state resync failed', { error: String(error) }));
+    await this.sessionPins.resync();
   }
 
   /** A local transition: publish it and write (or delete) its key. */
@@ -169,6 +178,7 @@ export class SharedState implements MeshService, SharedStateStatus {
   }
 
   #onMessage(channel: string, text: string): void {
+    if (channel === this.sessionPins.channel) this.sessionPins.onMessage(text);
     if (channel !== this.#channel) return;
     let message: Message;
     try {
