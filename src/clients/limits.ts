@@ -6,9 +6,9 @@
 // budget can be overshot by the requests in flight when it is crossed, never by a request admitted after.
 import type { Clock } from '../lib/clock.ts';
 import type { WindowCounters } from '../lib/window-counters.ts';
-import type { MeshError } from '../errors.ts';
 import { limitError } from './limit-errors.ts';
 import type { LimitReason } from './limit-errors.ts';
+import type { ActualUsage, Admission, AdmitRequest, ClientUsage, Rejected } from './admission.ts';
 import type { Client } from './registry.ts';
 import { dayWindow, formatReset, minuteWindow, monthWindow } from './windows.ts';
 import type { Window } from './windows.ts';
@@ -17,53 +17,7 @@ import type { ClientTotals, UsageSnapshot } from './usage-snapshot.ts';
 
 export type { LimitReason } from './limit-errors.ts';
 
-export interface AdmitRequest {
-  /** Prompt tokens plus max_tokens (or the model's output limit): what the request may use at most. */
-  estimatedTokens: number;
-  /** USD the request is expected to cost, when the caller can tell; 0 when not given. */
-  estimatedCost?: number;
-}
-
-/** What the upstream reported; all zero (or no argument) for a request that consumed nothing. */
-export interface ActualUsage {
-  tokensIn: number;
-  tokensOut: number;
-  cost: number;
-}
-
-export interface Admitted {
-  ok: true;
-  /** x-ratelimit-* as of this admission (this request counted); {} for a client without rpm/tpm. */
-  headers: Record<string, string>;
-  /** Call exactly once when the request is over (finished, failed or cancelled); later calls do nothing. */
-  release(actual?: ActualUsage): void;
-}
-
-export interface Rejected {
-  ok: false;
-  reason: LimitReason;
-  /** Seconds until the limit frees up (the `retry-after` sent); 0 when waiting cannot help (a request over tpm). */
-  retryAfterSeconds: number;
-  /** retry-after and x-ratelimit-* (already on `error.headers`). */
-  headers: Record<string, string>;
-  /** The 429 to answer with. */
-  error: MeshError;
-}
-
-export type Admission = Admitted | Rejected;
-
-export interface ClientUsage {
-  requests_minute: number;
-  tokens_minute: number;
-  concurrent: number;
-  spend_daily: number;
-  spend_monthly: number;
-  requests_total: number;
-  tokens_in: number;
-  tokens_out: number;
-  cost_total: number;
-  rejections: { rpm: number; tpm: number; concurrency: number; budget: number };
-}
+export type { ActualUsage, Admission, Admitted, AdmitRequest, ClientUsage, Rejected } from './admission.ts';
 
 interface State {
   /** `client:<name>:` — counter keys are `<prefix><counter>:<window start>`. */
