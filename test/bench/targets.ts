@@ -97,9 +97,9 @@ export async function startOtlpSink(): Promise<{ server: Server; port: number; p
 }
 
 /** One ModelMesh copy from `yaml` (written to `<dir>/<name>.yaml`, stderr to `<dir>/<name>.log`). */
-export async function startModelMesh(dir: string, yaml: string, name = MODELMESH): Promise<Started> {
-  if (!fs.existsSync(SERVER_JS)) {
-    const reason = `${path.relative(ROOT, SERVER_JS)} not found (ModelMesh not built yet? run \`npm run build\`)`;
+export async function startModelMesh(dir: string, yaml: string, name = MODELMESH, serverJs = SERVER_JS): Promise<Started> {
+  if (!fs.existsSync(serverJs)) {
+    const reason = `${path.relative(ROOT, serverJs)} not found (ModelMesh not built yet? run \`npm run build\`)`;
     log(`!!! ${name}: ${reason} -- measuring the floor only`);
     return { target: downTarget(name, reason), startFailed: false };
   }
@@ -108,7 +108,7 @@ export async function startModelMesh(dir: string, yaml: string, name = MODELMESH
   fs.writeFileSync(configPath, yaml);
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawnModelMesh(SERVER_JS, configPath, port, logPath);
+  const child = spawnModelMesh(serverJs, configPath, port, logPath);
   try {
     const ms = await waitReady(child, port, t0, 15_000);
     log(`${name.padEnd(11)}: ${MM_HOW} on 127.0.0.1:${port} pid ${String(child.pid)}, ready in ${ms.toFixed(0)} ms`);
