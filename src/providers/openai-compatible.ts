@@ -85,6 +85,8 @@ export class OpenAiCompatibleProvider extends HttpConnector {
         pending = undefined;
         return p !== undefined ? Promise.resolve(p) : rest.next();
       },
+      // The first event goes through next() (already resolved); after it, what the upstream iterator has ready.
+      takeReady: (): SseEvent | undefined => (pending === undefined ? rest.takeReady?.() : undefined),
       return: (): Promise<IteratorResult<SseEvent>> => {
         pending = undefined;
         res.close();

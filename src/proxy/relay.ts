@@ -58,15 +58,28 @@ export async function relaySse(ctx: RequestContext, routed: Routed, filter: SseF
   res.writeHead(response.status, { ...ctx.baseHeaders, ...routed.headers, ...SSE_HEADERS });
   let ttfbMs: number | undefined;
   let sawDone = false;
+  const take = response.events.takeReady;
   try {
     for (;;) {
       const next = await response.events.next();
       if (next.done) break;
-      const event = next.value;
-      if (event.data === '[DONE]') sawDone = true;
-      else if (!filter.keep(event)) continue;
-      const ok = res.write(event.event === undefined && event.id === undefined && !event.data.includes('\n') ? `data: ${event.data}\n\n` : formatSseEvent(event));
-      ttfbMs ??= performance.now() - ctx.startedAt;
+      // Every event already received (one upstream chunk often holds several) goes out in one write.
+      let out = '';
+      let event: SseEvent | undefined = next.value;
+      let ok = true;
+      try {
+        for (; event !== undefined; event = sawDone || take === undefined ? undefined : take.call(response.events)) {
+          if (event.data === '[DONE]') sawDone = true;
+          else if (!filter.keep(event)) continue;
+          out += event.event === undefined && event.id === undefined && !event.data.includes('\n') ? `data: ${event.data}\n\n` : formatSseEvent(event);
+        }
+      } finally {
+        // Also on a throw: what was taken is written before the in-band error, as one write per event did.
+        if (out !== '') {
+          ok = res.write(out);
+          ttfbMs ??= performance.now() - ctx.startedAt;
+        }
+      }
       if (!ok) await drained(res, ctx.signal);
       if (sawDone) break;
     }

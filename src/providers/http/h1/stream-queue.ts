@@ -65,9 +65,11 @@ export class StreamQueue {
     this.#socket = undefined;
   }
 
-  iterator(onReturn: () => void): AsyncIterableIterator<Item> {
+  iterator(onReturn: () => void): AsyncIterableIterator<Item> & { takeReady(): Item | undefined } {
     return {
       next: (): Promise<IteratorResult<Item>> => this.#next(),
+      // An item already queued, without a promise; undefined when next() must be awaited (or ends, or throws).
+      takeReady: (): Item | undefined => (this.#head < this.#items.length ? (this.#ready() as IteratorYieldResult<Item>).value : undefined),
       return: (): Promise<IteratorResult<Item>> => {
         onReturn();
         return Promise.resolve({ done: true, value: undefined });
