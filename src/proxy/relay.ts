@@ -8,6 +8,7 @@ import type { Routed } from '../mesh/router.ts';
 import type { Usage } from '../mesh/types.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
 import type { RequestContext } from './context.ts';
+import { headerList } from './header-list.ts';
 
 /** Send a buffered (synchronous) answer as received; `usageOf` reads token usage from its body. */
 export function relayBuffered(ctx: RequestContext, routed: Routed, usageOf: (body: Buffer) => Usage | null): void {
@@ -45,32 +46,6 @@ const SSE_HEADER_LIST: readonly string[] = [
   'x-accel-buffering', 'no',
 ];
 
-/**
- * The answer's headers as writeHead's flat list (name, value, …): `base`, then `routed`, then `own` pairs. A
- * merged object (`{ ...base, ...routed }`) defines every property of the second spread through V8's slow path,
- * the hottest line of the buffered relay in the profile (issue 16). A name in more than one of them (not the
- * case for the headers the proxy sets) falls back to that merge, so the later one still wins.
- */
-export function headerList(base: Readonly<Record<string, string>>, routed: Readonly<Record<string, string>>, own: readonly string[]): string[] | Record<string, string> {
-  const list: string[] = [];
-  for (const name in base) list.push(name, base[name] as string);
-  for (const name in routed) {
-    if (Object.hasOwn(base, name)) return merged(base, routed, own);
-    list.push(name, routed[name] as string);
-  }
-  for (let i = 0; i < own.length; i += 2) {
-    const name = own[i] as string;
-    if (Object.hasOwn(base, name) || Object.hasOwn(routed, name)) return merged(base, routed, own);
-    list.push(name, own[i + 1] as string);
-  }
-  return list;
-}
-
-function merged(base: Readonly<Record<string, string>>, routed: Readonly<Record<string, string>>, own: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = { ...base, ...routed };
-  for (let i = 0; i < own.length; i += 2) out[own[i] as string] = own[i + 1] as string;
-  return out;
-}
 
 /** Relay an SSE answer event by event with backpressure; ends with the upstream's [DONE] or an in-band error. */
 export async function relaySse(ctx: RequestContext, routed: Routed, filter: SseFilter): Promise<void> {
