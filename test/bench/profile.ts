@@ -2,7 +2,10 @@
 //   npm run build && node --import tsx test/bench/profile.ts [sync|stream|responses] [seconds]
 // Starts the fake upstream and the load generator of the bench, `node --cpu-prof dist/server.js` with the bench's
 // main config (auth + 1,000 clients, default observability), drives it with 32 connections, stops it with SIGTERM
-// (it drains and exits, so V8 writes the profile) and prints the top frames by self time.
+// (it drains and exits, so V8 writes the profile) and prints the top frames by self time, with the read/write
+// system calls (/proc/<pid>/io) and the CPU of the main thread and of the other threads (V8's GC helpers) per
+// request. Env: FLOOR=1 the bare pipe proxy instead; NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
+// more node flags for the proxy; PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
