@@ -37,7 +37,8 @@ export function withModel(form: FormData, name: string): FormData {
 
 export class OpenAiCompatibleProvider extends HttpConnector {
   async call(call: ProviderCall): Promise<ProviderResponse> {
-    const headers: Record<string, string> = { ...call.headers, 'x-request-id': call.requestId };
+    // A literal, not `{ ...call.headers, … }`: a property after a spread is defined through V8's slow path (issue 16).
+    const headers: Record<string, string> = { 'x-request-id': call.requestId };
     let body: Buffer | Buffer[];
     if (call.form !== null) {
       const encoded = encodeMultipart(withModel(call.form, call.model.name));
@@ -85,6 +86,8 @@ export class OpenAiCompatibleProvider extends HttpConnector {
         pending = undefined;
         return p !== undefined ? Promise.resolve(p) : rest.next();
       },
+      // The first event goes through next() (already resolved); after it, what the upstream iterator has ready.
+      takeReady: (): SseEvent | undefined => (pending === undefined ? rest.takeReady?.() : undefined),
       return: (): Promise<IteratorResult<SseEvent>> => {
         pending = undefined;
         res.close();

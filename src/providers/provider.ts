@@ -48,10 +48,18 @@ export interface BufferedResponse extends ResponseBase {
   body: Buffer;
 }
 
+/**
+ * Optional on a stream's iterator: an event already received, handed over without a promise (undefined when
+ * next() must be awaited). Lets the relay write every event one upstream chunk brought in one write.
+ */
+export interface ReadyEvents {
+  takeReady?(): SseEvent | undefined;
+}
+
 export interface SseResponse extends ResponseBase {
   kind: 'sse';
   /** Yields the already-received first event, then the rest; throws MeshError('upstream_error') on a mid-stream failure. */
-  events: AsyncIterator<SseEvent>;
+  events: AsyncIterator<SseEvent> & ReadyEvents;
   /** Stop early: destroys the upstream request. Idempotent. */
   close(): void;
   /**

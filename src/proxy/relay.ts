@@ -8,17 +8,13 @@ import type { Routed } from '../mesh/router.ts';
 import type { Usage } from '../mesh/types.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
 import type { RequestContext } from './context.ts';
+import { headerList } from './header-list.ts';
 
 /** Send a buffered (synchronous) answer as received; `usageOf` reads token usage from its body. */
 export function relayBuffered(ctx: RequestContext, routed: Routed, usageOf: (body: Buffer) => Usage | null): void {
   const { response } = routed;
   if (response.kind !== 'buffer') throw new MeshError('internal_error', 'expected a buffered upstream answer');
-  ctx.res.writeHead(response.status, {
-    ...ctx.baseHeaders,
-    ...routed.headers,
-    'content-type': response.contentType,
-    'content-length': String(response.body.length),
-  });
+  ctx.res.writeHead(response.status, headerList(ctx.baseHeaders, routed.headers, ['content-type', response.contentType, 'content-length', String(response.body.length)]));
   ctx.res.end(response.body);
   routed.finish({ usage: safeUsage(usageOf, response.body), ttfbMs: performance.now() - ctx.startedAt, body: response.body });
 }
@@ -44,29 +40,43 @@ export interface SseFilter {
   complete?(): boolean;
 }
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no',
-};
+const SSE_HEADER_LIST: readonly string[] = [
+  'content-type', 'text/event-stream; charset=utf-8',
+  'cache-control', 'no-cache',
+  'x-accel-buffering', 'no',
+];
+
 
 /** Relay an SSE answer event by event with backpressure; ends with the upstream's [DONE] or an in-band error. */
 export async function relaySse(ctx: RequestContext, routed: Routed, filter: SseFilter): Promise<void> {
   const { response } = routed;
   if (response.kind !== 'sse') throw new MeshError('internal_error', 'expected an SSE upstream answer');
   const res = ctx.res;
-  res.writeHead(response.status, { ...ctx.baseHeaders, ...routed.headers, ...SSE_HEADERS });
+  res.writeHead(response.status, headerList(ctx.baseHeaders, routed.headers, SSE_HEADER_LIST));
   let ttfbMs: number | undefined;
   let sawDone = false;
+  const take = response.events.takeReady;
   try {
     for (;;) {
       const next = await response.events.next();
       if (next.done) break;
-      const event = next.value;
-      if (event.data === '[DONE]') sawDone = true;
-      else if (!filter.keep(event)) continue;
-      const ok = res.write(event.event === undefined && event.id === undefined && !event.data.includes('\n') ? `data: ${event.data}\n\n` : formatSseEvent(event));
-      ttfbMs ??= performance.now() - ctx.startedAt;
+      // Every event already received (one upstream chunk often holds several) goes out in one write.
+      let out = '';
+      let event: SseEvent | undefined = next.value;
+      let ok = true;
+      try {
+        for (; event !== undefined; event = sawDone || take === undefined ? undefined : take.call(response.events)) {
+          if (event.data === '[DONE]') sawDone = true;
+          else if (!filter.keep(event)) continue;
+          out += event.event === undefined && event.id === undefined && !event.data.includes('\n') ? `data: ${event.data}\n\n` : formatSseEvent(event);
+        }
+      } finally {
+        // Also on a throw: what was taken is written before the in-band error, as one write per event did.
+        if (out !== '') {
+          ok = res.write(out);
+          ttfbMs ??= performance.now() - ctx.startedAt;
+        }
+      }
       if (!ok) await drained(res, ctx.signal);
       if (sawDone) break;
     }

@@ -10,6 +10,9 @@ import { toAnthropicError } from '../protocols/messages/errors.ts';
 import type { RequestContext } from './context.ts';
 import type { ErrorShape } from './route-table.ts';
 import { endLingering } from './linger.ts';
+import { headerList } from './header-list.ts';
+
+const NO_HEADERS: Readonly<Record<string, string>> = {};
 
 /** 4xx statuses the SDKs retry by default (openai-wire §1, "SDK retries"): left to the client. */
 const RETRYABLE_4XX = new Set([408, 409, 429]);
@@ -44,10 +47,7 @@ function unreadBody(req: IncomingMessage): boolean {
 export function sendJson(ctx: RequestContext, status: number, body: unknown, headers?: Readonly<Record<string, string>>, linger = false): void {
   const text = JSON.stringify(body);
   const res = ctx.res;
-  const all: Record<string, string | number> = { ...ctx.baseHeaders, ...headers };
-  all['content-type'] = 'application/json';
-  all['content-length'] = Buffer.byteLength(text);
-  res.writeHead(status, all);
+  res.writeHead(status, headerList(ctx.baseHeaders, headers ?? NO_HEADERS, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(text))]));
   if (linger) endLingering(ctx.req, res, text);
   else res.end(text);
 }

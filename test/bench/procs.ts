@@ -80,6 +80,11 @@ export function spawnModelMesh(serverJs: string, configPath: string, port: numbe
   return track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }), log);
 }
 
+/** Any other binary (redis-server), tracked like the rest so killAllNow stops it too. */
+export function spawnTracked(command: string, args: string[], stderrTail: Tail): ChildProcess {
+  return track(spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] }), stderrTail);
+}
+
 function describeExit(child: ChildProcess): string {
   return child.signalCode !== null ? `signal ${child.signalCode}` : `code ${String(child.exitCode)}`;
 }

@@ -1,4 +1,4 @@
-// Result shapes, per-scenario tables and the PASS/FAIL target lines.
+// Result shapes and the per-scenario tables. The checks (targets) and the summary are in checks.ts.
 
 import type { ScenarioName } from './config.ts';
 import type { HoldResult, LoadResult } from './protocol.ts';
@@ -38,57 +38,69 @@ export interface ScenarioResult {
   name: ScenarioName;
   title: string;
   kind: ScenarioKind;
+  /** The target every other row is compared with (the mean of its rows when it ran more than once). */
+  baseline: string;
   rows: Row[];
-}
-
-export interface Check {
-  name: string;
-  status: 'PASS' | 'FAIL' | 'SKIP';
-  detail: string;
 }
 
 export const FLOOR = 'floor';
 export const MODELMESH = 'modelmesh';
-export const FAILOVER = 'modelmesh-failover';
+export const FAILOVER_FIRST = 'modelmesh-failover (first 1 s)';
+export const FAILOVER_STEADY = 'modelmesh-failover (steady)';
 /** ModelMesh with observability.tracing on at ratio 1.0, exporting to a local OTLP sink. */
 export const TRACED = 'modelmesh-tracing';
-export const MODELMESH_CLIENTS = 'modelmesh-clients';
+/** The same config without `clients:` (auth off): the baseline of the clients scenario. */
+export const MODELMESH_NOAUTH = 'modelmesh-auth-off';
+export const RESPONSES = 'modelmesh-responses';
+export const MESSAGES = 'modelmesh-messages';
+export const REDIS = 'modelmesh-redis';
 
 /** Proxy CPU microseconds per completed request (the cleanest cost signal on a saturated box). */
-function cpuPerReq(r: Row | undefined): number {
+export function cpuPerReq(r: Row | undefined): number {
   const rps = r?.load?.reqPerSec ?? NaN;
   return rps > 0 ? ((r?.cpuPct ?? NaN) / 100) * 1e6 / rps : NaN;
 }
 
-const rowOf = (s: ScenarioResult | undefined, target: string): Row | undefined => s?.rows.find((r) => r.target === target);
+export const rowOf = (s: ScenarioResult | undefined, target: string): Row | undefined => s?.rows.find((r) => r.target === target);
+
+/** Mean of `of` over the rows of `target` that have a load result (NaN when none). */
+export function meanOf(s: ScenarioResult | undefined, target: string, of: (r: Row) => number): number {
+  const runs = (s?.rows ?? []).filter((r) => r.target === target && r.load !== undefined).map(of);
+  return runs.length === 0 ? NaN : runs.reduce((a, b) => a + b, 0) / runs.length;
+}
+
+export const reqPerSec = (r: Row): number => r.load?.reqPerSec ?? NaN;
+export const p50 = (r: Row): number => r.load?.total.p50Ms ?? NaN;
+export const p99 = (r: Row): number => r.load?.total.p99Ms ?? NaN;
+export const ttfbP50 = (r: Row): number => r.load?.ttfb?.p50Ms ?? NaN;
+export const ttfbP99 = (r: Row): number => r.load?.ttfb?.p99Ms ?? NaN;
+
+/** "req/s 0.91x, p50 +0.20 ms, p99 1.10x, cpu/req 1.15x" of one row against the scenario's baseline. */
+export function versus(s: ScenarioResult, r: Row): string {
+  if (r.target === s.baseline || !r.load) return '';
+  const base = (of: (row: Row) => number): number => meanOf(s, s.baseline, of);
+  if (!Number.isFinite(base(reqPerSec))) return '';
+  const stream = s.kind === 'stream';
+  const lat = stream
+    ? `ttfb p50 ${signedMs(ttfbP50(r) - base(ttfbP50))}, ttfb p99 ${times(ratio(ttfbP99(r), base(ttfbP99)))}`
+    : `p50 ${signedMs(p50(r) - base(p50))}, p99 ${times(ratio(p99(r), base(p99)))}`;
+  return `req/s ${times(ratio(reqPerSec(r), base(reqPerSec)))}, ${lat}, cpu/req ${times(ratio(cpuPerReq(r), base(cpuPerReq)))}`;
+}
 
 function loadTable(s: ScenarioResult): string {
   const stream = s.kind === 'stream';
-  const floor = rowOf(s, FLOOR)?.load;
-  const direct = rowOf(s, MODELMESH)?.load;
+  const vsHeader = `vs ${s.baseline}`;
   const headers = stream
-    ? ['target', 'req/s', 'ttfb p50', 'ttfb p99', 'total p50', 'total p99', 'rss MB', 'cpu %', 'cpu us/req', 'ok', 'non2xx', 'errors', 'vs floor']
-    : ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'rss MB', 'cpu %', 'cpu us/req', 'ok', 'non2xx', 'errors', 'vs floor'];
-  const floorCpu = cpuPerReq(rowOf(s, FLOOR));
+    ? ['target', 'req/s', 'ttfb p50', 'ttfb p99', 'total p50', 'total p99', 'rss MB', 'cpu %', 'cpu us/req', 'ok', 'non2xx', 'errors', vsHeader]
+    : ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'rss MB', 'cpu %', 'cpu us/req', 'ok', 'non2xx', 'errors', vsHeader];
   const rows: TableRow[] = s.rows.map((r) => {
     const l = r.load;
     if (!l) return { target: r.target, message: `unavailable: ${r.unavailable ?? 'not run'}` };
-    let vs = '';
-    if (r.target !== FLOOR && floor) {
-      vs = stream
-        ? `req/s ${times(ratio(l.reqPerSec, floor.reqPerSec))}, ttfb p50 ${signedMs((l.ttfb?.p50Ms ?? NaN) - (floor.ttfb?.p50Ms ?? NaN))}`
-        : `req/s ${times(ratio(l.reqPerSec, floor.reqPerSec))}, p99 ${times(ratio(l.total.p99Ms, floor.total.p99Ms))}`;
-      vs += `, cpu/req ${times(ratio(cpuPerReq(r), floorCpu))}`;
-    }
-    if (r.target === FAILOVER && direct) {
-      vs += `; vs direct pool: p50 ${signedMs(l.total.p50Ms - direct.total.p50Ms)}, p99 ${signedMs(l.total.p99Ms - direct.total.p99Ms)}`;
-    }
-    if (r.target === TRACED && direct) vs += `; vs tracing off: cpu/req ${times(ratio(cpuPerReq(r), cpuPerReq(rowOf(s, MODELMESH))))}`;
     const lat = stream
       ? [num(l.ttfb?.p50Ms), num(l.ttfb?.p99Ms), num(l.total.p50Ms), num(l.total.p99Ms)]
       : [num(l.total.p50Ms), num(l.total.p99Ms), num(l.total.maxMs)];
     const errs = l.errors + l.incomplete;
-    return [r.target, int(l.reqPerSec), ...lat, num(r.peakRssMb, 1), int(r.cpuPct), int(cpuPerReq(r)), String(l.ok), String(l.non2xx), String(errs), vs];
+    return [r.target, int(l.reqPerSec), ...lat, num(r.peakRssMb, 1), int(r.cpuPct), int(cpuPerReq(r)), String(l.ok), String(l.non2xx), String(errs), versus(s, r)];
   });
   const notes = ['(cpu = proxy user+sys CPU over the window, % of one core; cpu us/req = proxy CPU time per completed request)'];
   if (stream) notes.push('(ttfb = time to first response body byte; all latencies in ms)');
@@ -158,102 +170,4 @@ function warnings(s: ScenarioResult): string[] {
 export function renderScenario(s: ScenarioResult): string {
   const body = s.kind === 'hold' ? holdTable(s) : s.kind === 'startup' ? startupTable(s) : loadTable(s);
   return [`== ${s.name}: ${s.title}`, body, ...warnings(s)].join('\n');
-}
-
-function hasErrors(r: Row | undefined): boolean {
-  const l = r?.load;
-  return l !== undefined && l.errors + l.non2xx + l.incomplete > 0;
-}
-
-/** The README's performance targets, computed from the ratios (informational). */
-export function computeChecks(results: ScenarioResult[]): Check[] {
-  const byName = (n: ScenarioName): ScenarioResult | undefined => results.find((s) => s.name === n);
-  const checks: Check[] = [];
-  const add = (name: string, a: Row | undefined, b: Row | undefined, test: () => [boolean, string]): void => {
-    if (!a?.load && !a?.hold && !a?.startup) return void checks.push({ name, status: 'SKIP', detail: a?.unavailable ?? 'not run' });
-    if (b !== undefined && !b.load && !b.hold && !b.startup) return void checks.push({ name, status: 'SKIP', detail: 'baseline missing' });
-    const [pass, detail] = test();
-    const dirty = hasErrors(a) ? ' [modelmesh row had errors]' : hasErrors(b) ? ' [baseline row had errors]' : '';
-    checks.push({ name, status: pass && !hasErrors(a) ? 'PASS' : 'FAIL', detail: detail + dirty });
-  };
-  for (const n of ['sync32', 'sync256'] as const) {
-    const s = byName(n);
-    if (!s) continue;
-    const mm = rowOf(s, MODELMESH);
-    const fl = rowOf(s, FLOOR);
-    add(`${n} req/s >= 0.8x floor`, mm, fl, () => {
-      const r = ratio(mm?.load?.reqPerSec, fl?.load?.reqPerSec);
-      return [r >= 0.8, `${int(mm?.load?.reqPerSec)} vs ${int(fl?.load?.reqPerSec)} req/s = ${times(r)}`];
-    });
-    add(`${n} p99 <= 1.5x floor`, mm, fl, () => {
-      const r = ratio(mm?.load?.total.p99Ms, fl?.load?.total.p99Ms);
-      return [r <= 1.5, `${num(mm?.load?.total.p99Ms)} vs ${num(fl?.load?.total.p99Ms)} ms = ${times(r)}`];
-    });
-  }
-  const st = byName('stream');
-  if (st) {
-    const mm = rowOf(st, MODELMESH);
-    const fl = rowOf(st, FLOOR);
-    add('stream TTFB p50 within 1 ms of floor', mm, fl, () => {
-      const d = (mm?.load?.ttfb?.p50Ms ?? NaN) - (fl?.load?.ttfb?.p50Ms ?? NaN);
-      return [d <= 1, `${num(mm?.load?.ttfb?.p50Ms)} vs ${num(fl?.load?.ttfb?.p50Ms)} ms = ${signedMs(d)}`];
-    });
-  }
-  const fo = byName('failover');
-  if (fo) {
-    const f = rowOf(fo, FAILOVER);
-    const d = rowOf(fo, MODELMESH);
-    add('failover adds < 5 ms at p99 (vs direct pool)', f, d, () => {
-      const delta = (f?.load?.total.p99Ms ?? NaN) - (d?.load?.total.p99Ms ?? NaN);
-      return [delta < 5, `p99 ${num(f?.load?.total.p99Ms)} vs ${num(d?.load?.total.p99Ms)} ms = ${signedMs(delta)}`];
-    });
-  }
-  const tr = byName('tracing');
-  if (tr) {
-    const on = rowOf(tr, TRACED);
-    const off = rowOf(tr, MODELMESH);
-    add('tracing at ratio 1.0: CPU per request <= +10% (vs off)', on, off, () => {
-      const r = ratio(cpuPerReq(on), cpuPerReq(off));
-      return [r <= 1.1, `${int(cpuPerReq(on))} vs ${int(cpuPerReq(off))} us/req = ${times(r)} (${r >= 1 ? '+' : ''}${num((r - 1) * 100, 1)}%)`];
-    });
-  }
-  const cl = byName('clients');
-  if (cl) {
-    // Mean req/s of each target over its runs; the target is issue 12 §7's "within 3%".
-    const mean = (target: string, of: (r: Row) => number = (r) => r.load?.reqPerSec ?? NaN): number => {
-      const runs = cl.rows.filter((r) => r.target === target && r.load !== undefined).map(of);
-      return runs.length === 0 ? NaN : runs.reduce((a, b) => a + b, 0) / runs.length;
-    };
-    const keyed = rowOf(cl, MODELMESH_CLIENTS);
-    add('clients: 1,000 keys with limits on, req/s within 3% of auth off', keyed, rowOf(cl, MODELMESH), () => {
-      const r = ratio(mean(MODELMESH_CLIENTS), mean(MODELMESH));
-      // On a shared box req/s swings more than 3% between runs; CPU per request is the steadier cost signal.
-      const cpu = ratio(mean(MODELMESH_CLIENTS, cpuPerReq), mean(MODELMESH, cpuPerReq));
-      return [r >= 0.97, `${int(mean(MODELMESH_CLIENTS))} vs ${int(mean(MODELMESH))} req/s = ${times(r)} (ratio ${num(r, 3)}); cpu/req ${times(cpu)}`];
-    });
-  }
-  const mem = byName('memory');
-  if (mem) {
-    const mm = rowOf(mem, MODELMESH);
-    add('RSS < 150 MB with all streams open', mm, undefined, () => {
-      const h = mm?.hold;
-      const full = h !== undefined && h.firstBytes === h.requested;
-      return [full && (mm?.heldRssMb ?? NaN) < 150, `${num(mm?.heldRssMb, 1)} MB with ${h?.firstBytes ?? 0}/${h?.requested ?? 0} open`];
-    });
-  }
-  const up = byName('startup');
-  if (up) {
-    const mm = rowOf(up, MODELMESH);
-    add('ready within 300 ms of start (max of runs)', mm, undefined, () => {
-      const s = mm?.startup;
-      const ok = s !== undefined && s.failures.length === 0 && s.maxMs <= 300;
-      return [ok, `p50 ${num(s?.p50Ms, 1)} ms, max ${num(s?.maxMs, 1)} ms`];
-    });
-  }
-  return checks;
-}
-
-export function renderChecks(checks: Check[]): string {
-  const lines = checks.map((c) => `${c.status.padEnd(4)}  ${c.name}: ${c.detail}`);
-  return ['== targets (informational; computed from this run, not asserted)', ...(lines.length > 0 ? lines : ['(none)'])].join('\n');
 }

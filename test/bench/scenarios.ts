@@ -1,15 +1,15 @@
-// Scenario runners: drive each target with the same load and collect rows.
+// Row runners: drive one target with a load (or a hold, or fresh starts) and collect its row. Which rows
+// make which scenario is in run-scenario.ts.
 
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { CHAT_PATH, CLIENT_HEADERS, chatBody } from './config.ts';
-import type { BenchSettings, ScenarioName } from './config.ts';
+import { CHAT_PATH, CLIENT_HEADERS, MESSAGES_BODY, MESSAGES_PATH, RESPONSES_BODY, RESPONSES_PATH, chatBody } from './config.ts';
+import type { BenchSettings } from './config.ts';
 import { Histogram } from './histogram.ts';
 import { freePort, readCpuMs, readRssMb, stop, waitMessage, waitReady } from './procs.ts';
 import type { Tail } from './procs.ts';
 import type { HoldResult, LoadResult, LoadgenCommand, LoadgenReply, RequestSpec, UpstreamCommand } from './protocol.ts';
-import { FAILOVER, MODELMESH_CLIENTS, TRACED } from './report.ts';
-import type { Row, ScenarioKind, ScenarioResult } from './report.ts';
+import type { Row } from './report.ts';
 
 export interface Target {
   name: string;
@@ -21,8 +21,9 @@ export interface Target {
   down: () => string | null;
   /** Print (once) how the process died, with its stderr tail, if it did. */
   reportDeath: () => void;
-  /** Request headers instead of CLIENT_HEADERS (the clients scenario sends a client key). */
-  headers?: Record<string, string>;
+  /** Request path and body instead of chat's (the protocols scenario). Streams are always chat. */
+  path?: string;
+  body?: string;
 }
 
 /** Starts one fresh copy of a proxy on `port` for the startup scenario. */
@@ -42,8 +43,12 @@ export interface BenchContext {
   modelmesh: Target;
   /** ModelMesh with tracing on (ratio 1.0) to a local OTLP sink; only started for the `tracing` scenario. */
   traced?: Target;
-  /** ModelMesh with 1,000 clients configured (the `clients` scenario); absent when that scenario is not run. */
-  clients?: Target;
+  /** The same config with auth off (no `clients:`), for the `clients` scenario. */
+  noauth?: Target;
+  /** The same config with shared state on a redis-server, for the `redis` scenario. */
+  redis?: Target;
+  /** Why the `redis` scenario cannot run (redis-server not installed). */
+  redisMissing?: string;
   starters: Starter[];
   newTail: () => Tail;
 }
@@ -52,7 +57,8 @@ let nextId = 1;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function spec(t: Target, stream: boolean): RequestSpec {
-  return { host: '127.0.0.1', port: t.port, path: CHAT_PATH, body: chatBody(t.model, stream), stream, headers: t.headers ?? CLIENT_HEADERS };
+  const body = !stream && t.body !== undefined ? t.body : chatBody(t.model, stream);
+  return { host: '127.0.0.1', port: t.port, path: stream ? CHAT_PATH : (t.path ?? CHAT_PATH), body, stream, headers: CLIENT_HEADERS };
 }
 
 function reply<T extends LoadgenReply['type']>(id: number, type: T): (m: unknown) => Extract<LoadgenReply, { type: T }> | undefined {
@@ -63,7 +69,7 @@ function reply<T extends LoadgenReply['type']>(id: number, type: T): (m: unknown
   };
 }
 
-async function loadRow(ctx: BenchContext, t: Target, stream: boolean, concurrency: number): Promise<Row> {
+export async function loadRow(ctx: BenchContext, t: Target, stream: boolean, concurrency: number): Promise<Row> {
   const down = t.down();
   if (down !== null) return { target: t.name, unavailable: down };
   const pid = t.child?.pid;
@@ -107,12 +113,12 @@ async function loadRow(ctx: BenchContext, t: Target, stream: boolean, concurrenc
   }
 }
 
-async function setUpstream(ctx: BenchContext, cmd: UpstreamCommand): Promise<void> {
+export async function setUpstream(ctx: BenchContext, cmd: UpstreamCommand): Promise<void> {
   ctx.upstream.send(cmd);
   await waitMessage(ctx.upstream, (m) => ((m as { type?: string }).type === 'set-done' ? true : undefined), 5000, 'fake upstream set');
 }
 
-async function holdRow(ctx: BenchContext, t: Target): Promise<Row> {
+export async function holdRow(ctx: BenchContext, t: Target): Promise<Row> {
   const down = t.down();
   if (down !== null) return { target: t.name, unavailable: down };
   const pid = t.child?.pid;
@@ -134,7 +140,7 @@ async function holdRow(ctx: BenchContext, t: Target): Promise<Row> {
   return { target: t.name, hold, idleRssMb, heldRssMb };
 }
 
-async function startupRow(ctx: BenchContext, s: Starter): Promise<Row> {
+export async function startupRow(ctx: BenchContext, s: Starter): Promise<Row> {
   if (s.unavailable !== null) return { target: s.target, unavailable: s.unavailable };
   const runsMs: number[] = [];
   const failures: string[] = [];
@@ -166,76 +172,18 @@ async function startupRow(ctx: BenchContext, s: Starter): Promise<Row> {
  */
 export async function prime(ctx: BenchContext, ms: number): Promise<void> {
   const quick: BenchContext = { ...ctx, settings: { ...ctx.settings, warmupMs: 0, durationMs: ms } };
-  for (const t of [ctx.floor, ctx.modelmesh, ...(ctx.clients ? [ctx.clients] : [])]) {
+  for (const t of [ctx.floor, ctx.modelmesh]) {
     if (t.down() !== null) continue;
     await loadRow(quick, t, false, 32).catch(() => undefined);
     await loadRow(quick, t, true, 32).catch(() => undefined);
   }
-}
-
-const TITLES: Record<ScenarioName, [string, ScenarioKind]> = {
-  sync32: ['synchronous chat, 32 concurrent connections', 'sync'],
-  sync256: ['synchronous chat, 256 concurrent connections', 'sync'],
-  stream: ['streaming chat, 20 chunks, pace 0 ms, 32 concurrent', 'stream'],
-  failover: ['sync, 32 concurrent; pool "failover" = refused primary + fake upstream', 'sync'],
-  memory: ['open streams held concurrently (20 chunks x 300 ms each)', 'hold'],
-  startup: ['spawn -> GET /ready 200, fresh process each run', 'startup'],
-  tracing: ['sync, 32 concurrent; tracing off vs on (ratio 1.0, OTLP/HTTP to a local sink answering 200)', 'sync'],
-  clients: ['sync, 32 concurrent; 1,000 clients with every limit on vs auth off (runs A B B A)', 'sync'],
-};
-
-export async function runScenario(ctx: BenchContext, name: ScenarioName): Promise<ScenarioResult> {
-  const [baseTitle, kind] = TITLES[name];
-  const { durationMs, warmupMs, memoryStreams } = ctx.settings;
-  const timing = `${(durationMs / 1000).toFixed(1)} s per target after ${(warmupMs / 1000).toFixed(1)} s warm-up`;
-  const title = kind === 'hold' ? baseTitle.replace('open streams', `${memoryStreams} open streams`) : kind === 'startup' ? baseTitle : `${baseTitle} (${timing})`;
-  const targets = [ctx.floor, ctx.modelmesh];
-  const rows: Row[] = [];
-  // A failing row (dead loadgen, proxy crash mid-run...) is reported, not fatal.
-  const guard = async (target: string, run: () => Promise<Row>): Promise<Row> => {
-    try {
-      return await run();
-    } catch (err) {
-      return { target, unavailable: `run failed: ${err instanceof Error ? err.message : String(err)}` };
-    }
-  };
-  switch (name) {
-    case 'sync32':
-    case 'sync256':
-      for (const t of targets) rows.push(await guard(t.name, () => loadRow(ctx, t, false, name === 'sync32' ? 32 : 256)));
-      break;
-    case 'stream':
-      for (const t of targets) rows.push(await guard(t.name, () => loadRow(ctx, t, true, 32)));
-      break;
-    case 'failover': {
-      const failover: Target = { ...ctx.modelmesh, name: FAILOVER, model: 'failover' };
-      for (const t of [...targets, failover]) rows.push(await guard(t.name, () => loadRow(ctx, t, false, 32)));
-      break;
-    }
-    case 'memory':
-      await setUpstream(ctx, { type: 'set', chunks: ctx.settings.streamChunks, paceMs: ctx.settings.memoryPaceMs });
-      try {
-        for (const t of targets) rows.push(await guard(t.name, () => holdRow(ctx, t)));
-      } finally {
-        await setUpstream(ctx, { type: 'set', paceMs: 0 });
-      }
-      break;
-    case 'startup':
-      for (const s of ctx.starters) rows.push(await guard(s.target, () => startupRow(ctx, s)));
-      break;
-    case 'tracing': {
-      const traced: Target = ctx.traced ?? { ...ctx.modelmesh, name: TRACED, child: null, down: () => 'traced copy not started' };
-      // The same load on both copies (same config but observability.tracing), one after the other.
-      rows.push(await guard(ctx.modelmesh.name, () => loadRow(ctx, ctx.modelmesh, false, 32)));
-      rows.push(await guard(traced.name, () => loadRow(ctx, traced, false, 32)));
-      break;
-    }
-    case 'clients': {
-      // A B B A: drift in machine load (other processes on the box) hits both targets alike.
-      const keyed = ctx.clients ?? { ...ctx.modelmesh, name: MODELMESH_CLIENTS, down: () => 'not started' };
-      for (const t of [ctx.modelmesh, keyed, keyed, ctx.modelmesh]) rows.push(await guard(t.name, () => loadRow(ctx, t, false, 32)));
-      break;
-    }
+  // The other copies only serve sync rows; half as long.
+  const half: BenchContext = { ...quick, settings: { ...quick.settings, durationMs: ms / 2 } };
+  const translated: Target[] = [
+    { ...ctx.modelmesh, path: RESPONSES_PATH, body: RESPONSES_BODY },
+    { ...ctx.modelmesh, path: MESSAGES_PATH, body: MESSAGES_BODY },
+  ];
+  for (const t of [ctx.traced, ctx.noauth, ctx.redis, ...translated]) {
+    if (t !== undefined && t.down() === null) await loadRow(half, t, false, 32).catch(() => undefined);
   }
-  return { name, title, kind, rows };
 }

@@ -7,6 +7,7 @@ import type { SseEvent } from '../../lib/sse.ts';
 import type { Routed } from '../../mesh/router.ts';
 import type { Usage } from '../../mesh/types.ts';
 import type { RequestContext } from '../context.ts';
+import { headerList } from '../header-list.ts';
 import { drained } from '../relay.ts';
 
 export interface StreamTranslator {
@@ -21,17 +22,17 @@ export interface StreamTranslator {
   usage(): Usage | null;
 }
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no',
-};
+const SSE_HEADER_LIST: readonly string[] = [
+  'content-type', 'text/event-stream; charset=utf-8',
+  'cache-control', 'no-cache',
+  'x-accel-buffering', 'no',
+];
 
 export async function relayTranslated(ctx: RequestContext, routed: Routed, t: StreamTranslator): Promise<void> {
   const { response } = routed;
   if (response.kind !== 'sse') throw new MeshError('internal_error', 'expected an SSE upstream answer');
   const res = ctx.res;
-  res.writeHead(response.status, { ...ctx.baseHeaders, ...routed.headers, ...SSE_HEADERS });
+  res.writeHead(response.status, headerList(ctx.baseHeaders, routed.headers, SSE_HEADER_LIST));
   let ttfbMs: number | undefined;
   const write = async (text: string): Promise<void> => {
     if (text === '') return;

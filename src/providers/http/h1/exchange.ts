@@ -221,7 +221,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#startIdle();
     const iterator = queue.iterator(() => this.#close());
     const base = { status: res.status, headers: res.headers, contentType: this.#contentType(), close: () => this.#close(), release: () => this.#release() };
-    if (this.#r.mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> });
+    if (this.#r.mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> & { takeReady(): SseEvent | undefined } });
     else this.#call.resolve({ kind: 'bytes', ...base, chunks: iterator as AsyncIterableIterator<Buffer> });
   }
 

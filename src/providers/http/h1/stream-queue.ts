@@ -65,9 +65,11 @@ export class StreamQueue {
     this.#socket = undefined;
   }
 
-  iterator(onReturn: () => void): AsyncIterableIterator<Item> {
+  iterator(onReturn: () => void): AsyncIterableIterator<Item> & { takeReady(): Item | undefined } {
     return {
       next: (): Promise<IteratorResult<Item>> => this.#next(),
+      // An item already queued, without a promise; undefined when next() must be awaited (or ends, or throws).
+      takeReady: (): Item | undefined => (this.#head < this.#items.length ? (this.#ready() as IteratorYieldResult<Item>).value : undefined),
       return: (): Promise<IteratorResult<Item>> => {
         onReturn();
         return Promise.resolve({ done: true, value: undefined });
@@ -88,28 +90,41 @@ export class StreamQueue {
     if (rearm) this.#onResume();
   }
 
-  #next(): Promise<IteratorResult<Item>> {
+  /** What the next read gets now: an item, the end, or the error (given once); undefined when it must wait. */
+  #ready(): IteratorResult<Item> | MeshError | undefined {
     let item: Item | undefined;
     if (this.#head < this.#items.length) {
       item = this.#items[this.#head++];
       if (this.#head === this.#items.length) this.#clear(); // shift() per item is O(n) on long queues
     }
     if (this.#paused && this.#items.length - this.#head <= LOW_WATER) this.#unpause(true);
-    if (item !== undefined) return Promise.resolve({ done: false, value: item });
+    if (item !== undefined) return { done: false, value: item };
     const error = this.#error;
     if (error !== undefined) {
       this.#error = undefined; // thrown once; afterwards the iterator is simply done
-      return Promise.reject(error);
+      return error;
     }
-    if (this.#ended) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    if (this.#ended) return { done: true, value: undefined };
+    return undefined;
   }
 
-  /** Hands the next queued item (or the end, or the error) to a pending next(). */
+  #next(): Promise<IteratorResult<Item>> {
+    const ready = this.#ready();
+    if (ready === undefined) return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    return ready instanceof Error ? Promise.reject(ready) : Promise.resolve(ready);
+  }
+
+  /**
+   * Settles a pending next() with what is ready now. Directly, not through another next(): a second promise
+   * per item would cost a microtask per streamed event (issue 16, the streaming hot path).
+   */
   #wake(): void {
     const waiter = this.#waiter;
     if (waiter === undefined) return;
+    const ready = this.#ready();
+    if (ready === undefined) return;
     this.#waiter = undefined;
-    this.#next().then(waiter.resolve, waiter.reject);
+    if (ready instanceof Error) waiter.reject(ready);
+    else waiter.resolve(ready);
   }
 }
