@@ -20,12 +20,25 @@ export interface OtlpResource {
   attributes?: Readonly<Record<string, string>>;
 }
 
+// The seconds part of the last timestamp, as text: four timestamps a span, nearly all in the same second.
+let lastSecond = -1;
+let lastSecondText = '';
+
 /** Epoch ms (fractional) → ns as a decimal string, exact to the microsecond (no float past 2^53). */
 export function unixNano(ms: number): string {
   if (!Number.isFinite(ms) || ms <= 0) return '0';
   // Epoch µs stay below 2^53 until the year 2255, so they are an exact integer; the product's rounding
-  // error (under a quarter µs) is undone by Math.round. No BigInt: four of these per span.
-  return `${Math.round(ms * 1000)}000`;
+  // error (under a quarter µs) is undone by Math.round. Seconds and µs apart are small integers, whose
+  // conversion is several times cheaper than that of the 16-digit whole (no BigInt either).
+  const micros = Math.round(ms * 1000);
+  const second = Math.floor(micros / 1e6);
+  const fraction = micros - second * 1e6;
+  if (second === 0) return `${fraction}000`;
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = String(second);
+  }
+  return `${lastSecondText}${String(fraction + 1e6).slice(1)}000`;
 }
 
 /** Strings without quotes, backslashes, control characters or surrogates are their own JSON body. */
