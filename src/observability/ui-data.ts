@@ -42,10 +42,50 @@ export interface UiStatusInput {
 /** One client (application) with its limits and what it used in the current windows; keys pair up by name. */
 export interface UiClientInput {
   name: string;
-  /** e.g. {rpm: 60, tpm: 100000, daily_budget: 5}; null: no limit. */
+  /** e.g. {rpm: 60, tpm: 100000, budget_daily: 5}; null: no limit. Keys with `budget` are USD. */
   limits: Readonly<Record<string, number | null>>;
-  /** The same keys: {rpm: 12, tpm: 3400, daily_budget: 0.42}. */
+  /** The same keys: {rpm: 12, tpm: 3400, budget_daily: 0.42}. */
   usage: Readonly<Record<string, number>>;
+  /** Since start (or the last restore): requests routed, of them failed, and requests refused by a limit. */
+  requests?: number;
+  errors?: number;
+  rejected?: number;
+}
+
+/**
+ * What the page needs of GET /mesh/clients (clients/status.ts ClientStatus fits it as it is; kept
+ * structural so this module does not depend on the clients layer).
+ */
+export interface UiClientStatusInput {
+  name: string;
+  limits: { rpm: number | null; tpm: number | null; max_concurrent: number | null; budget: { daily: number | null; monthly: number | null } };
+  usage: { minute: { requests: number; tokens: number }; day: { spend: number }; month: { spend: number }; concurrent: number };
+  totals: { requests: number };
+  rejections: { rpm: number; tpm: number; concurrency: number; budget: number };
+}
+
+/** Failed requests of a client (observability ClientStats), undefined when it made none. */
+export type ClientErrors = (name: string) => number | undefined;
+
+/**
+ * One row per configured client: requests and tokens this minute against rpm and tpm, requests in flight
+ * against max_concurrent, spend today and this month against the budgets, and the totals.
+ */
+export function uiClients(statuses: readonly UiClientStatusInput[], errorsOf: ClientErrors = () => undefined): UiClientInput[] {
+  return statuses.map((c) => {
+    const r = c.rejections;
+    return {
+      name: c.name,
+      limits: { rpm: c.limits.rpm, tpm: c.limits.tpm, concurrent: c.limits.max_concurrent, budget_daily: c.limits.budget.daily, budget_monthly: c.limits.budget.monthly },
+      usage: {
+        rpm: c.usage.minute.requests, tpm: c.usage.minute.tokens, concurrent: c.usage.concurrent,
+        budget_daily: round(c.usage.day.spend), budget_monthly: round(c.usage.month.spend),
+      },
+      requests: c.totals.requests,
+      errors: errorsOf(c.name) ?? 0,
+      rejected: r.rpm + r.tpm + r.concurrency + r.budget,
+    };
+  });
 }
 
 export interface UiInputs {
@@ -76,7 +116,7 @@ export interface UiData {
     id: string; connector: string; enabled: boolean; status: 'active' | 'standby' | 'disabled'; reason: string | null; until: string | null;
     budget: { daily_limit: number | null; spend_daily: number; monthly_limit: number | null; spend_monthly: number } | null;
   }[];
-  clients: { name: string; limits: Record<string, number | null>; usage: Record<string, number> }[];
+  clients: { name: string; limits: Record<string, number | null>; usage: Record<string, number>; requests: number; errors: number; rejected: number }[];
   series: Record<string, { bucket_ms: number; buckets: SeriesBucket[] }>;
   decisions: Decision[];
 }
@@ -107,7 +147,9 @@ export function uiData(input: UiInputs): UiData {
     time: input.status.time,
     pools,
     providers,
-    clients: (input.clients ?? []).map((c) => ({ name: c.name, limits: { ...c.limits }, usage: { ...c.usage } })),
+    clients: (input.clients ?? []).map((c) => ({
+      name: c.name, limits: { ...c.limits }, usage: { ...c.usage }, requests: c.requests ?? 0, errors: c.errors ?? 0, rejected: c.rejected ?? 0,
+    })),
     series,
     decisions: [...input.decisions],
   };

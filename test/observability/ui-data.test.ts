@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ClientStatus } from '../../src/clients/status.ts';
 import type { MeshStatus } from '../../src/mesh/admin.ts';
-import { uiData, type UiStatusInput } from '../../src/observability/ui-data.ts';
+import { uiClients, uiData, type UiClientStatusInput, type UiStatusInput } from '../../src/observability/ui-data.ts';
 import { NOW, sampleData, STATUS } from '../proxy/ui/sample-data.ts';
 
 // Compile-time: the admin view fits the page's input as it is (the endpoint passes meshStatus(mesh)).
 const fits = (s: MeshStatus): UiStatusInput => s;
 void fits;
+// And GET /mesh/clients' entries fit the client rows' input (clientUsageForUi passes them as they are).
+const clientFits = (s: ClientStatus): UiClientStatusInput => s;
+void clientFits;
 
 describe('uiData', () => {
   it('joins pools with their members state and reason', () => {
@@ -41,11 +45,32 @@ describe('uiData', () => {
     assert.ok((s?.buckets.at(-1)?.requests ?? 0) > 0);
     assert.equal(data.decisions.length, 20);
     assert.ok(data.decisions.some((d) => d.failovers > 0));
-    assert.deepEqual(data.clients[0], { name: 'app1', limits: { rpm: 60, tpm: 100_000, daily_budget: 5 }, usage: { rpm: 12, tpm: 3_400, daily_budget: 0.42 } });
+    assert.deepEqual(data.clients[0], {
+      name: 'app1', limits: { rpm: 60, tpm: 100_000, budget_daily: 5 }, usage: { rpm: 12, tpm: 3_400, budget_daily: 0.42 }, requests: 40, errors: 2, rejected: 1,
+    });
+    assert.deepEqual(data.clients[1], { name: 'batch-jobs', limits: { rpm: null }, usage: { rpm: 3 }, requests: 0, errors: 0, rejected: 0 });
   });
 
   it('works with nothing but a status', () => {
     const data = uiData({ status: { ...STATUS, pools: [] }, series: {}, bucketMs: 60_000, decisions: [] });
     assert.deepEqual([data.pools, data.clients, data.decisions, data.series], [[], [], [], {}]);
+  });
+
+  it('turns client statuses into rows: minute, in-flight and budget usage against their limits, and totals', () => {
+    const status: UiClientStatusInput = {
+      name: 'app1',
+      limits: { rpm: 60, tpm: null, max_concurrent: 3, budget: { daily: 5, monthly: null } },
+      usage: { minute: { requests: 7, tokens: 1234 }, day: { spend: 0.123456789 }, month: { spend: 2.5 }, concurrent: 2 },
+      totals: { requests: 90 },
+      rejections: { rpm: 1, tpm: 0, concurrency: 2, budget: 3 },
+    };
+    const [row] = uiClients([status], (name) => (name === 'app1' ? 4 : undefined));
+    assert.deepEqual(row, {
+      name: 'app1',
+      limits: { rpm: 60, tpm: null, concurrent: 3, budget_daily: 5, budget_monthly: null },
+      usage: { rpm: 7, tpm: 1234, concurrent: 2, budget_daily: 0.123457, budget_monthly: 2.5 },
+      requests: 90, errors: 4, rejected: 6,
+    });
+    assert.equal(uiClients([{ ...status, name: 'other' }])[0]?.errors, 0, 'no statistics yet: zero failed');
   });
 });

@@ -3,6 +3,10 @@
 // admin API is off.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { keyDigest } from '../../src/config/schema/clients.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { ModelMesh } from '../../src/mesh/mesh.ts';
+import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { STATUS_PAGE_CSP } from '../../src/proxy/ui/page.ts';
 import { json, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { postJson, request, startProxy, type StartedProxy } from '../helpers/proxy.ts';
@@ -90,4 +94,69 @@ test('admin off: /mesh/ui and /mesh/ui/data are 404', async (t) => {
   const proxy = await setup(t, []);
   assert.equal((await request(`${proxy.url}/mesh/ui`)).status, 404);
   assert.equal((await request(`${proxy.url}/mesh/ui/data`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 404);
+});
+
+test('GET /mesh/ui/data: per-client usage against limits and budgets, with real client keys', async (t) => {
+  const ok = await startFakeUpstream();
+  const bad = await startFakeUpstream();
+  t.after(() => ok.close());
+  t.after(() => bad.close());
+  // 1,000 prompt + 1,000 completion tokens at $5 per 1M each: $0.01 per answer.
+  ok.handle(json(200, { ...CHAT, usage: { prompt_tokens: 1000, completion_tokens: 1000, total_tokens: 2000 } }));
+  bad.handle(json(503, { error: { message: 'overloaded', type: 'server_error', param: null, code: null } }));
+  const keys = { app: 'mm-ui-app-0123456789abcdefghijklmn', open: 'mm-ui-open-0123456789abcdefghijklm', strict: 'mm-ui-strict-0123456789abcdefghijk' };
+  const mesh = ModelMesh.fromConfig({
+    proxy: { host: '127.0.0.1', port: 0, admin: { tokens: [ADMIN] } },
+    providers: {
+      ok: { connector: 'openai.llm.v1', base_url: ok.url, api_key: 'sk-ok-do-not-leak-1234' },
+      bad: { connector: 'openai.llm.v1', base_url: bad.url, api_key: 'sk-bad-do-not-leak-5678' },
+    },
+    models: {
+      'ok.m': { provider: 'ok', capabilities: ['chat-completion'], pricing: { input_per_1m: 5, output_per_1m: 5 } },
+      'bad.m': { provider: 'bad', capabilities: ['chat-completion'] },
+    },
+    pools: { chat: { models: ['ok.m'] }, broken: { models: ['bad.m'], retry: { max_attempts: 1 } } },
+    clients: {
+      app: { key_sha256: keyDigest(keys.app), rpm: 10, tpm: 100_000, max_concurrent: 4, budget: { daily: 1, monthly: 10 } },
+      open: { key_sha256: keyDigest(keys.open) },
+      strict: { key_sha256: keyDigest(keys.strict), rpm: 1 },
+    },
+  }, { env: {}, clock: new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 30)) });
+  const server = new ProxyServer(mesh);
+  await server.start();
+  t.after(() => server.stop());
+  const url = `http://127.0.0.1:${server.getStatus().port}`;
+  const chat = (key: string, model = 'chat') => postJson(`${url}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` });
+  assert.equal((await chat(keys.app)).status, 200);
+  assert.equal((await chat(keys.app)).status, 200);
+  assert.ok((await chat(keys.open, 'broken')).status >= 500, 'every member failed');
+  assert.equal((await chat(keys.strict)).status, 200);
+  assert.equal((await chat(keys.strict)).status, 429, 'over its rpm');
+
+  const reply = await request(`${url}/mesh/ui/data`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.equal(reply.status, 200);
+  const rows = new Map((reply.json as { clients: { name: string }[] }).clients.map((c) => [c.name, c]));
+  assert.deepEqual([...rows.keys()].sort(), ['app', 'open', 'strict']);
+  assert.deepEqual(rows.get('app'), {
+    name: 'app',
+    limits: { rpm: 10, tpm: 100_000, concurrent: 4, budget_daily: 1, budget_monthly: 10 },
+    usage: { rpm: 2, tpm: 4_000, concurrent: 0, budget_daily: 0.02, budget_monthly: 0.02 },
+    requests: 2, errors: 0, rejected: 0,
+  });
+  assert.deepEqual(rows.get('open'), {
+    name: 'open',
+    limits: { rpm: null, tpm: null, concurrent: null, budget_daily: null, budget_monthly: null },
+    usage: { rpm: 1, tpm: 0, concurrent: 0, budget_daily: 0, budget_monthly: 0 },
+    requests: 1, errors: 1, rejected: 0,
+  });
+  const strict = rows.get('strict') as { limits: Record<string, unknown>; usage: Record<string, unknown>; requests: number; rejected: number } | undefined;
+  assert.equal(strict?.limits['rpm'], 1);
+  assert.equal(strict?.usage['rpm'], 1, 'the refused request is not counted against the window');
+  assert.equal(strict?.requests, 1);
+  assert.equal(strict?.rejected, 1);
+  // No key material in the page's data, in any form.
+  for (const key of Object.values(keys)) {
+    assert.ok(!reply.body.includes(key));
+    assert.ok(!reply.body.includes(keyDigest(key)));
+  }
 });

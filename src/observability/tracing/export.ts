@@ -1,12 +1,13 @@
 // The tracing part of the observability service (issue 17): request events in, OTLP batches out.
 // On the request path (the event listener) only an O(1) push of the event happens; spans are built on a
-// later turn of the event loop (setImmediate) and handed to the exporter's bounded queue, which POSTs from
-// its own timer. The exporter is rebuilt when `observability.tracing` changes; counters are kept across
+// later turn of the event loop (setImmediate), written straight as OTLP JSON (no span objects) and handed
+// to the exporter's bounded queue, which POSTs from its own timer. The exporter is rebuilt when `observability.tracing` changes; counters are kept across
 // rebuilds (Prometheus counters never go down).
 import type { RequestEvent, RequestTrace } from '../../mesh/events.ts';
 import { TRACING_OFF, type TracingConfig } from './config.ts';
 import { OtlpExporter } from './exporter.ts';
-import { buildRequestSpans } from './spans.ts';
+import { SpanJsonWriter } from './span-json.ts';
+import { writeRequestSpans, type SpanBuildOptions } from './spans.ts';
 
 /** What /metrics shows of the tracing export, summed over every exporter this process had. */
 export interface TracingCounters {
@@ -43,6 +44,7 @@ export class TraceExport {
   /** Counts of exporters already stopped, and of events dropped before they reached an exporter. */
   readonly #base = { exported: 0, dropped: 0, failed: 0 };
   readonly #retiring = new Map<OtlpExporter, Promise<void>>();
+  readonly #writer = new SpanJsonWriter();
 
   constructor(deps: TraceExportDeps) {
     this.#deps = deps;
@@ -121,12 +123,15 @@ export class TraceExport {
     this.#pending = [];
     const exporter = this.#exporter;
     if (exporter === null) return;
-    const captureContent = this.#config.capture_content;
+    const options: SpanBuildOptions = { client: null, captureContent: this.#config.capture_content, connectorOf: this.#deps.connectorOf };
+    const w = this.#writer;
     for (const event of events) {
       try {
-        const spans = buildRequestSpans(event, event.trace, { client: this.#deps.clientOf(event), captureContent, connectorOf: this.#deps.connectorOf });
-        exporter.enqueue(spans);
+        options.client = this.#deps.clientOf(event);
+        const spans = writeRequestSpans(event, event.trace, options, w);
+        exporter.enqueueJson(w.take(), spans);
       } catch {
+        w.take(); // what was written of it goes nowhere
         this.#base.dropped++; // a malformed record must not stop the others (and never reaches the request)
       }
     }

@@ -1,12 +1,14 @@
-// The batching OTLP/HTTP JSON exporter. Never on the request path: enqueue() only appends to a bounded
-// queue (O(1) per span, never throws, never blocks); encoding and POSTing run from a timer, one batch in
-// flight at a time, on a keep-alive agent of its own. A full queue drops the new spans (counted); a
+// The batching OTLP/HTTP JSON exporter. Never on the request path: the caller (TraceExport) queues spans a
+// turn after the request, as OTLP JSON already in the bytes of the body they go out in (BatchQueue); a
+// bounded queue that never throws or blocks. POSTing runs from a timer (or the next turn once a batch is
+// full), one batch in flight at a time, on a keep-alive agent of its own. A full queue drops the new spans (counted); a
 // failed POST (collector down, timeout, non-2xx) drops that batch (counted) without retries: traces are
 // sampled telemetry, and a retry backlog would only grow while the collector is away.
 import http from 'node:http';
 import https from 'node:https';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.ts';
-import { encodeTraces, type OtlpResource } from './otlp.ts';
+import { BatchQueue, type Batch } from './batches.ts';
+import { resourcePrefix, SpanJsonWriter, writeSpan, type OtlpResource } from './span-json.ts';
 import type { Span } from './spans.ts';
 
 export interface ExporterOptions {
@@ -43,14 +45,13 @@ export interface ExporterCounters {
 export class OtlpExporter {
   readonly #url: URL;
   readonly #headers: Record<string, string>;
-  readonly #resource: OtlpResource;
   readonly #timeout: number;
   readonly #batchSize: number;
-  readonly #queueSize: number;
   readonly #interval: number;
   readonly #clock: Clock;
   readonly #agent: http.Agent;
-  #queue: Span[] = [];
+  readonly #queue: BatchQueue;
+  readonly #writer = new SpanJsonWriter();
   #timer: TimerHandle | null = null;
   #soon: NodeJS.Immediate | null = null;
   #inFlight: Promise<void> | null = null;
@@ -61,10 +62,9 @@ export class OtlpExporter {
   constructor(options: ExporterOptions) {
     this.#url = new URL(options.url);
     this.#headers = { ...options.headers, 'content-type': 'application/json' };
-    this.#resource = options.resource;
     this.#timeout = options.timeout ?? 10_000;
     this.#batchSize = Math.max(1, options.batchSize ?? 512);
-    this.#queueSize = Math.max(this.#batchSize, options.queueSize ?? 2048);
+    this.#queue = new BatchQueue(resourcePrefix(options.resource), this.#batchSize, Math.max(this.#batchSize, options.queueSize ?? 2048));
     this.#interval = Math.max(1, options.flushInterval ?? 1_000);
     this.#clock = options.clock ?? systemClock;
     const agentOptions = { keepAlive: true, maxSockets: 1 };
@@ -73,24 +73,31 @@ export class OtlpExporter {
   }
 
   get counters(): ExporterCounters {
-    return { ...this.#counters, queued: this.#queue.length };
+    return { ...this.#counters, queued: this.#queue.queued };
   }
 
-  /** Queues finished spans. O(spans); drops (and counts) what does not fit; never throws. */
+  /** Queues finished spans, one by one; drops (and counts) what does not fit; never throws. */
   enqueue(spans: readonly Span[]): void {
-    if (this.#stopped) {
-      this.#counters.dropped += spans.length;
+    for (const span of spans) {
+      writeSpan(this.#writer, span);
+      this.enqueueJson(this.#writer.take(), 1);
+    }
+  }
+
+  /**
+   * Queues `spans` spans already encoded (SpanJsonWriter.take()): all of them, or none when the queue has
+   * no room (then they are counted as dropped). Never throws.
+   */
+  enqueueJson(json: string, spans: number): void {
+    if (this.#stopped || !this.#queue.push(json, spans)) {
+      this.#counters.dropped += spans;
       return;
     }
-    const room = this.#queueSize - this.#queue.length;
-    const take = Math.min(room, spans.length);
-    for (let i = 0; i < take; i++) this.#queue.push(spans[i] as Span);
-    this.#counters.dropped += spans.length - take;
     // A full batch goes out on the next turn of the event loop, never inside the caller's stack.
-    if (this.#queue.length >= this.#batchSize && this.#soon === null && this.#inFlight === null) {
+    if (this.#queue.full && this.#soon === null && this.#inFlight === null) {
       this.#soon = setImmediate(() => {
         this.#soon = null;
-        void this.#drain(undefined, this.#batchSize);
+        void this.#drain(undefined, true);
       });
       this.#soon.unref();
     }
@@ -118,8 +125,7 @@ export class OtlpExporter {
       await this.#drain(() => expired);
     } finally {
       deadline.cancel();
-      this.#counters.dropped += this.#queue.length;
-      this.#queue = [];
+      this.#counters.dropped += this.#queue.clear();
       this.#agent.destroy();
     }
   }
@@ -132,15 +138,15 @@ export class OtlpExporter {
   }
 
   /**
-   * One drain at a time; batches until fewer than `minimum` spans wait, a POST fails, or `expired()`.
-   * A full-batch drain (minimum = batchSize) leaves the partial tail to the timer: fewer, fuller POSTs.
+   * One drain at a time; batches until none waits, a POST fails, or `expired()`. A full-batch drain
+   * (`fullOnly`) leaves the partial tail to the timer: fewer, fuller POSTs.
    */
-  async #drain(expired: () => boolean = () => false, minimum = 1): Promise<void> {
+  async #drain(expired: () => boolean = () => false, fullOnly = false): Promise<void> {
     while (this.#inFlight !== null) await this.#inFlight;
     const run = async (): Promise<void> => {
-      while (this.#queue.length >= minimum && !expired()) {
-        const batch = this.#queue.splice(0, this.#batchSize);
-        if (!(await this.#send(batch))) break;
+      while (this.#queue.queued > 0 && (!fullOnly || this.#queue.full) && !expired()) {
+        const next = this.#queue.shift();
+        if (next === null || !(await this.#send(next))) break;
       }
     };
     this.#inFlight = run().finally(() => {
@@ -149,20 +155,15 @@ export class OtlpExporter {
     await this.#inFlight;
   }
 
-  async #send(batch: Span[]): Promise<boolean> {
-    let body: string;
-    try {
-      body = encodeTraces(batch, this.#resource);
-    } catch (err) {
-      return this.#failed(batch.length, `encoding: ${(err as Error).message}`);
-    }
-    const error = await this.#post(body);
+  async #send(next: { body: Buffer; spans: number; batch: Batch }): Promise<boolean> {
+    const error = await this.#post(next.body);
     if (error === null) {
-      this.#counters.exported += batch.length;
+      this.#counters.exported += next.spans;
       this.#counters.lastError = null;
+      this.#queue.recycle(next.batch); // the socket is done with it: the answer has arrived
       return true;
     }
-    return this.#failed(batch.length, error);
+    return this.#failed(next.spans, error);
   }
 
   #failed(n: number, error: string): false {
@@ -173,7 +174,7 @@ export class OtlpExporter {
   }
 
   /** null on a 2xx answer, else why not. Never rejects. */
-  #post(body: string): Promise<string | null> {
+  #post(body: Buffer): Promise<string | null> {
     const client = this.#url.protocol === 'https:' ? https : http;
     return new Promise((resolve) => {
       let done = false;
@@ -185,13 +186,18 @@ export class OtlpExporter {
       };
       const req = client.request(this.#url, {
         method: 'POST', agent: this.#agent, timeout: this.#timeout,
-        headers: { ...this.#headers, 'content-length': String(Buffer.byteLength(body)) },
+        headers: { ...this.#headers, 'content-length': String(body.length) },
       }, (res) => {
         res.resume(); // the answer (an ExportTraceServiceResponse) is not needed; free the socket
         const status = res.statusCode ?? 0;
-        res.on('end', () => finish(status >= 200 && status < 300 ? null : `HTTP ${status}`));
+        const result = status >= 200 && status < 300 ? null : `HTTP ${status}`;
+        // The body Buffer is reused for a later batch: settle only once it was handed to the OS in full
+        // (a collector may answer before it read the whole body).
+        res.on('end', () => (sent ? finish(result) : req.once('finish', () => finish(result))));
         res.on('error', (err) => finish(err.message));
       });
+      let sent = false;
+      req.once('finish', () => (sent = true));
       this.#requests.add(req);
       req.on('timeout', () => req.destroy(new Error(`timed out after ${this.#timeout} ms`)));
       req.on('error', (err) => finish(err.message));

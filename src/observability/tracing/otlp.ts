@@ -3,16 +3,14 @@
 // JSON mapping with the OTLP exceptions: trace and span ids are lowercase hex (not base64), enums are
 // integers (kind 2 SERVER, 3 CLIENT; status code 1 OK, 2 ERROR), field names are lowerCamelCase, and 64-bit
 // integers (timestamps in ns, intValue) are decimal strings.
+//
+// Two forms of the same JSON: the OTLP objects here (exportRequest(), the format spelled out as types) and
+// the text that is sent, written by appending strings (span-json.ts; encodeTraces()).
+import { resourcePrefix, REQUEST_SUFFIX, SCOPE_NAME, SpanJsonWriter, unixNano, writeSpan, type OtlpResource } from './span-json.ts';
 import type { AttributeValue, Span } from './spans.ts';
 
+export { SCOPE_NAME, unixNano, type OtlpResource } from './span-json.ts';
 export const OTLP_TRACES_PATH = '/v1/traces';
-export const SCOPE_NAME = 'modelmesh';
-
-export interface OtlpResource {
-  serviceName: string;
-  /** Extra resource attributes (service.version, deployment.environment.name, …). */
-  attributes?: Readonly<Record<string, string>>;
-}
 
 export interface OtlpKeyValue {
   key: string;
@@ -50,19 +48,6 @@ export function keyValues(attributes: Readonly<Record<string, AttributeValue>>):
   return Object.entries(attributes).map(([key, value]) => ({ key, value: anyValue(value) }));
 }
 
-/** Epoch ms (fractional) → ns as a decimal string, exact to the microsecond (no float past 2^53). */
-export function unixNano(ms: number): string {
-  if (!Number.isFinite(ms) || ms <= 0) return '0';
-  let whole = Math.floor(ms);
-  let micros = Math.round((ms - whole) * 1000);
-  if (micros === 1000) {
-    whole++;
-    micros = 0;
-  }
-  // Digits side by side rather than BigInt arithmetic: four of these per span, on every exported span.
-  return `${whole}${String(micros).padStart(3, '0')}000`;
-}
-
 export function otlpSpan(span: Span): OtlpSpan {
   const out: OtlpSpan = {
     traceId: span.traceId,
@@ -86,5 +71,7 @@ export function exportRequest(spans: readonly Span[], resource: OtlpResource, sc
 
 /** The request body to POST to `<endpoint>/v1/traces` with `Content-Type: application/json`. */
 export function encodeTraces(spans: readonly Span[], resource: OtlpResource, scopeVersion?: string): string {
-  return JSON.stringify(exportRequest(spans, resource, scopeVersion));
+  const w = new SpanJsonWriter();
+  for (const span of spans) writeSpan(w, span);
+  return `${resourcePrefix(resource, scopeVersion)}${w.take()}${REQUEST_SUFFIX}`;
 }

@@ -19,7 +19,8 @@ export const STATUS_ERROR = 2;
 /** Integers and doubles are told apart here, because OTLP JSON encodes them differently. */
 export type AttributeValue = string | boolean | { int: number } | { double: number };
 
-export interface Span {
+/** A span without its attributes: what a SpanSink is told before the attributes follow. */
+export interface SpanHead {
   traceId: string;
   spanId: string;
   parentSpanId: string | null;
@@ -28,8 +29,29 @@ export interface Span {
   /** Epoch ms (fractional allowed). */
   startMs: number;
   endMs: number;
-  attributes: Record<string, AttributeValue>;
   status: { code: typeof STATUS_UNSET | typeof STATUS_OK | typeof STATUS_ERROR; message?: string };
+}
+
+export interface Span extends SpanHead {
+  attributes: Record<string, AttributeValue>;
+}
+
+/**
+ * Where the attributes of the open span go. The span-shape rules below are written once against this, and
+ * run either into Span objects (buildRequestSpans) or straight into OTLP JSON text (SpanJsonWriter, the
+ * exporter's path: no intermediate objects per span, issue 17 point 3).
+ */
+export interface AttributeSink {
+  str(key: string, value: string): void;
+  /** Rounded to an integer. */
+  int(key: string, value: number): void;
+  bool(key: string, value: boolean): void;
+  double(key: string, value: number): void;
+}
+
+/** Receives the spans of a request in order; each open() starts a span whose attributes follow. */
+export interface SpanSink {
+  open(head: SpanHead): AttributeSink;
 }
 
 export interface SpanBuildOptions {
@@ -68,55 +90,70 @@ export function genAiOperation(endpoint: string): string {
   return OPERATIONS[endpoint] ?? endpoint;
 }
 
-const int = (n: number): { int: number } => ({ int: Math.round(n) });
+/** Span objects, for tests and callers that want to look at spans rather than send them. */
+class SpanObjects implements SpanSink, AttributeSink {
+  readonly spans: Span[] = [];
+  #a: Record<string, AttributeValue> = {};
+
+  open(head: SpanHead): AttributeSink {
+    this.#a = {};
+    this.spans.push({ ...head, attributes: this.#a });
+    return this;
+  }
+
+  str(key: string, value: string): void {
+    this.#a[key] = value;
+  }
+
+  int(key: string, value: number): void {
+    this.#a[key] = { int: Math.round(value) };
+  }
+
+  bool(key: string, value: boolean): void {
+    this.#a[key] = value;
+  }
+
+  double(key: string, value: number): void {
+    this.#a[key] = { double: value };
+  }
+}
 
 /** The server span and one client span per attempt. Attempt times are laid end to end from the request start. */
 export function buildRequestSpans(event: RequestEvent, trace: TraceContext, options: SpanBuildOptions = {}): Span[] {
+  const out = new SpanObjects();
+  writeRequestSpans(event, trace, options, out);
+  return out.spans;
+}
+
+/** buildRequestSpans() into any sink; returns the number of spans written. */
+export function writeRequestSpans(event: RequestEvent, trace: TraceContext, options: SpanBuildOptions, sink: SpanSink): number {
   const operation = genAiOperation(event.endpoint);
   const startMs = event.at - event.latency_ms;
-  const server = serverSpan(event, trace, operation, startMs, options);
-  const spans: Span[] = [server];
+  serverSpan(event, trace, operation, startMs, options, sink);
+  const attempts = event.attempts;
   let cursor = startMs;
-  event.attempts.forEach((attempt, i) => {
+  for (let i = 0; i < attempts.length; i++) {
+    const attempt = attempts[i] as AttemptRecord;
     // An attempt without a pre-allocated id never sent a traceparent upstream: a fresh id will do.
     const id = trace.attemptSpanIds[i] ?? newSpanId();
-    const answered = attempt.outcome === 'success' && i === event.attempts.length - 1;
-    spans.push(attemptSpan(event, attempt, i, answered, { traceId: trace.traceId, spanId: id, parent: trace.spanId, operation, startMs: cursor }, options));
+    const answered = attempt.outcome === 'success' && i === attempts.length - 1;
+    attemptSpan(event, attempt, i, answered, { traceId: trace.traceId, spanId: id, parent: trace.spanId, operation, startMs: cursor }, options, sink);
     cursor += attempt.latency_ms;
-  });
-  return spans;
-}
-
-function providerAttributes(provider: string, options: SpanBuildOptions): Record<string, AttributeValue> {
-  const name = genAiProviderName(options.connectorOf?.(provider) ?? provider);
-  return { 'gen_ai.provider.name': name, 'gen_ai.system': name, 'modelmesh.provider': provider };
-}
-
-function serverSpan(event: RequestEvent, trace: TraceContext, operation: string, startMs: number, options: SpanBuildOptions): Span {
-  const failovers = event.attempts.filter((a) => a.outcome === 'failure').length;
-  const a: Record<string, AttributeValue> = {
-    'gen_ai.operation.name': operation,
-    'gen_ai.request.model': event.requested,
-    'modelmesh.request_id': event.requestId,
-    'modelmesh.endpoint': event.endpoint,
-    'modelmesh.outcome': event.outcome,
-    'modelmesh.stream': event.stream,
-    'modelmesh.attempts': int(event.attempts.length),
-    'modelmesh.failovers': int(failovers),
-    'http.response.status_code': int(event.status),
-  };
-  if (event.pool !== null) a['modelmesh.pool'] = event.pool;
-  if (options.client != null) a['modelmesh.client'] = options.client;
-  if (event.model !== null) {
-    a['gen_ai.response.model'] = event.model;
-    a['gen_ai.usage.input_tokens'] = int(event.tokens_in);
-    a['gen_ai.usage.output_tokens'] = int(event.tokens_out);
-    a['modelmesh.cost_usd'] = { double: event.cost };
   }
-  if (event.provider !== null) Object.assign(a, providerAttributes(event.provider, options));
-  if (event.outcome === 'failure') a['error.type'] = String(event.status);
-  if (options.captureContent === true) captureContent(event, a);
-  return {
+  return 1 + attempts.length;
+}
+
+function providerAttributes(provider: string, options: SpanBuildOptions, a: AttributeSink): void {
+  const name = genAiProviderName(options.connectorOf?.(provider) ?? provider);
+  a.str('gen_ai.provider.name', name);
+  a.str('gen_ai.system', name);
+  a.str('modelmesh.provider', provider);
+}
+
+function serverSpan(event: RequestEvent, trace: TraceContext, operation: string, startMs: number, options: SpanBuildOptions, sink: SpanSink): void {
+  let failovers = 0;
+  for (const attempt of event.attempts) if (attempt.outcome === 'failure') failovers++;
+  const a = sink.open({
     traceId: trace.traceId,
     spanId: trace.spanId,
     parentSpanId: trace.parentSpanId,
@@ -124,9 +161,29 @@ function serverSpan(event: RequestEvent, trace: TraceContext, operation: string,
     kind: SPAN_KIND_SERVER,
     startMs,
     endMs: event.at,
-    attributes: a,
     status: spanStatus(event.outcome, event.error),
-  };
+  });
+  a.str('gen_ai.operation.name', operation);
+  a.str('gen_ai.request.model', event.requested);
+  a.str('modelmesh.endpoint', event.endpoint);
+  a.str('modelmesh.outcome', event.outcome);
+  a.bool('modelmesh.stream', event.stream);
+  a.int('modelmesh.attempts', event.attempts.length);
+  a.int('modelmesh.failovers', failovers);
+  a.int('http.response.status_code', event.status);
+  if (event.pool !== null) a.str('modelmesh.pool', event.pool);
+  if (options.client != null) a.str('modelmesh.client', options.client);
+  if (event.model !== null) {
+    a.str('gen_ai.response.model', event.model);
+    a.int('gen_ai.usage.input_tokens', event.tokens_in);
+    a.int('gen_ai.usage.output_tokens', event.tokens_out);
+  }
+  if (event.provider !== null) providerAttributes(event.provider, options, a);
+  if (event.outcome === 'failure') a.str('error.type', String(event.status));
+  // Last, the values that differ on every request (the JSON writer caches runs of repeating ones).
+  if (event.model !== null) a.double('modelmesh.cost_usd', event.cost);
+  a.str('modelmesh.request_id', event.requestId);
+  if (options.captureContent === true) captureContent(event, a);
 }
 
 interface AttemptPlace {
@@ -137,26 +194,8 @@ interface AttemptPlace {
   startMs: number;
 }
 
-function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number, answered: boolean, at: AttemptPlace, options: SpanBuildOptions): Span {
-  const a: Record<string, AttributeValue> = {
-    'gen_ai.operation.name': at.operation,
-    'gen_ai.request.model': attempt.model,
-    ...providerAttributes(attempt.provider, options),
-    'modelmesh.attempt': int(index),
-    'modelmesh.outcome': attempt.outcome,
-  };
-  if (event.pool !== null) a['modelmesh.pool'] = event.pool;
-  if (attempt.status > 0) a['http.response.status_code'] = int(attempt.status);
-  if (attempt.outcome === 'failure') {
-    a['modelmesh.failover.reason'] = attempt.reason ?? 'failure';
-    a['error.type'] = attempt.status > 0 ? String(attempt.status) : (attempt.reason ?? 'transport');
-  }
-  if (answered) {
-    a['gen_ai.response.model'] = attempt.model;
-    a['gen_ai.usage.input_tokens'] = int(event.tokens_in);
-    a['gen_ai.usage.output_tokens'] = int(event.tokens_out);
-  }
-  return {
+function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number, answered: boolean, at: AttemptPlace, options: SpanBuildOptions, sink: SpanSink): void {
+  const a = sink.open({
     traceId: at.traceId,
     spanId: at.spanId,
     parentSpanId: at.parent,
@@ -164,27 +203,46 @@ function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number,
     kind: SPAN_KIND_CLIENT,
     startMs: at.startMs,
     endMs: at.startMs + attempt.latency_ms,
-    attributes: a,
     status: spanStatus(attempt.outcome, attempt.reason),
-  };
+  });
+  a.str('gen_ai.operation.name', at.operation);
+  a.str('gen_ai.request.model', attempt.model);
+  providerAttributes(attempt.provider, options, a);
+  a.int('modelmesh.attempt', index);
+  a.str('modelmesh.outcome', attempt.outcome);
+  if (event.pool !== null) a.str('modelmesh.pool', event.pool);
+  if (attempt.status > 0) a.int('http.response.status_code', attempt.status);
+  if (attempt.outcome === 'failure') {
+    a.str('modelmesh.failover.reason', attempt.reason ?? 'failure');
+    a.str('error.type', attempt.status > 0 ? String(attempt.status) : (attempt.reason ?? 'transport'));
+  }
+  if (answered) {
+    a.str('gen_ai.response.model', attempt.model);
+    a.int('gen_ai.usage.input_tokens', event.tokens_in);
+    a.int('gen_ai.usage.output_tokens', event.tokens_out);
+  }
 }
 
-function spanStatus(outcome: RequestEvent['outcome'], error: string | null): Span['status'] {
-  if (outcome === 'success') return { code: STATUS_OK };
+// Shared by every span (frozen): one object less per span.
+const OK_STATUS: SpanHead['status'] = Object.freeze({ code: STATUS_OK });
+const UNSET_STATUS: SpanHead['status'] = Object.freeze({ code: STATUS_UNSET });
+
+function spanStatus(outcome: RequestEvent['outcome'], error: string | null): SpanHead['status'] {
+  if (outcome === 'success') return OK_STATUS;
   if (outcome === 'failure') return { code: STATUS_ERROR, message: error ?? 'failure' };
-  return { code: STATUS_UNSET }; // cancelled by the client: not an error of ours
+  return UNSET_STATUS; // cancelled by the client: not an error of ours
 }
 
 /** Only with the opt-in, and only what the router attached (EventBus.wantsBodies must be set for it). */
-function captureContent(event: RequestEvent, a: Record<string, AttributeValue>): void {
+function captureContent(event: RequestEvent, a: AttributeSink): void {
   const body = event.request_body;
   if (body !== undefined) {
     const input = body['messages'] ?? body['input'] ?? body['prompt'];
-    if (input !== undefined) a['gen_ai.input.messages'] = clip(JSON.stringify(input));
+    if (input !== undefined) a.str('gen_ai.input.messages', clip(JSON.stringify(input)));
   }
   if (event.response_body !== undefined) {
     const text = typeof event.response_body === 'string' ? event.response_body : JSON.stringify(event.response_body);
-    a['gen_ai.output.messages'] = clip(text);
+    a.str('gen_ai.output.messages', clip(text));
   }
 }
 

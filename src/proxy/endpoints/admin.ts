@@ -12,7 +12,7 @@
 import { clientsStatus, oneClient } from '../../clients/status.ts';
 import { MeshError } from '../../errors.ts';
 import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
-import { uiData, type UiClientInput } from '../../observability/ui-data.ts';
+import { uiClients, uiData, type UiClientInput } from '../../observability/ui-data.ts';
 import { BearerAuth } from '../auth.ts';
 import { statusPage } from '../ui/page.ts';
 import type { Handler, RequestContext } from '../context.ts';
@@ -76,13 +76,11 @@ function providerAction(action: 'activate' | 'deactivate'): Handler {
   };
 }
 
-/**
- * Per-client usage for the status page. Hook for the client-keys wiring (src/clients/): the request's view
- * exposes no client registry or limiter yet, so the page's Clients table stays empty until this returns
- * one row per configured client (its limits and current-window usage).
- */
-export function clientUsageForUi(_ctx: RequestContext): UiClientInput[] {
-  return [];
+/** Per-client usage for the status page: GET /mesh/clients in the page's shape, with failed requests. */
+export function clientUsageForUi(ctx: RequestContext): UiClientInput[] {
+  const { data } = clientsStatus(ctx.mesh.clients, ctx.mesh.limiter, ctx.mesh.runtime.clock.now());
+  const stats = ctx.mesh.observability.clients;
+  return uiClients(data, (name) => stats.get(name)?.requests.failure);
 }
 
 export const getUiData: Handler = view((ctx) => {

@@ -199,9 +199,12 @@ export const PAGE_SCRIPT = `
     });
   }
 
+  /* Names of the usage keys of /mesh/ui/data clients (ui-data.ts uiClients); other keys show as they are. */
+  var USAGE_LABELS = { rpm: 'requests/min', tpm: 'tokens/min', concurrent: 'in flight', budget_daily: 'spend today', budget_monthly: 'spend this month' };
+
   function renderClients(clients) {
     var rows = clear($('client-rows'));
-    if (clients.length === 0) add(rows, add(h('tr'), h('td', 'empty', 'No clients configured.'), h('td')));
+    if (clients.length === 0) add(rows, add(h('tr'), h('td', 'empty', 'No clients configured.'), h('td'), h('td')));
     clients.forEach(function (c) {
       var cell = h('td');
       var keys = Object.keys(c.limits).concat(Object.keys(c.usage).filter(function (k) { return !(k in c.limits); }));
@@ -209,7 +212,7 @@ export const PAGE_SCRIPT = `
         var used = c.usage[k] || 0, limit = c.limits[k];
         var isMoney = k.indexOf('budget') >= 0 || k.indexOf('spend') >= 0;
         var show = function (n) { return isMoney ? usd(n) : fmt(n, 0); };
-        var item = add(h('span', 'usage'), h('span', 'muted', k));
+        var item = add(h('span', 'usage'), h('span', 'muted', USAGE_LABELS[k] || k));
         if (limit !== null && limit !== undefined && limit > 0) {
           var m = h('meter');
           m.min = 0; m.max = limit; m.value = Math.min(used, limit); m.high = limit * 0.8; m.optimum = 0;
@@ -219,7 +222,11 @@ export const PAGE_SCRIPT = `
         }
         add(cell, item);
       });
-      add(rows, add(h('tr'), h('td', '', c.name), cell));
+      /* Labelled numbers, not bare columns: the phone layout drops the table head. */
+      var totals = add(h('td', 'num'), h('span', 'usage', fmt(c.requests || 0, 0) + ' requests'),
+        h('span', 'usage' + (c.errors > 0 ? ' bad' : ''), fmt(c.errors || 0, 0) + ' failed'),
+        h('span', 'usage' + (c.rejected > 0 ? ' warn' : ''), fmt(c.rejected || 0, 0) + ' refused'));
+      add(rows, add(h('tr'), h('td', '', c.name), cell, totals));
     });
   }
 

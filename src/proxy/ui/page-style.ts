@@ -43,6 +43,8 @@ table{border-collapse:collapse;width:100%;min-width:36rem}
 th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.8rem;color:var(--muted);font-weight:600}
 td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
+.usage.bad{color:var(--bad)}
+.usage.warn{color:var(--warn)}
 tr.failover td{background:var(--hi)}
 tr.failed td:first-child{box-shadow:inset 3px 0 var(--bad)}
 .attempt{display:block;white-space:nowrap}

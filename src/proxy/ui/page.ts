@@ -70,7 +70,7 @@ const BODY = `
     <thead><tr><th>Provider</th><th>State</th><th>Spend today</th><th>Spend this month</th><th></th></tr></thead>
     <tbody id="provider-rows"></tbody></table></div></section>
   <section id="clients"><h2>Clients</h2><div class="scroll"><table>
-    <thead><tr><th>Client</th><th>Usage against limits</th></tr></thead>
+    <thead><tr><th>Client</th><th>Usage against limits</th><th>Since start</th></tr></thead>
     <tbody id="client-rows"></tbody></table></div></section>
   <section id="decisions"><h2>Last routing decisions</h2><div class="scroll"><table>
     <thead><tr><th>Time</th><th>Requested</th><th>Answered by</th><th>Attempts</th><th>Status</th><th>Latency</th><th>Client</th></tr></thead>

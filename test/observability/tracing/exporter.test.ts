@@ -92,6 +92,23 @@ describe('OtlpExporter', () => {
     assert.equal(exporter.counters.exported, 5);
   });
 
+  it('sends batch after batch intact while reusing body Buffers (no stale or torn spans)', async (t) => {
+    const r = await receiver(t);
+    const exporter = new OtlpExporter({ url: r.url, resource: { serviceName: 'm' }, batchSize: 6, flushInterval: 60_000 });
+    t.after(() => exporter.stop(500));
+    const sent: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      // Smaller and bigger rounds, so a reused Buffer holds more than the next body needs.
+      const spans = spansOf(round % 2 === 0 ? 6 : 2);
+      for (const s of spans) sent.push(s.spanId);
+      exporter.enqueue(spans);
+      await exporter.flush();
+    }
+    const got = r.got.flatMap((g) => g.body.resourceSpans[0]?.scopeSpans[0]?.spans.map((s) => s.spanId) ?? []);
+    assert.deepEqual(got, sent);
+    assert.equal(exporter.counters.exported, sent.length);
+  });
+
   it('bounds the queue and counts what it drops', () => {
     const exporter = new OtlpExporter({ url: 'http://127.0.0.1:9/v1/traces', resource: { serviceName: 'm' }, batchSize: 5, queueSize: 10, flushInterval: 60_000 });
     exporter.enqueue(spansOf(7));

@@ -42,7 +42,7 @@ export function sampleData(): UiData {
   return uiData({
     status: STATUS, series: series.all(), bucketMs: series.bucketMs, decisions: decisions.list().slice(0, 20),
     clients: [
-      { name: 'app1', limits: { rpm: 60, tpm: 100_000, daily_budget: 5 }, usage: { rpm: 12, tpm: 3_400, daily_budget: 0.42 } },
+      { name: 'app1', limits: { rpm: 60, tpm: 100_000, budget_daily: 5 }, usage: { rpm: 12, tpm: 3_400, budget_daily: 0.42 }, requests: 40, errors: 2, rejected: 1 },
       { name: 'batch-jobs', limits: { rpm: null }, usage: { rpm: 3 } },
     ],
   });

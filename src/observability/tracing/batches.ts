@@ -1,0 +1,104 @@
+// The exporter's queue: spans already encoded as OTLP JSON, written into the request bodies they will be
+// sent as. Each batch is one Buffer holding the body prefix (resource and scope), the spans comma-separated,
+// and room for the suffix; sending it is one write of a ready Buffer (no join, no byteLength scan, no string
+// to UTF-8 conversion of a 600 kB string at send time). Spans are turned into bytes as they are queued, so
+// no span object or string outlives the turn that built it (they would otherwise survive into the old
+// generation and cost full GCs). One sent batch's Buffer is kept for the next one.
+import { REQUEST_SUFFIX } from './span-json.ts';
+
+/** One request body being filled. */
+export interface Batch {
+  buf: Buffer;
+  /** Bytes used, prefix included. */
+  len: number;
+  spans: number;
+}
+
+const SUFFIX = Buffer.from(REQUEST_SUFFIX, 'utf8');
+/** First Buffer of a batch; it grows (doubling) when spans do not fit. */
+const INITIAL_BYTES = 64 * 1024;
+
+export class BatchQueue {
+  readonly #prefix: Buffer;
+  readonly #batchSize: number;
+  readonly #queueSize: number;
+  #batches: Batch[] = [];
+  #queued = 0;
+  #spare: Buffer | null = null;
+
+  constructor(prefix: string, batchSize: number, queueSize: number) {
+    this.#prefix = Buffer.from(prefix, 'utf8');
+    this.#batchSize = batchSize;
+    this.#queueSize = queueSize;
+  }
+
+  /** Spans waiting. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Whether a batch is ready to go out without waiting for the interval. */
+  get full(): boolean {
+    const first = this.#batches[0];
+    return first !== undefined && (first.spans >= this.#batchSize || this.#batches.length > 1);
+  }
+
+  /**
+   * Queues `spans` spans encoded as `json` (`{span},{span}`, SpanJsonWriter.take()). They stay together in
+   * one batch; a batch is closed when the next group would take it past batch_size. False, and nothing
+   * queued, when the queue has no room for all of them.
+   */
+  push(json: string, spans: number): boolean {
+    if (spans <= 0) return true;
+    if (this.#queued + spans > this.#queueSize) return false;
+    let batch = this.#batches[this.#batches.length - 1];
+    if (batch === undefined || (batch.spans > 0 && batch.spans + spans > this.#batchSize)) batch = this.#open();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: with that much room the write is never cut short.
+    const need = batch.len + 1 + json.length * 3 + SUFFIX.length;
+    if (need > batch.buf.length) batch.buf = grow(batch.buf, batch.len, need);
+    if (batch.spans > 0) batch.buf[batch.len++] = 0x2c; // ','
+    batch.len += batch.buf.write(json, batch.len, 'utf8');
+    batch.spans += spans;
+    this.#queued += spans;
+    return true;
+  }
+
+  /** The oldest batch as a finished body, removed from the queue; null when nothing waits. */
+  shift(): { body: Buffer; spans: number; batch: Batch } | null {
+    const batch = this.#batches.shift();
+    if (batch === undefined) return null;
+    this.#queued -= batch.spans;
+    SUFFIX.copy(batch.buf, batch.len);
+    return { body: batch.buf.subarray(0, batch.len + SUFFIX.length), spans: batch.spans, batch };
+  }
+
+  /** A sent batch's Buffer, for the next batch (the caller is done with it). */
+  recycle(batch: Batch): void {
+    if (this.#spare === null || this.#spare.length < batch.buf.length) this.#spare = batch.buf;
+  }
+
+  /** Empties the queue; returns the spans dropped. */
+  clear(): number {
+    const n = this.#queued;
+    this.#batches = [];
+    this.#queued = 0;
+    this.#spare = null;
+    return n;
+  }
+
+  #open(): Batch {
+    let buf = this.#spare ?? Buffer.allocUnsafe(Math.max(INITIAL_BYTES, this.#prefix.length * 2));
+    this.#spare = null;
+    if (buf.length < this.#prefix.length + SUFFIX.length) buf = Buffer.allocUnsafe(this.#prefix.length * 2 + INITIAL_BYTES);
+    this.#prefix.copy(buf, 0);
+    const batch: Batch = { buf, len: this.#prefix.length, spans: 0 };
+    this.#batches.push(batch);
+    return batch;
+  }
+}
+
+function grow(buf: Buffer, used: number, need: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
+}
