@@ -104,14 +104,17 @@ interface Run {
 
 const newRun = (text: string): Run => ({ text, next: new Map(), lastKey: '', lastValue: '', last: null });
 const ROOT: Run = newRun('');
-/** Runs in the trie; past this, attributes are written one by one (still correct, a little slower). */
+/** Runs in the trie, and characters of text they hold at most (~4 MB); past either, attributes are
+ * written one by one (still correct, a little slower). */
 const MAX_RUNS = 2048;
+const MAX_TEXT_CHARS = 2_000_000;
 /** Runs one key may end; a key past it has too many values to be worth caching (marked -1). */
 const MAX_PER_KEY = 128;
 /** Longer values (captured content) are never cached. */
 const MAX_CACHED_CHARS = 256;
 const perKey = new Map<string, number>();
 let runCount = 0;
+let textChars = 0;
 
 /** A copy of `s` in one piece (not a chain of concatenations). */
 const flat = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
@@ -124,10 +127,13 @@ function extend(run: Run, key: string, value: Scalar, kind: number): Run | null 
     perKey.set(key, -1);
     return null;
   }
+  const fragment = keyPrefix(key) + valueJson(value, kind);
+  const text = run === ROOT ? fragment : `${run.text},${fragment}`;
+  if (textChars + text.length > MAX_TEXT_CHARS) return null;
   perKey.set(key, seen + 1);
   runCount++;
-  const fragment = keyPrefix(key) + valueJson(value, kind);
-  const child = newRun(flat(run === ROOT ? fragment : `${run.text},${fragment}`));
+  textChars += text.length;
+  const child = newRun(flat(text));
   let byValue = run.next.get(key);
   if (byValue === undefined) {
     byValue = new Map();
