@@ -1,8 +1,8 @@
 // The tracing part of the observability service (issue 17): request events in, OTLP batches out.
 // On the request path (the event listener) only an O(1) push of the event happens; spans are built on a
 // later turn of the event loop (setImmediate), written straight as OTLP JSON (no span objects) and handed
-// to the exporter's bounded queue, which POSTs from its own timer. The exporter is rebuilt when `observability.tracing` changes; counters are kept across
-// rebuilds (Prometheus counters never go down).
+// to the exporter's bounded queue, which POSTs from its own timer. The exporter is rebuilt when
+// `observability.tracing` changes; counters are kept across rebuilds (Prometheus counters never go down).
 import type { RequestEvent, RequestTrace } from '../../mesh/events.ts';
 import { TRACING_OFF, type TracingConfig } from './config.ts';
 import { OtlpExporter } from './exporter.ts';

@@ -1,9 +1,9 @@
 // The batching OTLP/HTTP JSON exporter. Never on the request path: the caller (TraceExport) queues spans a
 // turn after the request, as OTLP JSON already in the bytes of the body they go out in (BatchQueue); a
 // bounded queue that never throws or blocks. POSTing runs from a timer (or the next turn once a batch is
-// full), one batch in flight at a time, on a keep-alive agent of its own. A full queue drops the new spans (counted); a
-// failed POST (collector down, timeout, non-2xx) drops that batch (counted) without retries: traces are
-// sampled telemetry, and a retry backlog would only grow while the collector is away.
+// full), one batch in flight at a time, on a keep-alive agent of its own. A full queue drops the new spans
+// (counted); a failed POST (collector down, timeout, non-2xx) drops that batch (counted) without retries:
+// traces are sampled telemetry, and a retry backlog would only grow while the collector is away.
 import http from 'node:http';
 import https from 'node:https';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.ts';
