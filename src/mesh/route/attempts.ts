@@ -100,7 +100,11 @@ class AttemptLoop {
     const t0 = performance.now();
     try {
       const call = attemptCall(req, model, this.#scope.signal);
-      if (req.upstreamHeaders !== undefined) call.headers = { ...call.headers, ...req.upstreamHeaders(attempts.length) };
+      if (req.upstreamHeaders !== undefined) {
+        // Not a spread literal (V8's slow path on every traced attempt); the attempt's own headers win.
+        const extra = req.upstreamHeaders(attempts.length);
+        call.headers = call.headers === undefined ? extra : Object.assign({}, call.headers, extra);
+      }
       const response = await model.provider.call(call);
       return this.#succeeded(model, response, performance.now() - t0);
     } catch (thrown) {
