@@ -110,6 +110,13 @@ export const MAX_JSON_DEPTH = 128;
  * `max`. Brackets inside strings do not count. One pass of charCodeAt, no allocation: it runs on every body.
  */
 export function nestingBeyond(text: string, max: number = MAX_JSON_DEPTH): number {
+  // The depth never exceeds the number of `{` and `[` (those inside strings included): counted with the native
+  // indexOf, that bound clears almost every request without the character loop below (issue 16: a 20 KB
+  // prompt took ~20 µs in the loop).
+  let openers = 0;
+  for (let i = text.indexOf('{'); i !== -1 && openers <= max; i = text.indexOf('{', i + 1)) openers++;
+  for (let i = text.indexOf('['); i !== -1 && openers <= max; i = text.indexOf('[', i + 1)) openers++;
+  if (openers <= max) return -1;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

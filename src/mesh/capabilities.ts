@@ -121,6 +121,7 @@ export class CapabilityTree {
 
   /** True when `path` is `node` or below it. */
   static within(path: string, node: string): boolean {
-    return path === node || path.startsWith(node + '.');
+    // No `node + '.'`: this runs per pool member and capability on every request (issue 16).
+    return path === node || (path.length > node.length && path.charCodeAt(node.length) === 46 /* . */ && path.startsWith(node));
   }
 }

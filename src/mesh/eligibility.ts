@@ -59,10 +59,19 @@ export interface Needs {
 
 export const NO_NEEDS: Needs = { stream: false, tools: false, structured_output: false, json_mode: false, tokens: 0 };
 
+const NOTHING_EXCLUDED: readonly string[] = [];
+
+/** Loops, not nested some() with closures: per pool member on every request (issue 16). */
 export function servesEndpoint(model: ModelEntry, endpoint: Endpoint): boolean {
   const nodes = ENDPOINT_NODES[endpoint];
-  const excluded = ENDPOINT_EXCLUDED[endpoint] ?? [];
-  return model.capabilities.some((c) => nodes.some((n) => CapabilityTree.within(c, n)) && !excluded.some((x) => CapabilityTree.within(c, x)));
+  const excluded = ENDPOINT_EXCLUDED[endpoint] ?? NOTHING_EXCLUDED;
+  for (const c of model.capabilities) if (withinAny(c, nodes) && !withinAny(c, excluded)) return true;
+  return false;
+}
+
+function withinAny(path: string, nodes: readonly string[]): boolean {
+  for (const n of nodes) if (CapabilityTree.within(path, n)) return true;
+  return false;
 }
 
 /** Request-shaped reasons a model cannot serve (null = it can). Availability is checked separately. */

@@ -190,7 +190,9 @@ export class LocalStateStore implements StateStore {
     if (outcome === 0) s.consecutive_failures = 0;
     else s.consecutive_failures++;
     s.recent.push(outcome);
-    if (s.recent.length > window) s.recent.splice(0, s.recent.length - window);
+    // shift() for the usual one extra: splice allocates the array of what it removed, on every request.
+    if (s.recent.length === window + 1) s.recent.shift();
+    else if (s.recent.length > window) s.recent.splice(0, s.recent.length - window);
     if (outcome === 0) {
       // A success from any of its models ends the provider's outage run.
       const p = this.#provider(provider);

@@ -77,7 +77,9 @@ export function afterUsage(pool: PoolConfig, poolName: string | null, model: Mod
   const window = quotaWindow(pool);
   rollModelWindow(state, model.id, window);
   rollProviderSpend(state, provider);
-  state.addUsage(model.id, provider, { tokens, cost, ...usageWindows(state.clock.now(), window) });
+  const ends = usageWindows(state.clock.now(), window);
+  // A literal, not a spread: hot path (issue 16).
+  state.addUsage(model.id, provider, { tokens, cost, windowEnd: ends.windowEnd, dayEnd: ends.dayEnd, monthEnd: ends.monthEnd });
 
   const quota = quotaExceeded(pool, state, model.id);
   if (quota !== null) {

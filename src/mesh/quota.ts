@@ -77,6 +77,8 @@ export function usageWindows(now: number, window: QuotaWindow): { windowEnd: num
 /** Which quota limit the model's window counters have reached, as a reason; null when none. */
 export function quotaExceeded(pool: PoolConfig, state: StateStore, modelId: string): string | null {
   const d = pool.deactivation;
+  // Per request (afterUsage): no limit, nothing to read (the totals cost a counter lookup each).
+  if (d.request_limit === null && d.token_limit === null && d.budget_limit === null) return null;
   const s = state.windowTotals(modelId);
   const window = quotaWindow(pool);
   if (d.request_limit !== null && s.requests >= d.request_limit) return `request limit ${d.request_limit} reached (${window} quota)`;
@@ -91,6 +93,7 @@ export function quotaExceeded(pool: PoolConfig, state: StateStore, modelId: stri
 export function budgetExceeded(
   budget: { daily_limit: number | null; monthly_limit: number | null }, state: StateStore, providerId: string,
 ): { reason: string; until: number } | null {
+  if (budget.monthly_limit === null && budget.daily_limit === null) return null; // per request: nothing to read
   const p = state.provider(providerId);
   const spend = state.spendTotals(providerId);
   const now = state.clock.now();

@@ -5,7 +5,7 @@
 // (it drains and exits, so V8 writes the profile) and prints the top frames by self time, with the read/write
 // system calls (/proc/<pid>/io) and the CPU of the main thread and of the other threads (V8's GC helpers) per
 // request. Env: FLOOR=1 the bare pipe proxy instead; NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
-// more node flags for the proxy; PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
+// more node flags for the proxy; CONCURRENCY connections (32); PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +38,7 @@ try {
   await waitReady(child, port, performance.now(), 15_000);
   const [p, body] = mode === 'responses' ? [RESPONSES_PATH, RESPONSES_BODY] : [CHAT_PATH, chatBody('bench', stream)];
   const job: LoadgenCommand = {
-    type: 'load', id: 1, concurrency: 32, warmupMs: 1000, durationMs: seconds * 1000, requestTimeoutMs: 30_000,
+    type: 'load', id: 1, concurrency: Number(process.env['CONCURRENCY'] ?? 32), warmupMs: 1000, durationMs: seconds * 1000, requestTimeoutMs: 30_000,
     request: { host: '127.0.0.1', port, path: p, body, stream, headers: CLIENT_HEADERS },
   };
   const io = (): number[] => {

@@ -45,8 +45,12 @@ function settle(plan: Plan, won: Won, info: FinishInfo, deps: RouteDeps): void {
   const ending = info.cancelled ? cancelledEnding(plan) : info.error ? failedEnding(plan, won, info.error, deps) : null;
   afterUsage(plan.policy, plan.poolName, model, tokensIn + tokensOut, cost, deps.state);
   plan.req.onSettled?.({ usage, tokensIn, tokensOut, cost });
-  const end = ending ?? { outcome: 'success', status: won.response.status, error: null };
-  emitRequest(deps, plan, { ...end, model, ttfbMs: info.ttfbMs, tokensIn, tokensOut, cost, body: info.body });
+  // A literal, not `{ ...ending, … }`: a spread in a literal is V8's slow path (2.8% self time here, issue 16).
+  const end: Ending = {
+    outcome: ending?.outcome ?? 'success', status: ending?.status ?? won.response.status, error: ending?.error ?? null,
+    model, ttfbMs: info.ttfbMs, tokensIn, tokensOut, cost, body: info.body,
+  };
+  emitRequest(deps, plan, end);
 }
 
 type Outcome = Pick<Ending, 'outcome' | 'status' | 'error'>;

@@ -14,7 +14,7 @@ import type { ResponseHead } from './head.ts';
 import { ParseError } from './parser.ts';
 import type { ParserSink } from './parser.ts';
 import type { Pool, PoolWaiter } from './pool.ts';
-import type { RequestHeads } from './request.ts';
+import { merged, type RequestHeads } from './request.ts';
 import { StreamQueue } from './stream-queue.ts';
 
 /** Bytes of a non-2xx body kept for its error message (wire §1 bodies are well under this). */
@@ -87,11 +87,19 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     conn.parser.start(this, this.#r.method === 'HEAD');
     const socket = conn.socket;
     if (socket.connecting) this.#arm('connect'); // until TCP is up, and for https the TLS handshake too
+    const written = (): void => {
+      if (this.#res === undefined && !this.#finished && this.#conn === conn) this.#arm('first byte');
+    };
+    const whole = merged(this.#head, this.#body);
+    if (whole !== null) {
+      socket.write(whole, written);
+      return;
+    }
     socket.cork();
     socket.write(this.#head, 'latin1');
     const last = this.#body.length - 1;
     for (let i = 0; i < last; i++) socket.write(this.#body[i] as Buffer);
-    socket.write(last >= 0 ? (this.#body[last] as Buffer) : '', () => this.#res === undefined && !this.#finished && this.#conn === conn && this.#arm('first byte'));
+    socket.write(last >= 0 ? (this.#body[last] as Buffer) : '', written);
     socket.uncork();
   }
 

@@ -68,6 +68,11 @@ export class ResponseParser {
         this.#sink?.onBody(pos === 0 ? chunk : chunk.subarray(pos));
         return;
       } else {
+        const next = this.#state === 'size' && this.#pending === undefined ? this.#sizeLine(chunk, pos) : -1;
+        if (next !== -1) {
+          pos = next;
+          continue;
+        }
         const nl = chunk.indexOf(LF, pos);
         const stop = nl < 0 ? end : nl + 1;
         let line = chunk.subarray(pos, stop);
@@ -143,6 +148,28 @@ export class ResponseParser {
     else this.#pending = CR_BYTE; // the CR; its LF may be in the next read
     if (byte === LF) this.#pending = undefined;
     return pos + 1;
+  }
+
+  /**
+   * The usual chunk-size line, read from the bytes: 1 to 12 hex digits, then CRLF or LF, whole in this chunk.
+   * Returns where the chunk data starts, or -1 for anything else (extensions, spaces, a line split across
+   * reads, an error), which #line then parses. A stream has one such line per upstream write (issue 16).
+   */
+  #sizeLine(chunk: Buffer, pos: number): number {
+    let size = 0;
+    let i = pos;
+    for (const last = Math.min(chunk.length, pos + 12); i < last; i++) {
+      const c = chunk[i] as number;
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (digit === -1) break;
+      size = size * 16 + digit;
+    }
+    if (i === pos) return -1;
+    if (chunk[i] === CR) i++;
+    if (chunk[i] !== LF) return -1;
+    this.#remaining = size;
+    this.#state = size === 0 ? 'trailers' : 'data';
+    return i + 1;
   }
 
   /** One line of the chunked coding (RFC 9112 §7.1): size[;ext] or a trailer. */

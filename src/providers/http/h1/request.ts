@@ -74,3 +74,20 @@ export class RequestHeads {
     return `${head}connection: keep-alive\r\n\r\n`;
   }
 }
+
+/** Bodies up to this size go out in one buffer with the head; a bigger upload is written as is, not copied. */
+const MERGE_MAX = 64 * 1024;
+
+/**
+ * Head and body as one buffer, so the request is one plain write: a corked head plus body goes through the
+ * stream's writev path (an array of chunks, a string chunk encoded in C++) on every request (issue 16).
+ */
+export function merged(head: string, body: readonly Buffer[]): Buffer | null {
+  let size = 0;
+  for (const b of body) size += b.length;
+  if (size > MERGE_MAX) return null;
+  const out = Buffer.allocUnsafe(head.length + size);
+  let at = out.write(head, 0, 'latin1');
+  for (const b of body) at += b.copy(out, at);
+  return out;
+}

@@ -107,6 +107,17 @@ describe('h1 response parser', () => {
     for (const raw of bad) assert.throws(() => run([Buffer.from(raw)]), ParseError, raw.slice(0, 40));
   });
 
+  test('chunk sizes read from the bytes: upper and lower hex, 12 digits at most, a CR only before LF, cut at every byte', () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    everySplit(`${head}00000000000B\r\nhello world\r\na\nabcdefghij\r\n0\r\n\r\n`, (s) => {
+      assert.equal(s.body, 'hello worldabcdefghij');
+      assert.deepEqual(s.ends, [true]);
+    });
+    for (const line of ['0000000000001', '1\r\r', '-1', ' 1', '1x']) {
+      assert.throws(() => run([Buffer.from(`${head}${line}\r\nx\r\n0\r\n\r\n`)]), ParseError, line);
+    }
+  });
+
   test('after stop() bytes are ignored', () => {
     const s = run([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab')]);
     s.parser.stop();
