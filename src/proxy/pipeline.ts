@@ -6,20 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../clients/authenticate.ts';
-import type { Admitted } from '../clients/limits.ts';
-import type { Client } from '../clients/registry.ts';
 import { MeshError } from '../errors.ts';
-import { CancelToken, type CancelSignal } from '../lib/cancel.ts';
-import type { Logger } from '../log.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { MeshLease, MeshView } from '../mesh/view.ts';
 import { UNKNOWN_CLIENT } from '../observability/client-stats.ts';
 import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
 import { startTrace } from '../observability/tracing/traceparent.ts';
-import type { RequestTrace } from '../mesh/events.ts';
 import { BearerAuth, createAuth, presentedKey } from './auth.ts';
-import type { RequestContext } from './context.ts';
 import { createCors, type Cors } from './cors.ts';
+import { Context } from './request-context.ts';
 import { sendError } from './respond.ts';
 import { buildRouteTable } from './route-list.ts';
 import { isMatch, type ErrorShape, type RouteTable } from './route-table.ts';
@@ -27,19 +22,18 @@ import type { ServerView } from './server-view.ts';
 
 /** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Generated ids: a random per-process prefix (unique across restarts) and a counter (cheap per request). */
 const ID_PREFIX = `req_${randomBytes(8).toString('hex')}`;
 let idCounter = 0;
 
-export function requestIdFor(header: string | string[] | undefined): string {
+function requestIdFor(header: string | string[] | undefined): string {
   if (typeof header === 'string' && SAFE_REQUEST_ID.test(header)) return header;
   return ID_PREFIX + (++idCounter).toString(36).padStart(8, '0');
 }
 
 /** The path of a request target: query dropped; absolute-form (`GET http://host/p`, RFC 9112 §3.2.2) reduced. */
-export function pathOf(url: string): string {
+function pathOf(url: string): string {
   let path = url;
   if (path.charCodeAt(0) !== 47 /* / */) {
     try {
@@ -53,62 +47,6 @@ export function pathOf(url: string): string {
   // `/v1/models/` is `/v1/models`: a trailing slash from a hand-written base URL should not 404.
   while (path.length > 1 && path.charCodeAt(path.length - 1) === 47) path = path.slice(0, -1);
   return path;
-}
-
-/** The RequestContext of one request. `signal` is created on first use: most routes never need it. */
-class Context implements RequestContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly mesh: MeshView;
-  readonly requestId: string;
-  params: Readonly<Record<string, string>> = NO_PARAMS;
-  readonly startedAt: number;
-  readonly logger: Logger;
-  readonly #baseHeaders: Record<string, string>;
-  trace: RequestTrace | null = null;
-  client: Client | null = null;
-  admission: Admitted | null = null;
-  /** Set for a rate-limited client: its x-ratelimit-* join the base headers when first read (see baseHeaders). */
-  #limitHeaders = false;
-  #controller: CancelToken | undefined;
-
-  constructor(req: IncomingMessage, res: ServerResponse, mesh: MeshView, requestId: string, baseHeaders: Record<string, string>, startedAt: number) {
-    this.req = req;
-    this.res = res;
-    this.mesh = mesh;
-    this.requestId = requestId;
-    this.#baseHeaders = baseHeaders;
-    this.startedAt = startedAt;
-    this.logger = mesh.logger;
-  }
-
-  /**
-   * Headers every answer carries. A rate-limited client's x-ratelimit-* are added on first read unless an
-   * admission came first (routeFrom adds the admission's own): a routed request computes them once.
-   */
-  get baseHeaders(): Record<string, string> {
-    if (this.#limitHeaders) {
-      this.#limitHeaders = false;
-      if (this.admission === null && this.client !== null) Object.assign(this.#baseHeaders, this.mesh.limiter.headersFor(this.client));
-    }
-    return this.#baseHeaders;
-  }
-
-  /** The client's x-ratelimit-* headers go on every answer to it (issue 12 §2). */
-  limitHeaders(): void {
-    this.#limitHeaders = this.client?.rateLimited === true;
-  }
-
-  /** Aborted when the client goes away before the response has finished (res 'close' before finish). */
-  get signal(): CancelSignal {
-    if (this.#controller === undefined) {
-      const controller = (this.#controller = new CancelToken());
-      const res = this.res;
-      if (res.closed && !res.writableFinished) controller.abort();
-      else res.once('close', () => { if (!res.writableFinished) controller.abort(); });
-    }
-    return this.#controller;
-  }
 }
 
 interface Snapshot {
