@@ -10,6 +10,7 @@ import type { TransportRequest } from '../exchange.ts';
 import type { ProviderResponse } from '../../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
+import { Deadlines, type Deadline } from './deadlines.ts';
 import type { ResponseHead } from './head.ts';
 import { ParseError } from './parser.ts';
 import type { ParserSink } from './parser.ts';
@@ -21,11 +22,13 @@ import { StreamQueue } from './stream-queue.ts';
 const ERROR_BODY_LIMIT = 64 * 1024;
 /** Largest buffered 2xx body (n=10 base64 images stay far below it). */
 const MAX_BODY = 256 * 1024 * 1024;
+/** A timeout of 0 (or not finite) is disabled. */
+const on = (ms: number): boolean => ms > 0 && Number.isFinite(ms);
+const ifOn = (ms: number): number => (on(ms) ? ms : Infinity);
 const DEFAULT_TYPES = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' } as const;
 
 export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
 type Settle = { resolve: (r: ProviderResponse) => void; reject: (e: unknown) => void };
-type Timer = 'connect' | 'first byte' | 'idle' | 'total' | 'release';
 
 export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   readonly #c: H1Context;
@@ -36,7 +39,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   #conn: Connection | undefined;
   #res: ResponseHead | undefined;
   #ok = false;
-  #timers: Partial<Record<Timer, NodeJS.Timeout>> = {};
+  readonly #timers: Deadlines;
   #retried = false;
   #waiting = false; // in the pool's queue
   /** The consumer has all it needs: the rest of the body is read and dropped so the socket can be reused. */
@@ -53,6 +56,8 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#c = c;
     this.#r = r;
     this.#call = call;
+    const t = c.timeouts;
+    this.#timers = new Deadlines((what) => this.#due(what), Math.min(ifOn(t.connect), ifOn(t.first_byte), ifOn(t.idle), ifOn(t.total)));
   }
 
   start(): void {
@@ -104,7 +109,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   }
 
   onConnect(): void {
-    clearTimeout(this.#timers.connect);
+    this.#timers.clear('connect');
   }
 
   onData(chunk: Buffer): void {
@@ -127,7 +132,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     const code = error?.code;
     if (conn.parser.fresh && conn.uses > 1 && !this.#retried && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
       this.#retried = true;
-      clearTimeout(this.#timers['first byte']);
+      this.#timers.clear('first byte');
       this.#waiting = true;
       return this.#c.pool.acquire(this, true);
     }
@@ -140,7 +145,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#ok = head.status >= 200 && head.status < 300;
     // The first-byte timer keeps running in the streaming modes until the first event/chunk (priming).
     if (!this.#ok || this.#r.mode === 'buffer') this.#startIdle();
-    else this.#queue = new StreamQueue(this.#conn?.socket, () => this.#arm('idle'), () => clearTimeout(this.#timers.idle));
+    else this.#queue = new StreamQueue(this.#conn?.socket, () => this.#arm('idle'), () => this.#timers.clear('idle'));
     if (this.#ok && this.#r.mode === 'sse') this.#sse = new SseParser();
   }
 
@@ -148,7 +153,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     if (this.#finished) return;
     if (!this.#ok) return this.#onErrorData(chunk);
     if (this.#releasing) return;
-    this.#timers.idle?.refresh();
+    this.#timers.touch();
     if (this.#r.mode === 'buffer') {
       this.#bytes += chunk.length;
       if (this.#bytes > MAX_BODY) return this.#fail(upstreamError(this.#c.id, `response body larger than ${MAX_BODY} bytes`));
@@ -191,18 +196,22 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   /** Starts one of the four timeouts (0 disables it). */
   #arm(what: 'connect' | 'first byte' | 'idle' | 'total'): void {
     const ms = this.#c.timeouts[what === 'first byte' ? 'first_byte' : what];
-    if (!(ms > 0) || !Number.isFinite(ms)) return;
-    clearTimeout(this.#timers[what]);
-    this.#timers[what] = setTimeout(() => this.#fail(upstreamError(this.#c.id, `${what} timeout after ${ms}ms`, 0, { timeout: true })), ms);
+    if (on(ms)) this.#timers.arm(what, ms);
+  }
+
+  #due(what: Deadline): void {
+    if (what === 'release') return this.#close();
+    const ms = this.#c.timeouts[what === 'first byte' ? 'first_byte' : what];
+    this.#fail(upstreamError(this.#c.id, `${what} timeout after ${ms}ms`, 0, { timeout: true }));
   }
 
   #startIdle(): void {
-    clearTimeout(this.#timers['first byte']);
+    this.#timers.clear('first byte');
     this.#arm('idle');
   }
 
   #onErrorData(chunk: Buffer): void {
-    this.#timers.idle?.refresh();
+    this.#timers.touch();
     if (this.#bytes < ERROR_BODY_LIMIT) this.#chunks.push(chunk);
     this.#bytes += chunk.length;
     // Enough to explain the failure: stop reading a huge error page (the socket is not reused).
@@ -245,8 +254,8 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   #release(): void {
     if (this.#finished || this.#releasing) return;
     this.#releasing = true;
-    clearTimeout(this.#timers.idle);
-    this.#timers.release = setTimeout(() => this.#close(), 1000);
+    this.#timers.clear('idle');
+    this.#timers.arm('release', 1000);
     this.#queue?.drop();
   }
 
@@ -290,7 +299,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
 
   #done(): void {
     this.#finished = true;
-    for (const timer of Object.values(this.#timers)) clearTimeout(timer);
+    this.#timers.stop();
     this.#r.signal.removeEventListener('abort', this.#onAbort);
   }
 }
