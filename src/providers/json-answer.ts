@@ -13,6 +13,18 @@ import { upstreamError } from './http/upstream-failure.ts';
 /** Bodies up to this size are parsed in full (about a millisecond at most). */
 export const FULL_PARSE_MAX = 256 * 1024;
 
+/**
+ * The top-level `usage` of each answer this check parsed, for the usage read that follows it (issue 16: the
+ * answer parsed once, not parsed here and scanned again in proxy/endpoints/usage-scan.ts). Weak: it lives as
+ * long as the body it was read from.
+ */
+const parsedUsage = new WeakMap<Buffer, unknown>();
+
+/** The `usage` object at the top level of `body` when jsonObjectProblem parsed it and found one, else undefined. */
+export function parsedUsageOf(body: Buffer): unknown {
+  return parsedUsage.get(body);
+}
+
 const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** Why `body` is not a complete JSON object, or null when it is one (see the file comment for the depth of the check). */
@@ -29,7 +41,9 @@ export function jsonObjectProblem(body: Buffer): string | null {
   if (body[last] !== 0x7d /* } */) return 'truncated JSON (does not end with })';
   if (body.length > FULL_PARSE_MAX) return null;
   try {
-    JSON.parse(body.toString('utf8', first));
+    const parsed: unknown = JSON.parse(body.toString('utf8', first));
+    const usage = (parsed as { usage?: unknown }).usage;
+    if (typeof usage === 'object' && usage !== null) parsedUsage.set(body, usage);
     return null;
   } catch {
     return 'invalid JSON';

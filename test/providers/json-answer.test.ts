@@ -2,7 +2,8 @@
 // (retried, rotated, counted), for the pass-through connector and for the Anthropic translation path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FULL_PARSE_MAX, jsonObjectProblem } from '../../src/providers/json-answer.ts';
+import { FULL_PARSE_MAX, jsonObjectProblem, parsedUsageOf } from '../../src/providers/json-answer.ts';
+import { bodyUsage, scanUsage } from '../../src/proxy/endpoints/usage-scan.ts';
 import { json, startFakeUpstream, text } from '../helpers/fake-upstream.ts';
 import { postJson, startProxy } from '../helpers/proxy.ts';
 import { startPair } from '../helpers/pair.ts';
@@ -72,4 +73,27 @@ test('anthropic: a broken 200 answer is an upstream failure, the client gets an 
     assert.equal(reply.status, 502, body);
     assert.equal(reply.json.error.code, 'upstream_error');
   }
+});
+
+// Issue 16: a small answer's usage comes from the check's parse, the same as the scan; unparsed ones are scanned.
+test('parsedUsageOf: the top-level usage of a parsed answer, the same as scanUsage', () => {
+  const body = Buffer.from('{"id":"c","choices":[{"message":{"content":"\\"usage\\": {}"}}],"usage":{"prompt_tokens":3,"completion_tokens":5}}');
+  assert.equal(parsedUsageOf(body), undefined); // not checked yet
+  assert.equal(jsonObjectProblem(body), null);
+  assert.deepEqual(parsedUsageOf(body), scanUsage(body));
+  assert.deepEqual(bodyUsage(body), { prompt_tokens: 3, completion_tokens: 5 });
+});
+
+test('parsedUsageOf: nothing for answers without usage, invalid ones and big ones (those are scanned)', () => {
+  const none = Buffer.from('{"id":"c","usage":null}');
+  assert.equal(jsonObjectProblem(none), null);
+  assert.equal(parsedUsageOf(none), undefined);
+  assert.equal(bodyUsage(none), null);
+  const invalid = Buffer.from('{"usage":{"prompt_tokens":1},}');
+  assert.equal(jsonObjectProblem(invalid), 'invalid JSON');
+  assert.equal(parsedUsageOf(invalid), undefined);
+  const big = Buffer.from(`{"data":"${'x'.repeat(FULL_PARSE_MAX)}","usage":{"prompt_tokens":7}}`);
+  assert.equal(jsonObjectProblem(big), null);
+  assert.equal(parsedUsageOf(big), undefined);
+  assert.deepEqual(bodyUsage(big), { prompt_tokens: 7, completion_tokens: 0 });
 });

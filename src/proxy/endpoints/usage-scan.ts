@@ -4,6 +4,7 @@
 import type { SseEvent } from '../../lib/sse.ts';
 import type { Routed } from '../../mesh/router.ts';
 import type { Usage } from '../../mesh/types.ts';
+import { parsedUsageOf } from '../../providers/json-answer.ts';
 import type { ProviderResponse } from '../../providers/provider.ts';
 import type { SseFilter } from '../relay.ts';
 import { isRecord } from './validate.ts';
@@ -90,7 +91,8 @@ export function mediaUsage(usage: unknown): Usage | null {
 
 /** Reads usage from a buffered JSON answer (for relayBuffered) without a full parse where possible. */
 export function bodyUsage(body: Buffer): Usage | null {
-  return mediaUsage(scanUsage(body));
+  // The 2xx check already parsed a small answer (providers/json-answer.ts): its top-level usage, else a scan.
+  return mediaUsage(parsedUsageOf(body) ?? scanUsage(body));
 }
 
 /**
