@@ -210,7 +210,8 @@ function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number,
   providerAttributes(attempt.provider, options, a);
   a.int('modelmesh.attempt', index);
   a.str('modelmesh.outcome', attempt.outcome);
-  if (event.pool !== null) a.str('modelmesh.pool', event.pool);
+  // No modelmesh.pool here: the parent (server) span has it, and each attempt span would repeat ~60 bytes
+  // of it (issue 17 point 3: the bytes written and sent are most of the tracing CPU).
   if (attempt.status > 0) a.int('http.response.status_code', attempt.status);
   if (attempt.outcome === 'failure') {
     a.str('modelmesh.failover.reason', attempt.reason ?? 'failure');

@@ -60,6 +60,7 @@ describe('buildRequestSpans', () => {
     assert.equal(second.attributes['modelmesh.failover.reason'], undefined);
     assert.equal(second.attributes['gen_ai.response.model'], 'anthropic.claude');
     assert.deepEqual(second.attributes['gen_ai.usage.output_tokens'], { int: 7 });
+    assert.equal(second.attributes['modelmesh.pool'], undefined, 'the pool is on the parent (server) span only');
     // Attempts laid end to end from the request start.
     assert.deepEqual([first.startMs, first.endMs, second.startMs, second.endMs], [AT - 120, AT - 80, AT - 80, AT - 20]);
   });
