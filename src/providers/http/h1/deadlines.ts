@@ -6,7 +6,23 @@
 // that is sooner: every later deadline is at least that far from the start, so a request that ends in
 // milliseconds costs one setTimeout and one clearTimeout.
 
+import type { ProviderTimeouts } from '../../../config/types.ts';
+
 export type Deadline = 'connect' | 'first byte' | 'idle' | 'total' | 'release';
+
+/** A timeout of 0 (or not finite) is disabled. */
+export const timeoutOn = (ms: number): boolean => ms > 0 && Number.isFinite(ms);
+
+/** The configured timeout behind `what`. */
+export const timeoutOf = (t: ProviderTimeouts, what: 'connect' | 'first byte' | 'idle' | 'total'): number =>
+  t[what === 'first byte' ? 'first_byte' : what];
+
+/** The shortest timeout that is on (the first arming's tick); Infinity when none is. */
+export function shortestTimeout(t: ProviderTimeouts): number {
+  let min = Infinity;
+  for (const ms of [t.connect, t.first_byte, t.idle, t.total]) if (timeoutOn(ms) && ms < min) min = ms;
+  return min;
+}
 
 const KINDS: readonly Deadline[] = ['connect', 'first byte', 'idle', 'total', 'release'];
 /** setTimeout's largest delay; a longer one would fire after 1ms. The handler re-arms for the rest. */

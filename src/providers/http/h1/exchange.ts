@@ -4,16 +4,14 @@
 import http from 'node:http';
 import type { ProviderTimeouts } from '../../../config/types.ts';
 import { MeshError } from '../../../errors.ts';
-import { SseParser } from '../../../lib/sse.ts';
-import type { SseEvent } from '../../../lib/sse.ts';
+import { SseParser, type SseEvent } from '../../../lib/sse.ts';
 import type { TransportRequest } from '../exchange.ts';
 import type { ProviderResponse } from '../../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
-import { Deadlines, type Deadline } from './deadlines.ts';
+import { Deadlines, shortestTimeout, timeoutOf, timeoutOn, type Deadline } from './deadlines.ts';
 import type { ResponseHead } from './head.ts';
-import { ParseError } from './parser.ts';
-import type { ParserSink } from './parser.ts';
+import { ParseError, type ParserSink } from './parser.ts';
 import type { Pool, PoolWaiter } from './pool.ts';
 import { merged, type RequestHeads } from './request.ts';
 import { StreamQueue } from './stream-queue.ts';
@@ -22,9 +20,6 @@ import { StreamQueue } from './stream-queue.ts';
 const ERROR_BODY_LIMIT = 64 * 1024;
 /** Largest buffered 2xx body (n=10 base64 images stay far below it). */
 const MAX_BODY = 256 * 1024 * 1024;
-/** A timeout of 0 (or not finite) is disabled. */
-const on = (ms: number): boolean => ms > 0 && Number.isFinite(ms);
-const ifOn = (ms: number): number => (on(ms) ? ms : Infinity);
 const DEFAULT_TYPES = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' } as const;
 
 export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
@@ -56,8 +51,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#c = c;
     this.#r = r;
     this.#call = call;
-    const t = c.timeouts;
-    this.#timers = new Deadlines((what) => this.#due(what), Math.min(ifOn(t.connect), ifOn(t.first_byte), ifOn(t.idle), ifOn(t.total)));
+    this.#timers = new Deadlines((what) => this.#due(what), shortestTimeout(c.timeouts));
   }
 
   start(): void {
@@ -195,13 +189,13 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
 
   /** Starts one of the four timeouts (0 disables it). */
   #arm(what: 'connect' | 'first byte' | 'idle' | 'total'): void {
-    const ms = this.#c.timeouts[what === 'first byte' ? 'first_byte' : what];
-    if (on(ms)) this.#timers.arm(what, ms);
+    const ms = timeoutOf(this.#c.timeouts, what);
+    if (timeoutOn(ms)) this.#timers.arm(what, ms);
   }
 
   #due(what: Deadline): void {
     if (what === 'release') return this.#close();
-    const ms = this.#c.timeouts[what === 'first byte' ? 'first_byte' : what];
+    const ms = timeoutOf(this.#c.timeouts, what);
     this.#fail(upstreamError(this.#c.id, `${what} timeout after ${ms}ms`, 0, { timeout: true }));
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Deadlines, type Deadline } from '../../../../src/providers/http/h1/deadlines.ts';
+import type { ProviderTimeouts } from '../../../../src/config/types.ts';
+import { Deadlines, shortestTimeout, timeoutOf, timeoutOn, type Deadline } from '../../../../src/providers/http/h1/deadlines.ts';
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,4 +36,13 @@ test('Deadlines: touch() moves a running idle deadline on; clear() and stop() ca
   other.stop();
   await wait(50);
   assert.deepEqual(fired, ['idle']);
+});
+
+test('shortestTimeout: the shortest timeout that is on; 0 and non-finite ones are off', () => {
+  const t = { connect: 5000, first_byte: 0, idle: 2000, total: Infinity } as unknown as ProviderTimeouts;
+  assert.equal(shortestTimeout(t), 2000);
+  assert.equal(shortestTimeout({ connect: 0, first_byte: 0, idle: 0, total: 0 } as unknown as ProviderTimeouts), Infinity);
+  assert.equal(timeoutOf(t, 'first byte'), 0);
+  assert.equal(timeoutOn(0), false);
+  assert.equal(timeoutOn(1), true);
 });
