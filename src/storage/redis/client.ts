@@ -3,30 +3,22 @@
 // connection is down, commands wait in a bounded queue and go out on reconnect. A command not answered within
 // its timeout is rejected, and since every later reply would then be matched to the wrong command, the
 // connection is reset (the commands in flight with it are rejected: they may or may not have run).
-import type { ConnectionOptions } from 'node:tls';
 import type { RedisConnection } from './connection.ts';
 import { RedisError, RedisReplyError, commandName } from './errors.ts';
-import { RedisLink } from './link.ts';
+import { RedisLink, linkOptions, type LinkSettings } from './link.ts';
 import { RespError, encodeCommand, type CommandArg, type RespValue } from './resp.ts';
 import type { RedisScript } from './script.ts';
 import { describeRedisUrl, parseRedisUrl, type RedisUrl } from './url.ts';
 
-export interface RedisClientOptions {
+export interface RedisClientOptions extends LinkSettings {
   /** redis://[user:password@]host[:port][/db] or rediss://, or an already parsed URL. */
   url: string | RedisUrl;
-  /** Connect plus handshake bound. Default 2000 ms. */
-  connectTimeoutMs?: number;
   /** Bound on one command, from the call (so time spent queued while Redis is down counts). Default 1000 ms. */
   commandTimeoutMs?: number;
   /** Commands queued plus in flight; beyond it a command is rejected with REDIS_QUEUE_FULL. Default 10,000. */
   maxPending?: number;
-  /** Reconnect backoff: first delay and ceiling. Defaults 50 ms and 2000 ms. */
-  reconnectMinDelayMs?: number;
-  reconnectMaxDelayMs?: number;
   /** How long close() waits for replies in flight. Default 500 ms. */
   closeTimeoutMs?: number;
-  tls?: ConnectionOptions;
-  clientName?: string;
 }
 
 export interface SendOptions {
@@ -72,14 +64,7 @@ export class RedisClient {
     this.#maxPending = options.maxPending ?? 10_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 500;
     this.#link = new RedisLink(
-      {
-        target: this.target,
-        connectTimeoutMs: options.connectTimeoutMs ?? 2000,
-        reconnectMinDelayMs: options.reconnectMinDelayMs ?? 50,
-        reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 2000,
-        ...(options.tls === undefined ? {} : { tls: options.tls }),
-        ...(options.clientName === undefined ? {} : { clientName: options.clientName }),
-      },
+      linkOptions(this.target, options),
       {
         connected: (connection) => this.#onConnected(connection),
         reply: (value) => this.#onReply(value),

@@ -1,15 +1,41 @@
 // Keeps one connection open: connects, and after a failure or a loss reconnects with exponential backoff and
 // jitter (bounded), until stopped. 'up' and 'down' are reported on transitions only, so an outage is one
 // 'down' however many attempts fail during it (one warning per outage, issue 13).
+import type { ConnectionOptions } from 'node:tls';
 import { RedisConnection, type ConnectOptions } from './connection.ts';
 import { RedisError } from './errors.ts';
 import type { RespValue } from './resp.ts';
+import type { RedisUrl } from './url.ts';
 
 export interface ReconnectOptions {
   /** First retry delay; doubles per failed attempt. */
   reconnectMinDelayMs: number;
   /** Ceiling of the retry delay. */
   reconnectMaxDelayMs: number;
+}
+
+/** What a user of a link (the client, the subscriber) may set; linkOptions() fills in the defaults. */
+export interface LinkSettings {
+  /** Connect plus handshake bound. Default 2000 ms. */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff: first delay and ceiling. Defaults 50 ms and 2000 ms. */
+  reconnectMinDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+  tls?: ConnectionOptions;
+  clientName?: string;
+}
+
+/** The options of a link to `target`, with the defaults of every setting not given. */
+export function linkOptions(target: RedisUrl, settings: LinkSettings): ConnectOptions & ReconnectOptions {
+  const options: ConnectOptions & ReconnectOptions = {
+    target,
+    connectTimeoutMs: settings.connectTimeoutMs ?? 2000,
+    reconnectMinDelayMs: settings.reconnectMinDelayMs ?? 50,
+    reconnectMaxDelayMs: settings.reconnectMaxDelayMs ?? 2000,
+  };
+  if (settings.tls !== undefined) options.tls = settings.tls;
+  if (settings.clientName !== undefined) options.clientName = settings.clientName;
+  return options;
 }
 
 export interface LinkHandlers {

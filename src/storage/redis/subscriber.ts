@@ -2,20 +2,14 @@
 // (un)subscribe confirmations and messages. After every reconnect the subscriber subscribes again to every
 // channel it holds, and reports 'up' only once Redis has confirmed them all (messages published while it was
 // down are lost: what relies on them must resync on 'up').
-import type { ConnectionOptions } from 'node:tls';
 import type { RedisConnection } from './connection.ts';
 import { RedisError } from './errors.ts';
-import { RedisLink } from './link.ts';
+import { RedisLink, linkOptions, type LinkSettings } from './link.ts';
 import { encodeCommand, type RespValue } from './resp.ts';
 import { parseRedisUrl, type RedisUrl } from './url.ts';
 
-export interface RedisSubscriberOptions {
+export interface RedisSubscriberOptions extends LinkSettings {
   url: string | RedisUrl;
-  connectTimeoutMs?: number;
-  reconnectMinDelayMs?: number;
-  reconnectMaxDelayMs?: number;
-  tls?: ConnectionOptions;
-  clientName?: string;
   /** Called for every message on a subscribed channel. */
   onMessage: (channel: string, message: string) => void;
 }
@@ -35,14 +29,7 @@ export class RedisSubscriber {
   constructor(options: RedisSubscriberOptions) {
     this.#onMessage = options.onMessage;
     this.#link = new RedisLink(
-      {
-        target: typeof options.url === 'string' ? parseRedisUrl(options.url) : options.url,
-        connectTimeoutMs: options.connectTimeoutMs ?? 2000,
-        reconnectMinDelayMs: options.reconnectMinDelayMs ?? 50,
-        reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 2000,
-        ...(options.tls === undefined ? {} : { tls: options.tls }),
-        ...(options.clientName === undefined ? {} : { clientName: options.clientName }),
-      },
+      linkOptions(typeof options.url === 'string' ? parseRedisUrl(options.url) : options.url, options),
       {
         connected: (connection) => this.#onConnected(connection),
         reply: (value) => this.#onReply(value),
