@@ -5,6 +5,7 @@
 import { chatMessages, systemText } from './content.ts';
 import { invalid, isRecord, type Json } from './common.ts';
 import { countImages, estimateInputTokens } from './count-tokens.ts';
+import type { ProtocolNeeds } from '../needs.ts';
 
 export interface ChatTranslation {
   /** The chat completions body; `model` is the client's, for the router to resolve and the connector to rewrite. */
@@ -12,20 +13,8 @@ export interface ChatTranslation {
   stream: boolean;
 }
 
-/**
- * What a request needs from a model: structurally the router's `Needs` (src/mesh/eligibility.ts), declared
- * here because protocol adapters do not import the mesh.
- */
-export interface MessagesNeeds {
-  stream: boolean;
-  tools: boolean;
-  structured_output: boolean;
-  json_mode: boolean;
-  tokens: number;
-  system_prompt: boolean;
-  logprobs: boolean;
-  images: number;
-}
+/** What a Messages request needs from a model (it always says whether it asks for log probabilities). */
+export type MessagesNeeds = ProtocolNeeds & { logprobs: boolean };
 
 function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
   const v = body[key];

@@ -7,6 +7,7 @@ import { invalidType, isRecord, missing, optionalBoolean, optionalInteger, optio
 import { inputMessages } from './input.ts';
 import { chatToolChoice, chatTools, responseFormat, textFormat, toolChoice, tools } from './tools.ts';
 import type { ChatMessage, ResponseEcho } from './types.ts';
+import type { ProtocolNeeds } from '../needs.ts';
 
 /** Parameters only the Responses API itself can serve (state kept upstream, reusable prompts, background runs). */
 const UPSTREAM_ONLY = ['conversation', 'prompt'] as const;
@@ -128,16 +129,8 @@ function metadata(value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
-/** The fields of the router's `Needs` (src/mesh/eligibility.ts) this body determines; structurally a Needs. */
-export interface ResponsesNeeds {
-  stream: boolean;
-  tools: boolean;
-  structured_output: boolean;
-  json_mode: boolean;
-  tokens: number;
-  system_prompt: boolean;
-  images: number;
-}
+/** The fields of the router's `Needs` a Responses body determines. */
+export type ResponsesNeeds = ProtocolNeeds;
 
 /**
  * What the router's eligibility check needs (src/mesh/eligibility.ts), read off the Responses body without
