@@ -4,7 +4,7 @@
 // main config (auth + 1,000 clients, default observability), drives it with 32 connections, stops it with SIGTERM
 // (it drains and exits, so V8 writes the profile) and prints the top frames by self time, with the read/write
 // system calls (/proc/<pid>/io) and the CPU of the main thread and of the other threads (V8's GC helpers) per
-// request. Env: FLOOR=1 the bare pipe proxy instead; NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
+// request. Env: FLOOR=1 the bare pipe proxy instead; TRACING=1 tracing on at ratio 1.0; NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
 // more node flags for the proxy; CONCURRENCY connections (32); PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { CLIENT_HEADERS, CHAT_PATH, RESPONSES_BODY, RESPONSES_PATH, chatBody, modelmeshConfigYaml } from './config.ts';
 import { Tail, forkTs, freePort, readCpuMs, stop, stopAll, waitMessage, waitReady } from './procs.ts';
 import type { LoadgenCommand, LoadgenReply } from './protocol.ts';
-import { SERVER_JS, listeningPort } from './targets.ts';
+import { SERVER_JS, listeningPort, startOtlpSink } from './targets.ts';
 import { topFrames } from './profile-summary.ts';
 
 const mode = process.argv[2] ?? 'sync';
@@ -26,7 +26,10 @@ try {
   const loadgen = forkTs('./loadgen.ts', [], new Tail());
   await waitMessage(loadgen, (m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 30_000, 'loadgen');
   const config = path.join(tmp, 'mesh.yaml');
-  fs.writeFileSync(config, modelmeshConfigYaml({ upstreamPort, deadPort: await freePort() }));
+  // TRACING=1: tracing on at ratio 1.0 into an OTLP sink in this process (the bench's `tracing` copy).
+  const sink = process.env['TRACING'] ? await startOtlpSink() : null;
+  sink?.server.unref();
+  fs.writeFileSync(config, modelmeshConfigYaml({ upstreamPort, deadPort: await freePort(), ...(sink === null ? {} : { otlpPort: sink.port }) }));
   const port = await freePort();
   // FLOOR=1: the bare pipe proxy instead, to compare.
   const extra0 = (process.env['NODE_EXTRA'] ?? '').split(' ').filter((a) => a !== '');

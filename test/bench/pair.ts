@@ -1,0 +1,73 @@
+// Paired A/B: two ModelMesh copies driven at the same time by two load generators, so that the other
+// tenants of this shared machine slow both alike; CPU per request of each over the same window. Steadier
+// than runs one after the other (issue 16: "quote ratios from one run"). Not part of `npm run bench`.
+//   node --import tsx test/bench/pair.ts [sync|stream]
+// Env: PAIR_A / PAIR_B what each copy is: `main` (the bench config), `tracing` (tracing on at ratio 1.0),
+// `noauth` (no clients:), optionally `@<path of server.js>` after it (main@/tmp/dist-before/server.js);
+// default PAIR_A=main@dist, PAIR_B=tracing. PAIR_ROUNDS (5) windows of BENCH_DURATION_MS (3000) each;
+// CONCURRENCY per copy (16). The sides swap load generators every round.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CHAT_PATH, CLIENT_HEADERS, chatBody, modelmeshConfigYaml, type ModelMeshPorts } from './config.ts';
+import { Tail, forkTs, freePort, readCpuMs, stopAll, waitMessage } from './procs.ts';
+import type { LoadgenCommand, LoadgenReply } from './protocol.ts';
+import { SERVER_JS, listeningPort, log, startModelMesh, startOtlpSink } from './targets.ts';
+
+const mode = process.argv[2] ?? 'sync';
+const stream = mode === 'stream';
+const rounds = Number(process.env['PAIR_ROUNDS'] ?? 5);
+const durationMs = Number(process.env['BENCH_DURATION_MS'] ?? 3000);
+const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
+const sides = [process.env['PAIR_A'] ?? 'main', process.env['PAIR_B'] ?? 'tracing'];
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmesh-pair-'));
+try {
+  const upstream = forkTs('./fake-upstream.ts', ['--chunks', '20', '--pace', '0'], new Tail());
+  const upstreamPort = await waitMessage(upstream, listeningPort, 30_000, 'upstream');
+  const loadgens = [forkTs('./loadgen.ts', [], new Tail()), forkTs('./loadgen.ts', [], new Tail())];
+  for (const l of loadgens) await waitMessage(l, (m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 30_000, 'loadgen');
+  const sink = await startOtlpSink();
+  sink.server.unref();
+  const base: ModelMeshPorts = { upstreamPort, deadPort: await freePort() };
+  const targets = await Promise.all(sides.map(async (side, i) => {
+    const [kind = 'main', serverJs = SERVER_JS] = side.split('@');
+    const ports = kind === 'tracing' ? { ...base, otlpPort: sink.port } : kind === 'noauth' ? { ...base, auth: false } : base;
+    if (!['main', 'tracing', 'noauth'].includes(kind)) throw new Error(`PAIR_${'AB'[i]}: unknown kind ${kind}`);
+    const started = await startModelMesh(tmp, modelmeshConfigYaml(ports), `${'ab'[i]}-${kind}`, path.resolve(serverJs));
+    if (started.startFailed) throw new Error(`${side} did not start`);
+    return started.target;
+  }));
+  let id = 1;
+  const load = async (gen: number, port: number, ms: number): Promise<number> => {
+    const job: LoadgenCommand = {
+      type: 'load', id: id++, concurrency, warmupMs: 0, durationMs: ms, requestTimeoutMs: 30_000,
+      request: { host: '127.0.0.1', port, path: CHAT_PATH, body: chatBody('bench', stream), stream, headers: CLIENT_HEADERS },
+    };
+    const l = loadgens[gen] as (typeof loadgens)[number];
+    const want = job.id;
+    l.send(job);
+    const res = await waitMessage(l, (m) => {
+      const r = m as LoadgenReply;
+      return r.type === 'load-result' && r.id === want ? r : undefined;
+    }, ms + 60_000, 'load');
+    return res.result.ok;
+  };
+  // Warm-up (JIT) of both at once, then the measured rounds.
+  await Promise.all(targets.map((t, i) => load(i, t.port, 1500)));
+  const ratios: number[] = [];
+  const cpus: number[][] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    const cpu0 = targets.map((t) => readCpuMs(t.child?.pid));
+    const oks = await Promise.all(targets.map((t, i) => load((i + r) % 2, t.port, durationMs)));
+    const per = targets.map((t, i) => ((readCpuMs(t.child?.pid) - (cpu0[i] as number)) * 1000) / Math.max(1, oks[i] as number));
+    per.forEach((v, i) => cpus[i]?.push(v));
+    ratios.push((per[1] as number) / (per[0] as number));
+    log(`round ${r + 1}: A ${sides[0]} ${(per[0] as number).toFixed(1)} us/req (${oks[0]} ok), B ${sides[1]} ${(per[1] as number).toFixed(1)} us/req (${oks[1]} ok), B/A ${(ratios[r] as number).toFixed(3)}`);
+  }
+  const median = (v: number[]): number => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] as number;
+  log(`${mode}: median cpu us/req A ${median(cpus[0] as number[]).toFixed(1)}, B ${median(cpus[1] as number[]).toFixed(1)}; median B/A ${median(ratios).toFixed(3)} (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)})`);
+} finally {
+  await stopAll();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
