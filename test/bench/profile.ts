@@ -4,7 +4,7 @@
 // main config (auth + 1,000 clients, default observability), drives it with 32 connections, stops it with SIGTERM
 // (it drains and exits, so V8 writes the profile) and prints the top frames by self time, with the read/write
 // system calls (/proc/<pid>/io) and the CPU of the main thread and of the other threads (V8's GC helpers) per
-// request. Env: FLOOR=1 the bare pipe proxy instead; TRACING=1 tracing on at ratio 1.0; NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
+// request. Env: FLOOR=1 the bare pipe proxy instead; TRACING=1 tracing on at ratio 1.0; NOAUTH=1 no clients: (auth off); NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
 // more node flags for the proxy; CONCURRENCY connections (32); PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,7 @@ try {
   // TRACING=1: tracing on at ratio 1.0 into an OTLP sink in this process (the bench's `tracing` copy).
   const sink = process.env['TRACING'] ? await startOtlpSink() : null;
   sink?.server.unref();
-  fs.writeFileSync(config, modelmeshConfigYaml({ upstreamPort, deadPort: await freePort(), ...(sink === null ? {} : { otlpPort: sink.port }) }));
+  fs.writeFileSync(config, modelmeshConfigYaml({ upstreamPort, deadPort: await freePort(), ...(sink === null ? {} : { otlpPort: sink.port }), ...(process.env['NOAUTH'] ? { auth: false } : {}) }));
   const port = await freePort();
   // FLOOR=1: the bare pipe proxy instead, to compare.
   const extra0 = (process.env['NODE_EXTRA'] ?? '').split(' ').filter((a) => a !== '');

@@ -1,16 +1,14 @@
-// The exporter's queue: spans already encoded as OTLP JSON, written into the request bodies they will be
-// sent as. Each batch is one Buffer holding the body prefix (resource and scope), the spans comma-separated,
-// and room for the suffix; sending it is one write of a ready Buffer (no join, no byteLength scan, no string
-// to UTF-8 conversion of a 600 kB string at send time). Spans are turned into bytes as they are queued, so
-// no span object or string outlives the turn that built it (they would otherwise survive into the old
-// generation and cost full GCs). One sent batch's Buffer is kept for the next one.
+// The exporter's queue: spans encoded as OTLP JSON straight into the request bodies they will be sent as
+// (SpanJsonWriter writes into a batch). Each batch is one Buffer holding the body prefix (resource and
+// scope) and the spans comma-separated; the suffix is added when it is taken. Sending it is one write of a
+// ready Buffer (no join, no byteLength scan, no string to UTF-8 conversion at send time), and no span object
+// or string outlives the turn that built it. One sent batch's Buffer is kept for the next one.
+import { ensure, putByte, type ByteTarget } from './bytes.ts';
 import { REQUEST_SUFFIX } from './span-json.ts';
 
 /** One request body being filled. */
-export interface Batch {
-  buf: Buffer;
-  /** Bytes used, prefix included. */
-  len: number;
+export interface Batch extends ByteTarget {
+  /** Bytes used (len), prefix included. */
   spans: number;
 }
 
@@ -44,20 +42,25 @@ export class BatchQueue {
   }
 
   /**
-   * Queues `spans` spans encoded as `json` (`{span},{span}`, SpanJsonWriter.take()). They stay together in
-   * one batch; a batch is closed when the next group would take it past batch_size. False, and nothing
-   * queued, when the queue has no room for all of them.
+   * Queues `spans` spans that `fill` writes at the end of the target it is given (`{span},{span}`, comma
+   * between spans, none around them). They stay together in one batch; a batch is closed when the next
+   * group would take it past batch_size. False, and nothing queued, when the queue has no room for all of
+   * them. When `fill` throws, nothing of it stays queued and the error is rethrown.
    */
-  push(json: string, spans: number): boolean {
+  write(spans: number, fill: (t: ByteTarget) => void): boolean {
     if (spans <= 0) return true;
     if (this.#queued + spans > this.#queueSize) return false;
     let batch = this.#batches[this.#batches.length - 1];
     if (batch === undefined || (batch.spans > 0 && batch.spans + spans > this.#batchSize)) batch = this.#open();
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: with that much room the write is never cut short.
-    const need = batch.len + 1 + json.length * 3 + SUFFIX.length;
-    if (need > batch.buf.length) batch.buf = grow(batch.buf, batch.len, need);
-    if (batch.spans > 0) batch.buf[batch.len++] = 0x2c; // ','
-    batch.len += batch.buf.write(json, batch.len, 'utf8');
+    const mark = batch.len;
+    try {
+      if (batch.spans > 0) putByte(batch, 0x2c); // ','
+      fill(batch);
+    } catch (err) {
+      batch.len = mark;
+      if (batch.spans === 0) this.#batches.pop(); // opened for this group only
+      throw err;
+    }
     batch.spans += spans;
     this.#queued += spans;
     return true;
@@ -68,6 +71,7 @@ export class BatchQueue {
     const batch = this.#batches.shift();
     if (batch === undefined) return null;
     this.#queued -= batch.spans;
+    ensure(batch, SUFFIX.length);
     SUFFIX.copy(batch.buf, batch.len);
     return { body: batch.buf.subarray(0, batch.len + SUFFIX.length), spans: batch.spans, batch };
   }
@@ -89,16 +93,10 @@ export class BatchQueue {
   #open(): Batch {
     let buf = this.#spare ?? Buffer.allocUnsafe(Math.max(INITIAL_BYTES, this.#prefix.length * 2));
     this.#spare = null;
-    if (buf.length < this.#prefix.length + SUFFIX.length) buf = Buffer.allocUnsafe(this.#prefix.length * 2 + INITIAL_BYTES);
+    if (buf.length < this.#prefix.length) buf = Buffer.allocUnsafe(this.#prefix.length * 2 + INITIAL_BYTES);
     this.#prefix.copy(buf, 0);
     const batch: Batch = { buf, len: this.#prefix.length, spans: 0 };
     this.#batches.push(batch);
     return batch;
   }
-}
-
-function grow(buf: Buffer, used: number, need: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
-  buf.copy(bigger, 0, 0, used);
-  return bigger;
 }

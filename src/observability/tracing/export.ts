@@ -1,9 +1,10 @@
 // The tracing part of the observability service (issue 17): request events in, OTLP batches out.
 // On the request path (the event listener) only an O(1) push of the event happens; spans are built on a
-// later turn of the event loop (setImmediate), written straight as OTLP JSON (no span objects) and handed
-// to the exporter's bounded queue, which POSTs from its own timer. The exporter is rebuilt when
+// later turn of the event loop (setImmediate), written straight as OTLP JSON (no span objects) into the
+// exporter's bounded queue, which POSTs from its own timer. The exporter is rebuilt when
 // `observability.tracing` changes; counters are kept across rebuilds (Prometheus counters never go down).
 import type { RequestEvent, RequestTrace } from '../../mesh/events.ts';
+import type { ByteTarget } from './bytes.ts';
 import { TRACING_OFF, type TracingConfig } from './config.ts';
 import { OtlpExporter } from './exporter.ts';
 import { SpanJsonWriter } from './span-json.ts';
@@ -125,13 +126,18 @@ export class TraceExport {
     if (exporter === null) return;
     const options: SpanBuildOptions = { client: null, captureContent: this.#config.capture_content, connectorOf: this.#deps.connectorOf };
     const w = this.#writer;
-    for (const event of events) {
+    let event: Traced;
+    const fill = (t: ByteTarget): void => {
+      w.begin(t);
+      writeRequestSpans(event, event.trace, options, w);
+      w.end();
+    };
+    for (event of events) {
       try {
         options.client = this.#deps.clientOf(event);
-        const spans = writeRequestSpans(event, event.trace, options, w);
-        exporter.enqueueJson(w.take(), spans);
+        exporter.enqueueWith(1 + event.attempts.length, fill);
       } catch {
-        w.take(); // what was written of it goes nowhere
+        w.end(); // what was written of it was taken back by the queue
         this.#base.dropped++; // a malformed record must not stop the others (and never reaches the request)
       }
     }

@@ -1,5 +1,5 @@
 // The batching OTLP/HTTP JSON exporter. Never on the request path: the caller (TraceExport) queues spans a
-// turn after the request, as OTLP JSON already in the bytes of the body they go out in (BatchQueue); a
+// turn after the request, written as OTLP JSON into the bytes of the body they go out in (BatchQueue); a
 // bounded queue that never throws or blocks. POSTing runs from a timer (or the next turn once a batch is
 // full), one batch in flight at a time, on a keep-alive agent of its own. A full queue drops the new spans
 // (counted); a failed POST (collector down, timeout, non-2xx) drops that batch (counted) without retries:
@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.ts';
 import { BatchQueue, type Batch } from './batches.ts';
+import type { ByteTarget } from './bytes.ts';
 import { resourcePrefix, SpanJsonWriter, writeSpan, type OtlpResource } from './span-json.ts';
 import type { Span } from './spans.ts';
 
@@ -78,18 +79,23 @@ export class OtlpExporter {
 
   /** Queues finished spans, one by one; drops (and counts) what does not fit; never throws. */
   enqueue(spans: readonly Span[]): void {
+    const w = this.#writer;
     for (const span of spans) {
-      writeSpan(this.#writer, span);
-      this.enqueueJson(this.#writer.take(), 1);
+      this.enqueueWith(1, (t) => {
+        w.begin(t);
+        writeSpan(w, span);
+        w.end();
+      });
     }
   }
 
   /**
-   * Queues `spans` spans already encoded (SpanJsonWriter.take()): all of them, or none when the queue has
-   * no room (then they are counted as dropped). Never throws.
+   * Queues `spans` spans that `fill` writes into the body they go out in (SpanJsonWriter.begin(target), the
+   * spans, end()): all of them, or none when the queue has no room (then they are counted as dropped). An
+   * error thrown by `fill` leaves nothing queued and reaches the caller.
    */
-  enqueueJson(json: string, spans: number): void {
-    if (this.#stopped || !this.#queue.push(json, spans)) {
+  enqueueWith(spans: number, fill: (t: ByteTarget) => void): void {
+    if (this.#stopped || !this.#queue.write(spans, fill)) {
       this.#counters.dropped += spans;
       return;
     }

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchQueue } from '../../../src/observability/tracing/batches.ts';
+import { ensure } from '../../../src/observability/tracing/bytes.ts';
+
+/** Queues already-encoded spans through write(), the way SpanJsonWriter fills a batch. */
+function push(q: BatchQueue, json: string, spans: number): boolean {
+  return q.write(spans, (t) => {
+    ensure(t, json.length * 3);
+    t.len += t.buf.write(json, t.len, 'utf8');
+  });
+}
 
 const PREFIX = '{"spans":[';
 const parse = (body: Buffer): unknown[] => (JSON.parse(body.toString('utf8').replace(/\]\}\]\}\]\}$/, ']}')) as { spans: unknown[] }).spans;
@@ -8,11 +17,11 @@ const parse = (body: Buffer): unknown[] => (JSON.parse(body.toString('utf8').rep
 describe('BatchQueue', () => {
   it('keeps a request\'s spans together, closes a batch at batch_size, and bounds the queue', () => {
     const q = new BatchQueue(PREFIX, 4, 10);
-    assert.equal(q.push('{"a":1},{"a":2},{"a":3}', 3), true);
+    assert.equal(push(q, '{"a":1},{"a":2},{"a":3}', 3), true);
     assert.equal(q.full, false);
-    assert.equal(q.push('{"b":1},{"b":2}', 2), true, 'does not fit the first batch: starts the second');
+    assert.equal(push(q, '{"b":1},{"b":2}', 2), true, 'does not fit the first batch: starts the second');
     assert.equal(q.full, true);
-    assert.equal(q.push('{"c":1},{"c":2},{"c":3},{"c":4},{"c":5},{"c":6}', 6), false, 'no room for all six: none queued');
+    assert.equal(push(q, '{"c":1},{"c":2},{"c":3},{"c":4},{"c":5},{"c":6}', 6), false, 'no room for all six: none queued');
     assert.equal(q.queued, 5);
     const first = q.shift();
     assert.deepEqual(parse(first?.body ?? Buffer.alloc(0)), [{ a: 1 }, { a: 2 }, { a: 3 }]);
@@ -25,13 +34,13 @@ describe('BatchQueue', () => {
   it('grows for big spans, keeps UTF-8 intact, and reuses a sent batch\'s Buffer without stale bytes', () => {
     const q = new BatchQueue(PREFIX, 100, 1000);
     const big = `{"t":"${'é漢😀'.repeat(40_000)}"}`;
-    q.push(big, 1);
-    q.push('{"n":2}', 1);
+    push(q, big, 1);
+    push(q, '{"n":2}', 1);
     const sent = q.shift();
     assert.ok(sent);
     assert.deepEqual(parse(sent.body), [JSON.parse(big), { n: 2 }]);
     q.recycle(sent.batch);
-    q.push('{"n":3}', 1);
+    push(q, '{"n":3}', 1);
     const next = q.shift();
     assert.equal(next?.batch.buf, sent.batch.buf, 'the same Buffer, reused');
     assert.deepEqual(parse(next?.body ?? Buffer.alloc(0)), [{ n: 3 }]);

@@ -1,0 +1,53 @@
+// TraceExport on its own: events in, OTLP bodies out to a node:http receiver. A record that breaks while its
+// spans are being written into the batch must leave nothing of itself there (the body stays valid JSON)
+// and be counted as dropped, while the records around it go out whole.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test } from 'node:test';
+import type { AttemptRecord, RequestEvent } from '../../../src/mesh/events.ts';
+import { TRACING_OFF } from '../../../src/observability/tracing/config.ts';
+import { TraceExport } from '../../../src/observability/tracing/export.ts';
+import type { ExportTraceServiceRequest, OtlpSpan } from '../../../src/observability/tracing/otlp.ts';
+import { attemptTraceparent, startTrace } from '../../../src/observability/tracing/traceparent.ts';
+import { closeServer, listen } from '../../helpers/listen.ts';
+import { failoverEvent } from './fixtures.ts';
+
+function traced(overrides: Partial<RequestEvent>): RequestEvent {
+  const trace = startTrace(undefined, 1);
+  attemptTraceparent(trace, 0);
+  attemptTraceparent(trace, 1);
+  return { ...failoverEvent(overrides), trace };
+}
+
+test('a record that throws half-written is taken back whole; its neighbours are exported', async (t) => {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      res.end('{}');
+    });
+  });
+  const base = await listen(server);
+  t.after(() => closeServer(server));
+  const exp = new TraceExport({ connectorOf: () => 'openai.llm.v1', clientOf: () => 'app1' });
+  exp.configure({ ...TRACING_OFF, enabled: true, endpoint: `${base}/v1/traces` });
+  t.after(() => exp.stop());
+  const good = traced({ requestId: 'req-a' });
+  // The server span is written first; the second attempt record is broken, so writing stops half-way.
+  const broken = traced({ requestId: 'req-broken' });
+  broken.attempts = [broken.attempts[0] as AttemptRecord, null as unknown as AttemptRecord];
+  const after = traced({ requestId: 'req-c' });
+  for (const e of [good, broken, after]) exp.record(e);
+  await exp.flush();
+  assert.equal(bodies.length, 1);
+  const doc = JSON.parse(bodies[0] as string) as ExportTraceServiceRequest;
+  const spans: OtlpSpan[] = doc.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
+  const ids = spans.filter((s) => s.kind === 2).map((s) => s.attributes.find((a) => a.key === 'modelmesh.request_id')?.value);
+  assert.deepEqual(ids, [{ stringValue: 'req-a' }, { stringValue: 'req-c' }]);
+  assert.equal(spans.length, 6, 'three spans each for the two good records, none of the broken one');
+  assert.equal(new Set(spans.map((s) => s.traceId)).size, 2);
+  assert.equal(exp.counters.dropped, 1);
+  assert.equal(exp.counters.exported, 6);
+});
