@@ -2,6 +2,7 @@
 // `proxy.auth.tokens` token (unlimited, as before client keys) or by auth being off altogether.
 import { MeshError } from '../errors.ts';
 import { AUTH_HEADERS, MISSING_KEY_MESSAGE, WRONG_KEY_MESSAGE } from '../lib/api-key.ts';
+import type { ConnectionKeys } from './connection-keys.ts';
 import type { Client, ClientRegistry } from './registry.ts';
 
 // Never echoes the key (OpenAI's own message quotes a masked key; a masked key still narrows a guess).
@@ -25,10 +26,14 @@ export function authenticate(
   token: string | undefined,
   clients: ClientRegistry,
   tokens: TokenCheck | null,
+  /** Keys proven per connection, and this request's connection (its socket): a repeated key is not hashed again. */
+  keys?: ConnectionKeys,
+  connection?: object,
 ): Client | null {
   if (clients.size === 0 && tokens === null) return null;
   if (token === undefined) throw new MeshError('invalid_api_key', MISSING_KEY_MESSAGE, { headers: { ...AUTH_HEADERS } });
-  const client = clients.size === 0 ? undefined : clients.lookup(token);
+  const client = clients.size === 0 ? undefined
+    : keys === undefined || connection === undefined ? clients.lookup(token) : keys.lookup(connection, token, clients);
   if (client !== undefined) return client;
   if (tokens?.accepts(token) === true) return null;
   const message = clients.size === 0 ? WRONG_KEY_MESSAGE : UNKNOWN_CLIENT_KEY_MESSAGE;

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../clients/authenticate.ts';
+import { ConnectionKeys } from '../clients/connection-keys.ts';
 import { MeshError } from '../errors.ts';
 import type { ModelMesh } from '../mesh/mesh.ts';
 import type { MeshLease, MeshView } from '../mesh/view.ts';
@@ -61,6 +62,7 @@ interface Snapshot {
 export class Pipeline {
   readonly #mesh: ModelMesh;
   readonly #server: ServerView;
+  readonly #keys = new ConnectionKeys();
   #current: Snapshot;
   /** Requests received, whatever their outcome (ServerStatus.total_requests). */
   totalRequests = 0;
@@ -206,7 +208,7 @@ export class Pipeline {
    */
   #authenticate(ctx: Context, view: MeshView, auth: BearerAuth | null): void {
     try {
-      ctx.client = authenticate(presentedKey(ctx.req), view.clients, auth);
+      ctx.client = authenticate(presentedKey(ctx.req), view.clients, auth, this.#keys, ctx.req.socket);
     } catch (err) {
       this.#mesh.observability.clients.reject(UNKNOWN_CLIENT, 'unknown_key');
       throw err;

@@ -3,7 +3,7 @@
 // same reload works at once.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -86,4 +86,35 @@ test('SIGHUP revokes a key: refused on its next request while its stream in flig
   assert.equal(await models(OLD), 401);
   assert.equal(await models(NEW), 200);
   assert.doesNotMatch(server.stderr(), /mm-e2e-/);
+});
+
+test('a key revoked by SIGHUP is refused on the keep-alive connection it was proven on', async (t) => {
+  const up = await startFakeUpstream();
+  t.after(() => up.close());
+  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-e2e-clients-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'mesh.yaml');
+  writeFileSync(path, yaml(up.url, { old: OLD }));
+  const server = await startServer({ path }, { cwd: dir });
+  t.after(() => server.stop());
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const models = (): Promise<{ status: number; reused: boolean }> => new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.url}/v1/models`, { agent, headers: { authorization: `Bearer ${OLD}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.deepEqual(await models(), { status: 200, reused: false });
+  assert.deepEqual(await models(), { status: 200, reused: true }, 'the key, proven on this connection, again');
+  writeFileSync(path, yaml(up.url, { new: NEW }));
+  server.child.kill('SIGHUP');
+  let last = { status: 0, reused: false };
+  for (let i = 0; i < 200 && last.status !== 401; i++) {
+    last = await models();
+    if (last.status !== 401) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.deepEqual(last, { status: 401, reused: true }, 'refused on the same connection');
 });
