@@ -3,7 +3,7 @@
 // than runs one after the other (issue 16: "quote ratios from one run"). Not part of `npm run bench`.
 //   node --import tsx test/bench/pair.ts [sync|stream]
 // Env: PAIR_A / PAIR_B what each copy is: `main` (the bench config), `tracing` (tracing on at ratio 1.0),
-// `noauth` (no clients:), optionally `@<path of server.js>` after it (main@/tmp/dist-before/server.js);
+// `noauth` (no clients:), `floor` (the bare pipe proxy), optionally `@<path of server.js>` after it (main@/tmp/dist-before/server.js);
 // default PAIR_A=main@dist, PAIR_B=tracing. PAIR_ROUNDS (5) windows of BENCH_DURATION_MS (3000) each;
 // CONCURRENCY per copy (16). The sides swap load generators every round.
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { CHAT_PATH, CLIENT_HEADERS, chatBody, modelmeshConfigYaml, type ModelMeshPorts } from './config.ts';
 import { Tail, forkTs, freePort, readCpuMs, stopAll, waitMessage } from './procs.ts';
 import type { LoadgenCommand, LoadgenReply } from './protocol.ts';
-import { SERVER_JS, listeningPort, log, startModelMesh, startOtlpSink } from './targets.ts';
+import { SERVER_JS, listeningPort, log, startFloor, startModelMesh, startOtlpSink } from './targets.ts';
 
 const mode = process.argv[2] ?? 'sync';
 const stream = mode === 'stream';
@@ -32,6 +32,7 @@ try {
   const base: ModelMeshPorts = { upstreamPort, deadPort: await freePort() };
   const targets = await Promise.all(sides.map(async (side, i) => {
     const [kind = 'main', serverJs = SERVER_JS] = side.split('@');
+    if (kind === 'floor') return (await startFloor(upstreamPort)).target;
     const ports = kind === 'tracing' ? { ...base, otlpPort: sink.port } : kind === 'noauth' ? { ...base, auth: false } : base;
     if (!['main', 'tracing', 'noauth'].includes(kind)) throw new Error(`PAIR_${'AB'[i]}: unknown kind ${kind}`);
     const started = await startModelMesh(tmp, modelmeshConfigYaml(ports), `${'ab'[i]}-${kind}`, path.resolve(serverJs));

@@ -97,3 +97,16 @@ test('parsedUsageOf: nothing for answers without usage, invalid ones and big one
   assert.equal(parsedUsageOf(big), undefined);
   assert.deepEqual(bodyUsage(big), { prompt_tokens: 7, completion_tokens: 0 });
 });
+
+test('jsonObjectProblem reads the top-level usage object only, the last one as JSON.parse does; deep nesting falls back to JSON.parse', () => {
+  const body = Buffer.from('{"usage":{"prompt_tokens":1},"choices":[{"usage":{"x":9}}],"usage" : {"prompt_tokens":7,"details":{"a":[1]}} }');
+  assert.equal(jsonObjectProblem(body), null);
+  assert.deepEqual(parsedUsageOf(body), { prompt_tokens: 7, details: { a: [1] } });
+  const noUsage = Buffer.from('{"usage":null,"choices":[]}');
+  assert.equal(jsonObjectProblem(noUsage), null);
+  assert.equal(parsedUsageOf(noUsage), undefined);
+  const deep = Buffer.from(`{"a":${'['.repeat(600)}${']'.repeat(600)},"usage":{"total_tokens":3}}`);
+  assert.equal(jsonObjectProblem(deep), null);
+  assert.deepEqual(parsedUsageOf(deep), { total_tokens: 3 });
+  assert.equal(jsonObjectProblem(Buffer.from(`{"a":${'['.repeat(600)}${']'.repeat(599)}}`)), 'invalid JSON');
+});
