@@ -11,7 +11,7 @@ import type { MeshConfig, SinkConfig } from '../config/types.ts';
 import type { TimerHandle } from '../lib/clock.ts';
 import type { MeshEvent, RequestEvent } from '../mesh/events.ts';
 import type { MeshRuntime, MeshService } from '../mesh/runtime.ts';
-import { requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
+import { hasOwnKeysOnly, requestRecord, routingRecord, statisticsRecords, type LogRecord, type StreamName } from './records.ts';
 import type { Sink, SinkDeps } from './sinks/sink.ts';
 import { ClientStats } from './client-stats.ts';
 import { HttpResponseCounts } from './http-responses.ts';
@@ -190,7 +190,7 @@ class Observability implements ObservabilityService {
     const deps: SinkDeps = {
       clock: mesh.clock,
       logger: mesh.logger,
-      serialize: (record: LogRecord) => redact(JSON.stringify(redactDeep(record, redact))),
+      serialize: (record: LogRecord) => redact(JSON.stringify(hasOwnKeysOnly(record) ? record : redactDeep(record, redact))),
       onDrop: (stream, n) => {
         this.dropped[stream] += n;
       },

@@ -224,3 +224,28 @@ test('console sink: when stdout is not being read (8 MiB pending), records are d
   assert.match(writes.join(''), /"request_id":"kept"/);
   await obs.stop?.();
 });
+
+test('a secret that JSON escapes (quotes, backslashes) is redacted from request and routing lines too', async (t) => {
+  const dir = tempDir(t);
+  const odd = 'sk-"odd"\\secret-0123456789';
+  const mesh = ModelMesh.fromConfig({
+    providers: { up: { connector: 'openai.llm.v1', base_url: 'http://127.0.0.1:9/v1', api_key: '${secrets:ODD}' } },
+    models: { 'up.gpt': { provider: 'up', capabilities: ['chat-completion'] } },
+    observability: {
+      logging: { connector: 'modelmesh.local-file.v1', path: join(dir, 'requests.jsonl'), level: 'summary' },
+      routing: { connector: 'modelmesh.local-file.v1', path: join(dir, 'routing.jsonl') },
+    },
+  }, { clock: new ManualClock(), env: { ODD: odd } });
+  const obs = createObservabilityService(mesh);
+  await obs.start?.();
+  const clock = new ManualClock();
+  mesh.events.emit(event(clock, { error: `upstream echoed ${odd}`, attempts: [{ model: 'up.gpt', provider: 'up', status: 401, outcome: 'failure', reason: `401 bad key ${odd}`, latency_ms: 3 }] }));
+  await obs.stop?.();
+  for (const file of ['requests.jsonl', 'routing.jsonl']) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const [record] = lines(join(dir, file));
+    assert.match(String(record?.['error']), /^upstream echoed \[REDACTED\]$/, file);
+    assert.match(String((record?.['attempts'] as { reason: string }[])[0]?.reason), /^401 bad key \[REDACTED\]$/, file);
+    assert.ok(!text.includes('odd'), `${file}: no part of the secret`);
+  }
+});
