@@ -287,3 +287,14 @@ test('attribution: admin answers, /metrics and the request log name the client; 
   for (const key of [...Object.values(KEYS), 'mm-nobody-0123456789abcdefghijklmn']) assert.ok(!everything.includes(key), `key leaked: ${key}`);
   assert.ok(!everything.includes('sk-upstream-secret-value'));
 });
+
+test('a request that fails upstream frees its max_concurrent slot', async (t) => {
+  const up = await upstream(t);
+  const { chat } = await start(t, config(up));
+  up.handle(json(400, { error: { message: 'bad request upstream', type: 'invalid_request_error', param: null, code: null } }));
+  const failed = await chat(KEYS.single);
+  assert.equal(failed.status, 400);
+  up.handle(json(200, completion()));
+  assert.equal((await chat(KEYS.single)).status, 200, 'the slot of the failed request is free');
+  assert.equal((await chat(KEYS.single)).status, 200);
+});

@@ -26,8 +26,12 @@ export interface RouteSpec {
   readonly nativeHeaders?: Readonly<Record<string, string>>;
 }
 
-/** Route `body` through this request's router (the generation it started with). */
-export async function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
+/**
+ * Route `body` through this request's router (the generation it started with). Not `async`: the router's
+ * promise is handed back as it is, one promise and one microtask hop fewer per request (issue 16). Every
+ * caller awaits it at once, so a refusal thrown here reaches it like a rejection would.
+ */
+export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
   const client = ctx.client;
   const trace = ctx.trace;
   const request: RouteRequest = {
@@ -67,12 +71,9 @@ export async function routeFrom(ctx: RequestContext, body: Record<string, unknow
   Object.assign(ctx.baseHeaders, admission.headers);
   request.client = client.name;
   request.onSettled = (s) => admission.release({ tokensIn: s.tokensIn, tokensOut: s.tokensOut, cost: s.cost });
-  try {
-    return await ctx.mesh.router.route(request);
-  } catch (err) {
-    admission.release(); // nothing was answered: only the request counts, no tokens, no cost
-    throw err;
-  }
+  // When nothing is answered, the pipeline releases the admission as the request ends (ctx.admission):
+  // only the request counts, no tokens, no cost.
+  return ctx.mesh.router.route(request);
 }
 
 /** The least the request can cost on the models its name can reach (a budget admits it only if that fits). */
