@@ -63,8 +63,9 @@ class AttemptLoop {
 
   async run(): Promise<Won | Failed> {
     const { state } = this.#deps;
+    const maxAttempts = this.#plan.policy.retry.max_attempts;
     let previous: ModelEntry | null = null;
-    while (this.#queue.length > 0) {
+    candidates: while (this.#queue.length > 0) {
       const model = this.#queue.shift() as ModelEntry;
       if (previous !== null) {
         // A sibling failure (e.g. provider auth) may have taken this one to standby meanwhile.
@@ -72,9 +73,21 @@ class AttemptLoop {
         this.#rotation(previous, model);
       }
       previous = model;
-      const step = await this.#tryModel(model);
-      if (step === 'final') break;
-      if (step !== 'next') return step;
+      // Up to retry.max_attempts attempts at this model, inline: an async helper per model and per attempt
+      // cost a promise and a microtask hop each, on every request (issue 16).
+      for (let n = 1; n <= maxAttempts; n++) {
+        const t0 = performance.now();
+        let step: Step;
+        try {
+          const response = await model.provider.call(this.#call(model));
+          return this.#succeeded(model, response, performance.now() - t0);
+        } catch (thrown) {
+          step = await this.#failed(model, n, toMeshError(thrown), performance.now() - t0);
+        }
+        if (step === 'next') continue candidates;
+        if (step === 'final') break candidates;
+        if (step !== 'retry') return step;
+      }
     }
     const error = finalError(this.#plan.attempts, this.#lastError, this.#scope.deadlineHit);
     return { ok: false, error, outcome: 'failure', status: error.status, model: null };
@@ -86,30 +99,16 @@ class AttemptLoop {
     events.emit({ type: 'rotation', at: clock.now(), requestId: this.#plan.req.requestId, pool: this.#plan.poolName, from: from.id, to: to.id, reason });
   }
 
-  /** Up to retry.max_attempts attempts at one model. */
-  async #tryModel(model: ModelEntry): Promise<Won | 'next' | 'final' | Failed> {
-    for (let n = 1; n <= this.#plan.policy.retry.max_attempts; n++) {
-      const step = await this.#attempt(model, n);
-      if (step !== 'retry') return step;
-    }
-    return 'next';
-  }
-
-  async #attempt(model: ModelEntry, n: number): Promise<Won | Step> {
+  /** The provider call of the next attempt at `model` (the attempt's own trace headers added). */
+  #call(model: ModelEntry): ReturnType<typeof attemptCall> {
     const { req, attempts } = this.#plan;
-    const t0 = performance.now();
-    try {
-      const call = attemptCall(req, model, this.#scope.signal);
-      if (req.upstreamHeaders !== undefined) {
-        // Not a spread literal (V8's slow path on every traced attempt); the attempt's own headers win.
-        const extra = req.upstreamHeaders(attempts.length);
-        call.headers = call.headers === undefined ? extra : Object.assign({}, call.headers, extra);
-      }
-      const response = await model.provider.call(call);
-      return this.#succeeded(model, response, performance.now() - t0);
-    } catch (thrown) {
-      return this.#failed(model, n, toMeshError(thrown), performance.now() - t0);
+    const call = attemptCall(req, model, this.#scope.signal);
+    if (req.upstreamHeaders !== undefined) {
+      // Not a spread literal (V8's slow path on every traced attempt); the attempt's own headers win.
+      const extra = req.upstreamHeaders(attempts.length);
+      call.headers = call.headers === undefined ? extra : Object.assign({}, call.headers, extra);
     }
+    return call;
   }
 
   #succeeded(model: ModelEntry, response: ProviderResponse, latency: number): Won {
