@@ -26,21 +26,25 @@ export class Router {
     this.#deps = { state, events, clock, deadlineMs };
   }
 
-  /** Routes one request to the first model that answers; rejects with the MeshError the client gets. */
-  async route(req: RouteRequest): Promise<Routed> {
+  /**
+   * Routes one request to the first model that answers; rejects with the MeshError the client gets. Not
+   * `async`: the attempt loop's promise is the request's (commit runs at its end, see runAttempts).
+   */
+  route(req: RouteRequest): Promise<Routed> {
     const started = req.startedAt ?? performance.now();
-    const { state, clock, deadlineMs } = this.#deps;
+    const deps = this.#deps;
     const target = resolveTarget(this.#registry, req.model);
-    const plan = planAttempts(req, target, state, clock, started);
+    const plan = planAttempts(req, target, deps.state, deps.clock, started);
     if (plan.refusal !== null) {
-      emitRequest(this.#deps, plan, { outcome: 'failure', status: plan.refusal.status, error: plan.refusal.message, model: null });
-      throw plan.refusal;
+      emitRequest(deps, plan, { outcome: 'failure', status: plan.refusal.status, error: plan.refusal.message, model: null });
+      return Promise.reject(plan.refusal);
     }
-    const scope = new RequestScope(req.signal, clock, deadlineMs);
-    const result = await runAttempts(plan, scope, this.#deps);
-    if (result.ok) return commit(plan, result, scope, this.#deps);
-    scope.release();
-    emitRequest(this.#deps, plan, { outcome: result.outcome, status: result.status, error: result.error.message, model: result.model });
-    throw result.error;
+    const scope = new RequestScope(req.signal, deps.clock, deps.deadlineMs);
+    return runAttempts(plan, scope, deps, (result) => {
+      if (result.ok) return commit(plan, result, scope, deps);
+      scope.release();
+      emitRequest(deps, plan, { outcome: result.outcome, status: result.status, error: result.error.message, model: result.model });
+      throw result.error;
+    });
   }
 }

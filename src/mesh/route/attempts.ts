@@ -35,9 +35,15 @@ export interface Failed {
 /** After a failed attempt: try the same model again, move to the next candidate, stop trying, or end now. */
 type Step = 'retry' | 'next' | 'final' | Failed;
 
-/** Runs the attempts of `plan` within `scope`; every attempt is appended to `plan.attempts`. */
-export function runAttempts(plan: Plan, scope: RequestScope, deps: RouteDeps): Promise<Won | Failed> {
-  return new AttemptLoop(plan, scope, deps).run();
+/**
+ * Runs the attempts of `plan` within `scope`; every attempt is appended to `plan.attempts`. Resolves with
+ * what `end` makes of the outcome (the router's commit step), called inside the loop's own async frame
+ * rather than after another await (issue 16: each async layer is a promise and a microtask hop a request).
+ */
+export function runAttempts<T>(plan: Plan, scope: RequestScope, deps: RouteDeps, end: (outcome: Won | Failed) => T): Promise<T>;
+export function runAttempts(plan: Plan, scope: RequestScope, deps: RouteDeps): Promise<Won | Failed>;
+export function runAttempts<T>(plan: Plan, scope: RequestScope, deps: RouteDeps, end?: (outcome: Won | Failed) => T): Promise<T | Won | Failed> {
+  return new AttemptLoop<T | Won | Failed>(plan, scope, deps, end ?? ((outcome) => outcome)).run();
 }
 
 const CLIENT_CLOSED = 'client closed the request';
@@ -46,22 +52,24 @@ function cancelled(model: ModelEntry): Failed {
   return { ok: false, error: new MeshError('cancelled', CLIENT_CLOSED), outcome: 'cancelled', status: 499, model };
 }
 
-class AttemptLoop {
+class AttemptLoop<T> {
   readonly #plan: Plan;
   readonly #scope: RequestScope;
   readonly #deps: RouteDeps;
+  readonly #end: (outcome: Won | Failed) => T;
   /** Candidates not tried yet; retry.scope same_provider may move a sibling to the front. */
   readonly #queue: ModelEntry[];
   #lastError: MeshError | null = null;
 
-  constructor(plan: Plan, scope: RequestScope, deps: RouteDeps) {
+  constructor(plan: Plan, scope: RequestScope, deps: RouteDeps, end: (outcome: Won | Failed) => T) {
     this.#plan = plan;
     this.#scope = scope;
     this.#deps = deps;
+    this.#end = end;
     this.#queue = plan.order.slice();
   }
 
-  async run(): Promise<Won | Failed> {
+  async run(): Promise<T> {
     const { state } = this.#deps;
     const maxAttempts = this.#plan.policy.retry.max_attempts;
     let previous: ModelEntry | null = null;
@@ -77,20 +85,20 @@ class AttemptLoop {
       // cost a promise and a microtask hop each, on every request (issue 16).
       for (let n = 1; n <= maxAttempts; n++) {
         const t0 = performance.now();
-        let step: Step;
+        let step: Step | Won;
         try {
           const response = await model.provider.call(this.#call(model));
-          return this.#succeeded(model, response, performance.now() - t0);
+          step = this.#succeeded(model, response, performance.now() - t0);
         } catch (thrown) {
           step = await this.#failed(model, n, toMeshError(thrown), performance.now() - t0);
         }
         if (step === 'next') continue candidates;
         if (step === 'final') break candidates;
-        if (step !== 'retry') return step;
+        if (step !== 'retry') return this.#end(step); // outside the try: end's own errors are not the model's
       }
     }
     const error = finalError(this.#plan.attempts, this.#lastError, this.#scope.deadlineHit);
-    return { ok: false, error, outcome: 'failure', status: error.status, model: null };
+    return this.#end({ ok: false, error, outcome: 'failure', status: error.status, model: null });
   }
 
   #rotation(from: ModelEntry, to: ModelEntry): void {
