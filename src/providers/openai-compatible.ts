@@ -2,6 +2,7 @@
 // rewritten to the upstream name (DESIGN §4.7); multipart forms are re-encoded with the same swap.
 import { encodeMultipart, formField } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
+import type { MeshError } from '../errors.ts';
 import type { SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';
@@ -36,7 +37,15 @@ export function withModel(form: FormData, name: string): FormData {
 }
 
 export class OpenAiCompatibleProvider extends HttpConnector {
-  async call(call: ProviderCall): Promise<ProviderResponse> {
+  /** A 2xx that is not a complete JSON object is a failed attempt (issue 11.3): retried, rotated, counted. */
+  readonly #checkJson = (body: Buffer, status: number): MeshError | null => brokenJsonAnswer(this.id, status, body);
+
+  /**
+   * Not `async`: a buffered answer is the transport's own promise, checked by the exchange before it
+   * resolves (TransportRequest.check): no promise of ours in between (issue 16). A failure to build the
+   * request throws here, which the attempt loop awaiting this call takes as a rejection.
+   */
+  call(call: ProviderCall): Promise<ProviderResponse> {
     // A literal, not `{ ...call.headers, … }`: a property after a spread is defined through V8's slow path (issue 16).
     const headers: Record<string, string> = { 'x-request-id': call.requestId };
     let body: Buffer | Buffer[];
@@ -54,14 +63,9 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     // Per-attempt extras (traceparent); the connector's own headers win. A loop, not a spread: hot path.
     const extra = call.headers;
     if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
-    const res = await this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal });
-    if (res.kind === 'sse') return this.#checkFirstEvent(res);
-    if (res.kind === 'buffer' && expectsJson(call)) {
-      // A 2xx that is not a complete JSON object is a failed attempt (issue 11.3): retried, rotated, counted.
-      const broken = brokenJsonAnswer(this.id, res.status, res.body);
-      if (broken !== null) throw broken;
-    }
-    return res;
+    const check = call.mode === 'buffer' && expectsJson(call) ? this.#checkJson : undefined;
+    const answer = this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check });
+    return call.mode === 'sse' ? answer.then((res): ProviderResponse | Promise<ProviderResponse> => (res.kind === 'sse' ? this.#checkFirstEvent(res) : res)) : answer;
   }
 
   /**

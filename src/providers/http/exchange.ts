@@ -23,6 +23,24 @@ export interface TransportRequest {
   body?: Buffer | readonly Buffer[];
   mode: ResponseMode;
   signal: CancelSignal;
+  /**
+   * A complete buffered 2xx answer the caller refuses (issue 11.3: not the JSON it must be): the exchange
+   * rejects with the error returned instead of resolving. Checked here rather than after another await in
+   * the caller: one promise and one microtask hop fewer per request (issue 16).
+   */
+  check?: ((body: Buffer, status: number) => Error | null) | undefined;
+}
+
+/** Settles `call` with a complete buffered 2xx answer, or rejects it with what `r.check` refuses it for (a check that throws: that error). */
+export function settleBuffered(call: Settle, r: TransportRequest, answer: Extract<ProviderResponse, { kind: 'buffer' }>): void {
+  let refused: unknown = null;
+  try {
+    refused = r.check?.(answer.body, answer.status) ?? null;
+  } catch (err) {
+    refused = err;
+  }
+  if (refused === null) call.resolve(answer);
+  else call.reject(refused);
 }
 
 /** Bytes of a non-2xx body kept for its error message (wire §1 bodies are well under this). */
@@ -37,7 +55,7 @@ const noop = (): void => undefined;
 
 /** What an exchange needs from its transport: the provider id, timeouts, and how to open a request. */
 export type ExchangeContext = { id: string; timeouts: ProviderTimeouts; open(r: TransportRequest, body: readonly Buffer[]): ClientRequest };
-type Settle = { resolve: (r: ProviderResponse) => void; reject: (e: unknown) => void };
+export type Settle = { resolve: (r: ProviderResponse) => void; reject: (e: unknown) => void };
 
 type Item = SseEvent | Buffer;
 
@@ -162,7 +180,7 @@ export class Exchange {
     const mode = this.#r.mode;
     if (mode === 'buffer') {
       this.#done();
-      this.#call.resolve({ kind: 'buffer', status: res.statusCode ?? 200, headers: res.headers, contentType: this.#contentType(res), body: Buffer.concat(this.#chunks, this.#bytes) });
+      settleBuffered(this.#call, this.#r, { kind: 'buffer', status: res.statusCode ?? 200, headers: res.headers, contentType: this.#contentType(res), body: Buffer.concat(this.#chunks, this.#bytes) });
     } else if (!this.#settled) {
       this.#fail(upstreamError(this.#c.id, mode === 'sse' ? 'upstream sent no events' : 'upstream sent an empty body'));
     } else {

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { ProviderTimeouts } from '../../../config/types.ts';
 import { MeshError } from '../../../errors.ts';
 import { SseParser, type SseEvent } from '../../../lib/sse.ts';
-import type { TransportRequest } from '../exchange.ts';
+import { settleBuffered, type Settle, type TransportRequest } from '../exchange.ts';
 import type { ProviderResponse } from '../../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
@@ -23,7 +23,6 @@ const MAX_BODY = 256 * 1024 * 1024;
 const DEFAULT_TYPES = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' } as const;
 
 export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
-type Settle = { resolve: (r: ProviderResponse) => void; reject: (e: unknown) => void };
 
 export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   readonly #c: H1Context;
@@ -179,7 +178,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     const res = this.#res as ResponseHead;
     if (mode === 'buffer') {
       this.#done();
-      this.#call.resolve({ kind: 'buffer', status: res.status, headers: res.headers, contentType: this.#contentType(), body: Buffer.concat(this.#chunks, this.#bytes) });
+      settleBuffered(this.#call, this.#r, { kind: 'buffer', status: res.status, headers: res.headers, contentType: this.#contentType(), body: Buffer.concat(this.#chunks, this.#bytes) });
     } else if (!this.#settled) {
       this.#fail(upstreamError(this.#c.id, mode === 'sse' ? 'upstream sent no events' : 'upstream sent an empty body'));
     } else {
