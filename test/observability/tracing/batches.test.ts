@@ -47,3 +47,24 @@ describe('BatchQueue', () => {
     assert.equal(q.clear(), 0);
   });
 });
+
+describe('BatchQueue buffers', () => {
+  it('starts a new batch at the size the last one reached, and keeps two sent Buffers for reuse', () => {
+    const q = new BatchQueue(PREFIX, 1000, 100_000);
+    const span = `{"t":"${'x'.repeat(1000)}"}`;
+    for (let i = 0; i < 200; i++) push(q, span, 1); // ~200 kB: grown past the first 64 kB
+    const first = q.shift();
+    assert.ok(first);
+    push(q, span, 1);
+    const second = q.shift();
+    assert.ok(second);
+    assert.ok(second.batch.buf.length >= first.body.length, 'the new batch started at the last one\'s size');
+    q.recycle(first.batch);
+    q.recycle(second.batch);
+    push(q, span, 1);
+    const third = q.shift();
+    assert.equal(third?.batch.buf, second.batch.buf, 'the last recycled Buffer, reused');
+    push(q, span, 1);
+    assert.equal(q.shift()?.batch.buf, first.batch.buf, 'and the one before it');
+  });
+});
