@@ -56,7 +56,7 @@ export class ClientLimiter {
     const refusal = this.#check(client, s, now, estTokens, estCost);
     if (refusal !== undefined) return refusal;
 
-    this.#counters.add(s.rpmKey, 1, s.minute.end);
+    this.#counters.add(s.rpmKey, 1, s.minute.end, now);
     s.concurrent++;
     s.reservedTokens += estTokens;
     s.reservedCost += estCost;
@@ -67,13 +67,12 @@ export class ClientLimiter {
       released = true;
       this.#release(s, estTokens, estCost, actual);
     };
-    return { ok: true, headers: this.headersFor(client), release };
+    return { ok: true, headers: this.headersFor(client, now), release };
   }
 
   /** The x-ratelimit-* headers for any answer to `client` (OpenAI's names); {} without rpm and tpm. */
-  headersFor(client: Client): Record<string, string> {
+  headersFor(client: Client, now = this.#clock.now()): Record<string, string> {
     if (!client.rateLimited) return {};
-    const now = this.#clock.now();
     const s = this.#current(this.#state(client.name), now);
     const { rpm, tpm } = client.config;
     const reset = formatReset(s.minute.end - now);
@@ -81,10 +80,10 @@ export class ClientLimiter {
     if (rpm !== null) headers['x-ratelimit-limit-requests'] = String(rpm);
     if (tpm !== null) headers['x-ratelimit-limit-tokens'] = String(tpm);
     if (rpm !== null) {
-      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - this.#counters.get(s.rpmKey)));
+      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - this.#counters.get(s.rpmKey, now)));
     }
     if (tpm !== null) {
-      const used = this.#counters.get(s.tpmKey) + s.reservedTokens;
+      const used = this.#counters.get(s.tpmKey, now) + s.reservedTokens;
       headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(tpm - used)));
     }
     if (rpm !== null) headers['x-ratelimit-reset-requests'] = reset;
@@ -188,25 +187,25 @@ export class ClientLimiter {
     const refuse = (reason: LimitReason, limit: number, used: number, requested: number, resetAt: number): Rejected => {
       this.#countRejection(s, reason);
       const retryAfterMs = reason === 'concurrency' ? 1000 : resetAt - now;
-      const error = limitError({ client: client.name, reason, limit, used, requested, resetAt, retryAfterMs, headers: this.headersFor(client) });
+      const error = limitError({ client: client.name, reason, limit, used, requested, resetAt, retryAfterMs, headers: this.headersFor(client, now) });
       const retryAfter = error.headers['retry-after'];
       return { ok: false, reason, retryAfterSeconds: retryAfter === undefined ? 0 : Number(retryAfter), headers: error.headers, error };
     };
     const over = (limit: number, spent: number): boolean => spent >= limit || spent + s.reservedCost + estCost > limit;
     if (budget.monthly !== null) {
-      const spent = this.#counters.get(s.monthlyKey);
+      const spent = this.#counters.get(s.monthlyKey, now);
       if (over(budget.monthly, spent)) return refuse('budget_monthly', budget.monthly, spent, estCost, s.month.end);
     }
     if (budget.daily !== null) {
-      const spent = this.#counters.get(s.dailyKey);
+      const spent = this.#counters.get(s.dailyKey, now);
       if (over(budget.daily, spent)) return refuse('budget_daily', budget.daily, spent, estCost, s.day.end);
     }
     if (rpm !== null) {
-      const used = this.#counters.get(s.rpmKey);
+      const used = this.#counters.get(s.rpmKey, now);
       if (used + 1 > rpm) return refuse('rpm', rpm, used, 1, s.minute.end);
     }
     if (tpm !== null) {
-      const used = this.#counters.get(s.tpmKey) + s.reservedTokens;
+      const used = this.#counters.get(s.tpmKey, now) + s.reservedTokens;
       if (used + estTokens > tpm) return refuse('tpm', tpm, Math.ceil(used), estTokens, s.minute.end);
     }
     if (max_concurrent !== null && s.concurrent >= max_concurrent) {
@@ -229,11 +228,12 @@ export class ClientLimiter {
     const tokensIn = finite(actual.tokensIn);
     const tokensOut = finite(actual.tokensOut);
     const cost = finite(actual.cost);
-    this.#current(s, this.#clock.now());
-    if (tokensIn + tokensOut > 0) this.#counters.add(s.tpmKey, tokensIn + tokensOut, s.minute.end);
+    const now = this.#clock.now();
+    this.#current(s, now);
+    if (tokensIn + tokensOut > 0) this.#counters.add(s.tpmKey, tokensIn + tokensOut, s.minute.end, now);
     if (cost > 0) {
-      this.#counters.add(s.dailyKey, cost, s.day.end);
-      this.#counters.add(s.monthlyKey, cost, s.month.end);
+      this.#counters.add(s.dailyKey, cost, s.day.end, now);
+      this.#counters.add(s.monthlyKey, cost, s.month.end, now);
     }
     s.totals.tokens_in += tokensIn;
     s.totals.tokens_out += tokensOut;

@@ -5,10 +5,13 @@
 import type { Clock } from './clock.ts';
 
 export interface WindowCounters {
-  /** Add `amount` (may be fractional: USD) to counter `key`, whose window ends at `expiresAt` (epoch ms). */
-  add(key: string, amount: number, expiresAt: number): void;
+  /**
+   * Add `amount` (may be fractional: USD) to counter `key`, whose window ends at `expiresAt` (epoch ms).
+   * `now`: the caller's clock reading when it has one (a request reads the clock once, not per counter).
+   */
+  add(key: string, amount: number, expiresAt: number, now?: number): void;
   /** The counter's total as far as this instance knows it (0 for an unknown or ended window). */
-  get(key: string): number;
+  get(key: string, now?: number): number;
 }
 
 /** In-process counters: exact for one instance. */
@@ -21,17 +24,16 @@ export class LocalWindowCounters implements WindowCounters {
     this.#clock = clock;
   }
 
-  add(key: string, amount: number, expiresAt: number): void {
-    const now = this.#clock.now();
+  add(key: string, amount: number, expiresAt: number, now = this.#clock.now()): void {
     this.#sweep(now);
     const entry = this.#values.get(key);
     if (entry === undefined || entry.expiresAt <= now) this.#values.set(key, { value: amount, expiresAt });
     else entry.value += amount;
   }
 
-  get(key: string): number {
+  get(key: string, now?: number): number {
     const entry = this.#values.get(key);
-    if (entry === undefined || entry.expiresAt <= this.#clock.now()) return 0;
+    if (entry === undefined || entry.expiresAt <= (now ?? this.#clock.now())) return 0;
     return entry.value;
   }
 

@@ -95,16 +95,15 @@ export class RedisWindowCounters implements WindowCounters {
     this.#schedule();
   }
 
-  add(key: string, amount: number, expiresAt: number): void {
-    const now = this.#clock.now();
+  add(key: string, amount: number, expiresAt: number, now = this.#clock.now()): void {
     const counter = this.#counters.get(key);
     if (counter === undefined || counter.expiresAt <= now) this.#counters.set(key, { remote: 0, pending: amount, sending: 0, contributed: 0, expiresAt });
     else counter.pending += amount;
   }
 
-  get(key: string): number {
+  get(key: string, now?: number): number {
     const counter = this.#counters.get(key);
-    if (counter === undefined || counter.expiresAt <= this.#clock.now()) return 0;
+    if (counter === undefined || counter.expiresAt <= (now ?? this.#clock.now())) return 0;
     return counter.remote + counter.sending + counter.pending;
   }
 
