@@ -72,7 +72,8 @@ export interface Run {
 }
 
 const newRun = (bytes: Buffer): Run => ({ bytes, next: new Map(), lastKey: '', lastValue: '', last: null });
-export const ROOT: Run = newRun(Buffer.alloc(0));
+/** A trie root: the empty run (nothing cached yet). */
+export const newRoot = (): Run => newRun(Buffer.alloc(0));
 /** Runs in the trie, and bytes they hold at most (~2 MB); past either, attributes are written one by one
  * (still correct, a little slower). */
 const MAX_RUNS = 2048;
@@ -94,7 +95,7 @@ export function extend(run: Run, key: string, value: Scalar, kind: number): Run 
     return null;
   }
   const fragment = Buffer.from(keyText(key) + valueText(value, kind), 'utf8');
-  const bytes = run === ROOT ? fragment : Buffer.concat([run.bytes, COMMA, fragment]);
+  const bytes = run.bytes.length === 0 ? fragment : Buffer.concat([run.bytes, COMMA, fragment]);
   if (runBytes + bytes.length > MAX_BYTES) return null;
   perKey.set(key, seen + 1);
   runCount++;

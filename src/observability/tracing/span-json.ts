@@ -8,9 +8,9 @@
 //   are then a few copies rather than ~80 small writes. The trie is bounded (MAX_RUNS); a key with too many
 //   values (request ids, token counts) is not cached;
 // - what varies (ids, times, counts, request ids) is written byte by byte (bytes.ts).
-import { BOOL, extend, INT, keyText, putAttribute, putDoubleAttribute, ROOT, STR, valueText, type Run, type Scalar } from './attribute-runs.ts';
+import { BOOL, extend, INT, keyText, newRoot, putAttribute, putDoubleAttribute, STR, valueText, type Run, type Scalar } from './attribute-runs.ts';
 import { byteTarget, ensure, putAscii, putByte, putBytes, putDigits, putJsonString, textOf, type ByteTarget } from './bytes.ts';
-import type { AttributeSink, AttributeValue, Span, SpanHead, SpanSink } from './spans.ts';
+import { SPAN_KIND_SERVER, type AttributeSink, type AttributeValue, type Span, type SpanHead, type SpanSink } from './spans.ts';
 
 export const SCOPE_NAME = 'modelmesh';
 /** What closes the body after the last span. */
@@ -22,9 +22,9 @@ export interface OtlpResource {
   attributes?: Readonly<Record<string, string>>;
 }
 
-// The seconds part of the last timestamp, as text: four timestamps a span, nearly all in the same second.
+// The seconds part of the last timestamp, as bytes: four timestamps a request, nearly all in the same second.
 let lastSecond = -1;
-let lastSecondText = '';
+let lastSecondBytes = Buffer.alloc(0);
 
 /** Epoch ms (fractional) → ns as a decimal string, exact to the microsecond (no float past 2^53). */
 export function unixNano(ms: number): string {
@@ -46,10 +46,20 @@ function putUnixNano(t: ByteTarget, ms: number): void {
   else {
     if (second !== lastSecond) {
       lastSecond = second;
-      lastSecondText = String(second);
+      lastSecondBytes = Buffer.from(String(second), 'latin1');
     }
-    putAscii(t, lastSecondText);
-    putDigits(t, fraction, 6);
+    putBytes(t, lastSecondBytes);
+    // Six digits of µs: below 1e6, so 32-bit integer arithmetic is exact.
+    ensure(t, 6);
+    const buf = t.buf;
+    const at = t.len;
+    let v = fraction;
+    for (let i = at + 5; i >= at; i--) {
+      const q = (v / 10) | 0;
+      buf[i] = 0x30 + v - q * 10;
+      v = q;
+    }
+    t.len = at + 6;
   }
   putAscii(t, '000');
 }
@@ -69,6 +79,8 @@ export function resourcePrefix(resource: OtlpResource, scopeVersion?: string): s
   return `{"resourceSpans":[{"resource":{"attributes":[${list}]},"scopeSpans":[{"scope":${scope},"spans":[`;
 }
 
+const SERVER_ROOT = newRoot();
+const CLIENT_ROOT = newRoot();
 const CLOSE_OK = Buffer.from('],"status":{"code":1}}');
 const CLOSE_UNSET = Buffer.from('],"status":{"code":0}}');
 
@@ -87,7 +99,11 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
   /** Something was written to the open span's attribute list. */
   #comma = false;
   /** Cached attributes not written yet. */
-  #run: Run = ROOT;
+  /** Where cached runs start in the open span: one trie root per span kind, so that the last-step shortcut
+   * of each root keeps pointing the way the next span of that kind goes (server and attempt spans share
+   * their first attribute and part right after it). */
+  #root: Run = SERVER_ROOT;
+  #run: Run = SERVER_ROOT;
 
   /** Spans written since begin(). */
   get count(): number {
@@ -99,7 +115,7 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
     this.#t = t;
     this.#count = 0;
     this.#code = -1;
-    this.#run = ROOT;
+    this.#run = this.#root;
   }
 
   /** Closes the open span; the spans are then complete JSON in the target. Returns how many. */
@@ -147,6 +163,8 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
     this.#message = head.status.message;
     this.#count++;
     this.#comma = false;
+    this.#root = head.kind === SPAN_KIND_SERVER ? SERVER_ROOT : CLIENT_ROOT;
+    this.#run = this.#root;
     return this;
   }
 
@@ -193,11 +211,11 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
   }
 
   #flush(): void {
-    if (this.#run === ROOT) return;
+    if (this.#run === this.#root) return;
     if (this.#comma) putByte(this.#t, 0x2c);
     putBytes(this.#t, this.#run.bytes);
     this.#comma = true;
-    this.#run = ROOT;
+    this.#run = this.#root;
   }
 
   #closeSpan(): void {
