@@ -9,16 +9,31 @@ import { chatCompletions } from './endpoints/chat.ts';
 import { embeddings } from './endpoints/embeddings.ts';
 import { health, ready } from './endpoints/health.ts';
 import { imageGenerations } from './endpoints/images.ts';
-import { countMessageTokens, createMessage } from './endpoints/messages.ts';
 import { completions } from './endpoints/completions.ts';
 import { imageEdits } from './endpoints/image-edits.ts';
 import { moderations } from './endpoints/moderations.ts';
 import { getModel, listModels } from './endpoints/models.ts';
-import { createResponse, deleteResponse, getResponse } from './endpoints/responses.ts';
 import { speech } from './endpoints/speech.ts';
 import { transcriptions, translations } from './endpoints/transcriptions.ts';
+import type { Handler } from './context.ts';
 import { RouteTable, type RouteDef } from './route-table.ts';
 import type { ServerView } from './server-view.ts';
+
+/**
+ * A handler whose module is imported on its first request, not at startup (issue 16 §5: the Responses and
+ * Messages endpoints bring about twenty translator modules that a chat-only deployment never runs). Once
+ * loaded, requests go to it directly.
+ */
+function onFirstUse(load: () => Promise<Handler>): Handler {
+  let direct: Handler | null = null;
+  return (ctx) => (direct !== null ? direct(ctx) : load().then((h) => (direct = h)(ctx)));
+}
+
+const createResponse = onFirstUse(() => import('./endpoints/responses.ts').then((m) => m.createResponse));
+const getResponse = onFirstUse(() => import('./endpoints/responses.ts').then((m) => m.getResponse));
+const deleteResponse = onFirstUse(() => import('./endpoints/responses.ts').then((m) => m.deleteResponse));
+const createMessage = onFirstUse(() => import('./endpoints/messages.ts').then((m) => m.createMessage));
+const countMessageTokens = onFirstUse(() => import('./endpoints/messages.ts').then((m) => m.countMessageTokens));
 
 interface OpenAiRouteDef extends RouteDef {
   /** The `proxy.endpoints` entry that enables this route. */

@@ -14,7 +14,6 @@ import { MeshError } from '../../errors.ts';
 import { meshStatus, oneModel, oneProvider, setModel, setProvider } from '../../mesh/admin.ts';
 import { uiClients, uiData, type UiClientInput } from '../../observability/ui-data.ts';
 import { BearerAuth } from '../auth.ts';
-import { statusPage } from '../ui/page.ts';
 import type { Handler, RequestContext } from '../context.ts';
 import type { RouteDef } from '../route-table.ts';
 
@@ -104,6 +103,8 @@ export const getUiPage: Handler = async (ctx) => {
   }
   ctx.req.resume();
   if (page === null) {
+    // Imported on the first visit, not at startup (issue 16 §5): the page's markup, style and script.
+    const { statusPage } = await import('../ui/page.ts');
     const { html, headers } = statusPage({ base: '/mesh' });
     page = { body: Buffer.from(html, 'utf8'), headers };
   }
