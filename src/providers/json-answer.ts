@@ -6,8 +6,9 @@
 // section): the first and last non-space bytes must be `{` and `}` (~0.1 µs whatever the size), which
 // catches HTML, plain text and almost every truncation; bodies up to FULL_PARSE_MAX are also checked in full
 // as JSON by a byte scan that builds nothing (lib/json-check.ts: a 540-byte chat answer ~0.8 µs, where
-// JSON.parse took ~1.4 µs and left its object tree behind), and only their `usage` object is parsed. A multi-megabyte embeddings or images answer is only checked at its ends: parsing
-// it costs ~5 ms per MB, and a cut at a random byte ends on `}` about once in tens of thousands.
+// JSON.parse took ~1.4 µs and left its object tree behind), and only their `usage` object is parsed. A
+// multi-megabyte embeddings or images answer is only checked at its ends: parsing it costs ~5 ms per MB, and
+// a cut at a random byte ends on `}` about once in tens of thousands.
 import type { MeshError } from '../errors.ts';
 import { isJsonText, topUsage } from '../lib/json-check.ts';
 import { upstreamError } from './http/upstream-failure.ts';

@@ -1,8 +1,8 @@
 // The connector of every OpenAI-compatible preset (DESIGN §8): bodies pass through, only `model` is
 // rewritten to the upstream name (DESIGN §4.7); multipart forms are re-encoded with the same swap.
+import type { MeshError } from '../errors.ts';
 import { encodeMultipart, formField } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
-import type { MeshError } from '../errors.ts';
 import type { SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';

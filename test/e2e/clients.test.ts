@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { keyDigest } from '../../src/config/schema/clients.ts';
 import { sse, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { request } from '../helpers/proxy.ts';
@@ -46,17 +46,23 @@ function stream(url: string, key: string, onFirstByte: () => void): Promise<{ st
   });
 }
 
+/** dist/server.js on a temp mesh.yaml with one client, `old`; both are cleaned up after the test. */
+async function startWithOldKey(t: TestContext, upstream: string): Promise<{ path: string; server: Awaited<ReturnType<typeof startServer>> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-e2e-clients-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'mesh.yaml');
+  writeFileSync(path, yaml(upstream, { old: OLD }));
+  const server = await startServer({ path }, { cwd: dir });
+  t.after(() => server.stop());
+  return { path, server };
+}
+
 test('SIGHUP revokes a key: refused on its next request while its stream in flight finishes; an added key works', async (t) => {
   const up = await startFakeUpstream();
   t.after(() => up.close());
   const letters = 'abcdefghij'.split('');
   up.handle(sse(letters.map(chunk), { interval: 100 }));
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-e2e-clients-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'mesh.yaml');
-  writeFileSync(path, yaml(up.url, { old: OLD }));
-  const server = await startServer({ path }, { cwd: dir });
-  t.after(() => server.stop());
+  const { path, server } = await startWithOldKey(t, up.url);
   const models = (key: string): Promise<number> => request(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
   assert.equal(await models(OLD), 200);
   assert.equal(await models(NEW), 401);
@@ -91,12 +97,7 @@ test('SIGHUP revokes a key: refused on its next request while its stream in flig
 test('a key revoked by SIGHUP is refused on the keep-alive connection it was proven on', async (t) => {
   const up = await startFakeUpstream();
   t.after(() => up.close());
-  const dir = mkdtempSync(join(tmpdir(), 'modelmesh-e2e-clients-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'mesh.yaml');
-  writeFileSync(path, yaml(up.url, { old: OLD }));
-  const server = await startServer({ path }, { cwd: dir });
-  t.after(() => server.stop());
+  const { path, server } = await startWithOldKey(t, up.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   t.after(() => agent.destroy());
   const models = (): Promise<{ status: number; reused: boolean }> => new Promise((resolve, reject) => {

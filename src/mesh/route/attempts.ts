@@ -40,10 +40,8 @@ type Step = 'retry' | 'next' | 'final' | Failed;
  * what `end` makes of the outcome (the router's commit step), called inside the loop's own async frame
  * rather than after another await (issue 16: each async layer is a promise and a microtask hop a request).
  */
-export function runAttempts<T>(plan: Plan, scope: RequestScope, deps: RouteDeps, end: (outcome: Won | Failed) => T): Promise<T>;
-export function runAttempts(plan: Plan, scope: RequestScope, deps: RouteDeps): Promise<Won | Failed>;
-export function runAttempts<T>(plan: Plan, scope: RequestScope, deps: RouteDeps, end?: (outcome: Won | Failed) => T): Promise<T | Won | Failed> {
-  return new AttemptLoop<T | Won | Failed>(plan, scope, deps, end ?? ((outcome) => outcome)).run();
+export function runAttempts<T>(plan: Plan, scope: RequestScope, deps: RouteDeps, end: (outcome: Won | Failed) => T): Promise<T> {
+  return new AttemptLoop(plan, scope, deps, end).run();
 }
 
 const CLIENT_CLOSED = 'client closed the request';

@@ -38,7 +38,7 @@ function setup(models: string[], signal = new CancelToken()) {
 test('a failed attempt rotates to the next candidate; the winner is returned, every attempt recorded', async (t) => {
   const { mesh, plan, scope, deps, seen } = setup(['bad.m', 'good.m']);
   t.after(() => mesh.shutdown());
-  const result = await runAttempts(plan, scope, deps);
+  const result = await runAttempts(plan, scope, deps, (outcome) => outcome);
   assert.equal(result.ok, true);
   assert.equal(result.ok && result.model.id, 'good.m');
   assert.deepEqual(plan.attempts.map((a) => [a.model, a.outcome]), [['bad.m', 'failure'], ['good.m', 'success']]);
@@ -50,7 +50,7 @@ test('a failed attempt rotates to the next candidate; the winner is returned, ev
 test('every candidate failing ends with the final error and no model', async (t) => {
   const { mesh, plan, scope, deps } = setup(['bad.m']);
   t.after(() => mesh.shutdown());
-  const result = await runAttempts(plan, scope, deps);
+  const result = await runAttempts(plan, scope, deps, (outcome) => outcome);
   assert.equal(result.ok, false);
   if (result.ok) return;
   assert.equal(result.outcome, 'failure');
@@ -65,7 +65,7 @@ test('a client gone before the first answer ends as cancelled (499) on the model
   signal.abort();
   const { mesh, plan, scope, deps } = setup(['good.m'], signal);
   t.after(() => mesh.shutdown());
-  const result = await runAttempts(plan, scope, deps);
+  const result = await runAttempts(plan, scope, deps, (outcome) => outcome);
   assert.equal(result.ok, false);
   if (result.ok) return;
   assert.deepEqual([result.outcome, result.status, result.error.code, result.model?.id], ['cancelled', 499, 'cancelled', 'good.m']);
