@@ -10,7 +10,7 @@
 // multi-megabyte embeddings or images answer is only checked at its ends: parsing it costs ~5 ms per MB, and
 // a cut at a random byte ends on `}` about once in tens of thousands.
 import type { MeshError } from '../errors.ts';
-import { isJsonText, topUsage } from '../lib/json-check.ts';
+import { found, isJsonText } from '../lib/json-check.ts';
 import { upstreamError } from './http/upstream-failure.ts';
 
 /** Bodies up to this size are checked in full (well under a millisecond). */
@@ -23,6 +23,7 @@ export const FULL_PARSE_MAX = 256 * 1024;
  * ephemeron work), the property ~30 ns.
  */
 const USAGE = Symbol('modelmesh.parsedUsage');
+const USAGE_KEY = Buffer.from('"usage"');
 type WithUsage = Buffer & { [USAGE]?: unknown };
 
 /** The `usage` object at the top level of `body` when jsonObjectProblem parsed it and found one, else undefined. */
@@ -45,12 +46,12 @@ export function jsonObjectProblem(body: Buffer): string | null {
   if (body[first] !== 0x7b /* { */) return `not a JSON object (starts with ${preview(body, first)})`;
   if (body[last] !== 0x7d /* } */) return 'truncated JSON (does not end with })';
   if (body.length > FULL_PARSE_MAX) return null;
-  const valid = isJsonText(body, first, last + 1);
+  const valid = isJsonText(body, first, last + 1, USAGE_KEY);
   if (valid === false) return 'invalid JSON';
   if (valid === null) return fullParse(body, first); // nested deeper than the scan goes
   // Only the usage object is parsed: the rest of the answer is relayed as it came.
-  if (topUsage.start >= 0 && body[skipSpace(body, topUsage.start)] === 0x7b) {
-    (body as WithUsage)[USAGE] = JSON.parse(body.toString('utf8', topUsage.start, topUsage.end)) as unknown;
+  if (found.start >= 0 && body[skipSpace(body, found.start)] === 0x7b) {
+    (body as WithUsage)[USAGE] = JSON.parse(body.toString('utf8', found.start, found.end)) as unknown;
   }
   return null;
 }

@@ -2,7 +2,7 @@
 // broken, and on random mutations of real answers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isJsonText, MAX_DEPTH } from '../../src/lib/json-check.ts';
+import { found, isJsonText, MAX_DEPTH } from '../../src/lib/json-check.ts';
 
 function reference(text: Buffer): boolean {
   try {
@@ -65,5 +65,16 @@ describe('isJsonText', () => {
     const deep = '['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1);
     assert.equal(check(deep), null);
     assert.equal(check('['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH)), true);
+  });
+
+  it('says where a member of the top-level object is, the last one winning, never one nested deeper', () => {
+    const buf = Buffer.from('{"b":1, "a":{"b":[2]}, "b" : {"x":[1,{"b":3}]} ,"c":null}');
+    assert.equal(isJsonText(buf, 0, buf.length, Buffer.from('"b"')), true);
+    assert.equal(buf.toString('utf8', found.start, found.end).trim(), '{"x":[1,{"b":3}]}');
+    assert.equal(isJsonText(buf, 0, buf.length, Buffer.from('"zz"')), true);
+    assert.equal(found.start, -1);
+    const scalar = Buffer.from('{"n": 42}');
+    assert.equal(isJsonText(scalar, 0, scalar.length, Buffer.from('"n"')), true);
+    assert.equal(scalar.toString('utf8', found.start, found.end).trim(), '42');
   });
 });
