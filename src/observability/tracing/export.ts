@@ -137,7 +137,7 @@ export class TraceExport {
         options.client = this.#deps.clientOf(event);
         exporter.enqueueWith(1 + event.attempts.length, fill);
       } catch {
-        w.end(); // what was written of it was taken back by the queue
+        w.abandon(); // the queue took back what was written of it: nothing more may be written there
         this.#base.dropped++; // a malformed record must not stop the others (and never reaches the request)
       }
     }

@@ -127,6 +127,15 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
     return n;
   }
 
+  /** Drops what is open without writing anything more (the target already took back what was written). */
+  abandon(): void {
+    this.#t = this.#scratch;
+    this.#scratch.len = 0;
+    this.#count = 0;
+    this.#code = -1;
+    this.#run = this.#root;
+  }
+
   /** The spans written since the last take() (or begin() on the scratch target), as text. */
   take(): string {
     const t = this.#t;

@@ -19,7 +19,7 @@ function traced(overrides: Partial<RequestEvent>): RequestEvent {
   return { ...failoverEvent(overrides), trace };
 }
 
-test('a record that throws half-written is taken back whole; its neighbours are exported', async (t) => {
+test('records that throw, before or in the middle of a span, are taken back whole; their neighbours are exported', async (t) => {
   const bodies: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,16 +38,21 @@ test('a record that throws half-written is taken back whole; its neighbours are 
   // The server span is written first; the second attempt record is broken, so writing stops half-way.
   const broken = traced({ requestId: 'req-broken' });
   broken.attempts = [broken.attempts[0] as AttemptRecord, null as unknown as AttemptRecord];
+  // This one breaks in the middle of its server span: most of its attributes are written, then reading the
+  // request id (its last one) throws.
+  const midSpan = traced({});
+  Object.defineProperty(midSpan, 'requestId', { get: () => { throw new Error('broken record'); } });
   const after = traced({ requestId: 'req-c' });
-  for (const e of [good, broken, after]) exp.record(e);
+  for (const e of [good, broken, midSpan, after]) exp.record(e);
   await exp.flush();
   assert.equal(bodies.length, 1);
   const doc = JSON.parse(bodies[0] as string) as ExportTraceServiceRequest;
   const spans: OtlpSpan[] = doc.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
   const ids = spans.filter((s) => s.kind === 2).map((s) => s.attributes.find((a) => a.key === 'modelmesh.request_id')?.value);
   assert.deepEqual(ids, [{ stringValue: 'req-a' }, { stringValue: 'req-c' }]);
-  assert.equal(spans.length, 6, 'three spans each for the two good records, none of the broken one');
+  assert.equal(spans.length, 6, 'three spans each for the two good records, none of the broken ones');
+  for (const span of spans) assert.match(span.traceId, /^[0-9a-f]{32}$/);
   assert.equal(new Set(spans.map((s) => s.traceId)).size, 2);
-  assert.equal(exp.counters.dropped, 1);
+  assert.equal(exp.counters.dropped, 2);
   assert.equal(exp.counters.exported, 6);
 });
