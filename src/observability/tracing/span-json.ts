@@ -98,11 +98,13 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
   #message: string | undefined = undefined;
   /** Something was written to the open span's attribute list. */
   #comma = false;
-  /** Cached attributes not written yet. */
-  /** Where cached runs start in the open span: one trie root per span kind, so that the last-step shortcut
+  /**
+   * Where cached runs start in the open span: one trie root per span kind, so that the last-step shortcut
    * of each root keeps pointing the way the next span of that kind goes (server and attempt spans share
-   * their first attribute and part right after it). */
+   * their first attribute and part right after it).
+   */
   #root: Run = SERVER_ROOT;
+  /** Cached attributes not written yet (the root: none). */
   #run: Run = SERVER_ROOT;
 
   /** Spans written since begin(). */
