@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RESPONSES_BODY, RESPONSES_PATH, loadSettings, modelmeshConfigYaml } from './config.ts';
-import { Tail, forkTs, freePort, stopAll, waitMessage } from './procs.ts';
+import { Tail, freePort, stopAll } from './procs.ts';
 import { cpuPerReq } from './report.ts';
 import type { Row } from './report.ts';
 import { loadRow, type BenchContext, type Target } from './scenarios.ts';
-import { SERVER_JS, listeningPort, log, startModelMesh } from './targets.ts';
+import { SERVER_JS, log, startLoadgen, startModelMesh, startUpstream } from './targets.ts';
 
 const before = process.env['AB_BEFORE'];
 if (before === undefined) throw new Error('AB_BEFORE=<path of the other build\'s server.js> is required');
@@ -20,10 +20,8 @@ const rounds = Number(process.env['AB_ROUNDS'] ?? 1);
 const settings = { ...loadSettings(), durationMs: Number(process.env['BENCH_DURATION_MS'] ?? 4000) };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmesh-ab-'));
 try {
-  const upstream = forkTs('./fake-upstream.ts', ['--chunks', '20', '--pace', '0'], new Tail());
-  const upstreamPort = await waitMessage(upstream, listeningPort, 30_000, 'upstream');
-  const loadgen = forkTs('./loadgen.ts', [], new Tail());
-  await waitMessage(loadgen, (m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 30_000, 'loadgen');
+  const { upstream, upstreamPort } = await startUpstream();
+  const loadgen = await startLoadgen();
   const yaml = modelmeshConfigYaml({ upstreamPort, deadPort: await freePort() });
   const a = (await startModelMesh(tmp, yaml, 'before', path.resolve(before))).target;
   const b = (await startModelMesh(tmp, yaml, 'after', SERVER_JS)).target;

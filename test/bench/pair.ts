@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CHAT_PATH, CLIENT_HEADERS, chatBody, modelmeshConfigYaml, type ModelMeshPorts } from './config.ts';
-import { Tail, forkTs, freePort, readCpuMs, stopAll, waitMessage } from './procs.ts';
+import { freePort, readCpuMs, stopAll, waitMessage } from './procs.ts';
 import type { LoadgenCommand, LoadgenReply } from './protocol.ts';
-import { SERVER_JS, listeningPort, log, startFloor, startModelMesh, startOtlpSink } from './targets.ts';
+import { SERVER_JS, log, startFloor, startLoadgen, startModelMesh, startOtlpSink, startUpstream } from './targets.ts';
 
 const mode = process.argv[2] ?? 'sync';
 const stream = mode === 'stream';
@@ -26,10 +26,8 @@ const sides = [process.env['PAIR_A'] ?? 'main', process.env['PAIR_B'] ?? 'tracin
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmesh-pair-'));
 try {
-  const upstream = forkTs('./fake-upstream.ts', ['--chunks', '20', '--pace', '0'], new Tail());
-  const upstreamPort = await waitMessage(upstream, listeningPort, 30_000, 'upstream');
-  const loadgens = [forkTs('./loadgen.ts', [], new Tail()), forkTs('./loadgen.ts', [], new Tail())];
-  for (const l of loadgens) await waitMessage(l, (m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 30_000, 'loadgen');
+  const { upstreamPort } = await startUpstream();
+  const loadgens = await Promise.all([startLoadgen(), startLoadgen()]);
   const sink = await startOtlpSink();
   sink.server.unref();
   const base: ModelMeshPorts = { upstreamPort, deadPort: await freePort() };

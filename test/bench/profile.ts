@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { CLIENT_HEADERS, CHAT_PATH, RESPONSES_BODY, RESPONSES_PATH, chatBody, modelmeshConfigYaml } from './config.ts';
-import { Tail, forkTs, freePort, readCpuMs, stop, stopAll, waitMessage, waitReady } from './procs.ts';
+import { freePort, readCpuMs, stop, stopAll, waitMessage, waitReady } from './procs.ts';
 import type { LoadgenCommand, LoadgenReply } from './protocol.ts';
-import { SERVER_JS, listeningPort, startOtlpSink } from './targets.ts';
+import { SERVER_JS, startLoadgen, startOtlpSink, startUpstream } from './targets.ts';
 import { topFrames } from './profile-summary.ts';
 
 const mode = process.argv[2] ?? 'sync';
@@ -21,10 +21,8 @@ const seconds = Number(process.argv[3] ?? 8);
 const stream = mode === 'stream';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelmesh-prof-'));
 try {
-  const upstream = forkTs('./fake-upstream.ts', ['--chunks', '20', '--pace', '0'], new Tail());
-  const upstreamPort = await waitMessage(upstream, listeningPort, 30_000, 'upstream');
-  const loadgen = forkTs('./loadgen.ts', [], new Tail());
-  await waitMessage(loadgen, (m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 30_000, 'loadgen');
+  const { upstream, upstreamPort } = await startUpstream();
+  const loadgen = await startLoadgen();
   const config = path.join(tmp, 'mesh.yaml');
   // TRACING=1: tracing on at ratio 1.0 into an OTLP sink in this process (the bench's `tracing` copy).
   const sink = process.env['TRACING'] ? await startOtlpSink() : null;

@@ -1,10 +1,11 @@
 // Starting the measured processes: the floor, ModelMesh copies, the OTLP sink of the tracing scenario.
 
 import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BENCH_DIR, Tail, freePort, isAlive, spawnModelMesh, spawnPipeProxy, stop, tailOfFile, waitMessage, waitReady } from './procs.ts';
+import { BENCH_DIR, Tail, forkTs, freePort, isAlive, spawnModelMesh, spawnPipeProxy, stop, tailOfFile, waitMessage, waitReady } from './procs.ts';
 import { FLOOR, MODELMESH } from './report.ts';
 import type { Target } from './scenarios.ts';
 
@@ -77,6 +78,19 @@ export async function startFloor(upstreamPort: number): Promise<Started> {
     log(`!!! ${reason}${tail.toString().trim() ? `\n${indent(tail.toString())}` : ''}`);
     return { target: downTarget(FLOOR, reason), startFailed: true };
   }
+}
+
+/** The side tools' (ab, profile, pair) fake upstream: 20 chunks a stream, no pacing. */
+export async function startUpstream(): Promise<{ upstream: ChildProcess; upstreamPort: number }> {
+  const upstream = forkTs('./fake-upstream.ts', ['--chunks', '20', '--pace', '0'], new Tail());
+  return { upstream, upstreamPort: await waitMessage(upstream, listeningPort, 30_000, 'upstream') };
+}
+
+/** A load generator process, once it says it is ready. */
+export async function startLoadgen(): Promise<ChildProcess> {
+  const loadgen = forkTs('./loadgen.ts', [], new Tail());
+  await waitMessage(loadgen, (m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 30_000, 'loadgen');
+  return loadgen;
 }
 
 /** The tracing scenario's collector: a node:http server that reads each OTLP POST and answers 200 `{}`. */
