@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CHAT_PATH, CLIENT_HEADERS, chatBody, modelmeshConfigYaml, type ModelMeshPorts } from './config.ts';
-import { freePort, readCpuMs, stopAll, waitMessage } from './procs.ts';
+import { freePort, readCpuSplitMs, stopAll, waitMessage } from './procs.ts';
 import type { LoadgenCommand, LoadgenReply } from './protocol.ts';
 import { SERVER_JS, log, startFloor, startLoadgen, startModelMesh, startOtlpSink, startUpstream } from './targets.ts';
 
@@ -60,12 +60,23 @@ try {
   const ratios: number[] = [];
   const cpus: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
-    const cpu0 = targets.map((t) => readCpuMs(t.child?.pid));
+    const cpu0 = targets.map((t) => readCpuSplitMs(t.child?.pid));
     const oks = await Promise.all(targets.map((t, i) => load((i + r) % 2, t.port, durationMs)));
-    const per = targets.map((t, i) => ((readCpuMs(t.child?.pid) - (cpu0[i] as number)) * 1000) / Math.max(1, oks[i] as number));
+    // us per request, user and sys apart (10 ms ticks: about 0.5 us/req of resolution at these rates).
+    const split = targets.map((t, i) => {
+      const now = readCpuSplitMs(t.child?.pid);
+      const n = Math.max(1, oks[i] as number);
+      const was = cpu0[i] as { user: number; sys: number };
+      return { user: ((now.user - was.user) * 1000) / n, sys: ((now.sys - was.sys) * 1000) / n };
+    });
+    const per = split.map((s) => s.user + s.sys);
     per.forEach((v, i) => cpus[i]?.push(v));
     ratios.push((per[1] as number) / (per[0] as number));
-    log(`round ${r + 1}: A ${sides[0]} ${(per[0] as number).toFixed(1)} us/req (${oks[0]} ok), B ${sides[1]} ${(per[1] as number).toFixed(1)} us/req (${oks[1]} ok), B/A ${(ratios[r] as number).toFixed(3)}`);
+    const side = (i: number): string => {
+      const s = split[i] as { user: number; sys: number };
+      return `${sides[i]} ${(per[i] as number).toFixed(1)} us/req (user ${s.user.toFixed(1)} sys ${s.sys.toFixed(1)}; ${oks[i]} ok)`;
+    };
+    log(`round ${r + 1}: A ${side(0)}, B ${side(1)}, B/A ${(ratios[r] as number).toFixed(3)}`);
   }
   const median = (v: number[]): number => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] as number;
   log(`${mode}: median cpu us/req A ${median(cpus[0] as number[]).toFixed(1)}, B ${median(cpus[1] as number[]).toFixed(1)}; median B/A ${median(ratios).toFixed(3)} (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)})`);

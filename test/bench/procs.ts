@@ -183,14 +183,20 @@ export function readRssMb(pid: number | undefined): number {
 
 /** utime+stime of a process in ms (assumes CLK_TCK = 100, as on Linux), or NaN. */
 export function readCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+  const { user, sys } = readCpuSplitMs(pid);
+  return user + sys;
+}
+
+/** User and kernel CPU ms of a process apart (where the time goes: our JS, or syscalls and copies). */
+export function readCpuSplitMs(pid: number | undefined): { user: number; sys: number } {
+  if (pid === undefined) return { user: Number.NaN, sys: Number.NaN };
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime/stime are fields 14/15.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    // fields[0] is field 3 (state); utime/stime are fields 14/15, in clock ticks of 10 ms.
+    return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, sys: Number.NaN };
   }
 }
 

@@ -5,7 +5,7 @@
 // (it drains and exits, so V8 writes the profile) and prints the top frames by self time, with the read/write
 // system calls (/proc/<pid>/io) and the CPU of the main thread and of the other threads (V8's GC helpers) per
 // request. Env: FLOOR=1 the bare pipe proxy instead; TRACING=1 tracing on at ratio 1.0; NOAUTH=1 no clients: (auth off); NOPROF=1 no profile (figures only); NODE_EXTRA="--trace-gc"
-// more node flags for the proxy; CONCURRENCY connections (32); PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
+// more node flags for the proxy; SERVER_JS another build (/tmp/before/dist/server.js); CONCURRENCY connections (32); PROFILE_OUT where the .cpuprofile goes (os.tmpdir()); TOP frames shown (30).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ try {
   const floorArgs = [...extra0, ...(process.env['NOPROF'] ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), '--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))', '--input-type=module', '-e', fs.readFileSync(new URL('./pipe-proxy.ts', import.meta.url), 'utf8'), '--', '--upstream-port', String(upstreamPort), '--port', String(port)];
   const prof = process.env['NOPROF'] ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp];
   const extra = (process.env['NODE_EXTRA'] ?? '').split(' ').filter((a) => a !== '');
-  const nodeArgs = process.env['FLOOR'] ? floorArgs : [...prof, ...extra, SERVER_JS, '--config', config, '--port', String(port)];
+  const nodeArgs = process.env['FLOOR'] ? floorArgs : [...prof, ...extra, process.env["SERVER_JS"] ?? SERVER_JS, '--config', config, '--port', String(port)];
   const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', process.env['NODE_EXTRA'] ? 'inherit' : 'ignore', 'inherit'] });
   await waitReady(child, port, performance.now(), 15_000);
   const [p, body] = mode === 'responses' ? [RESPONSES_PATH, RESPONSES_BODY] : [CHAT_PATH, chatBody('bench', stream)];
