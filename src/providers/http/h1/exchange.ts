@@ -28,6 +28,11 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   readonly #c: H1Context;
   readonly #r: TransportRequest;
   readonly #call: Settle;
+  // What goes on the wire, kept for the one replay on a fresh socket (onClose): head and body merged into
+  // one Buffer when small (the usual case: then neither the head string nor the body's own Buffer stays on
+  // the JS heap while the answer is awaited, where every young-generation scavenge would copy them), else
+  // the head string and the body chunks as they came.
+  #wire: Buffer | null = null;
   #head = '';
   #body: readonly Buffer[] = [];
   #conn: Connection | undefined;
@@ -63,7 +68,10 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
       for (const b of chunks) length += b.length;
     }
     try {
-      this.#head = this.#c.heads.head(this.#r.method ?? 'POST', this.#r.path, this.#r.headers, length);
+      const head = this.#c.heads.head(this.#r.method ?? 'POST', this.#r.path, this.#r.headers, length);
+      this.#wire = merged(head, chunks);
+      if (this.#wire === null) this.#head = head;
+      else this.#body = [];
     } catch (err) {
       return this.#fail(upstreamError(this.#c.id, `invalid request: ${(err as Error).message}`));
     }
@@ -88,9 +96,8 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     const written = (): void => {
       if (this.#res === undefined && !this.#finished && this.#conn === conn) this.#arm('first byte');
     };
-    const whole = merged(this.#head, this.#body);
-    if (whole !== null) {
-      socket.write(whole, written);
+    if (this.#wire !== null) {
+      socket.write(this.#wire, written);
       return;
     }
     socket.cork();

@@ -191,6 +191,22 @@ describe('h1 transport conformance (raw upstreams)', () => {
     assert.equal(up.requests.length, 3);
   });
 
+  test('the retry on a new socket sends the same request again: line, headers and body, small or past the merge size', async () => {
+    for (const size of [16, 100_000]) {
+      const up = await upstream((s, r) => void (r.onConnection === 1 ? s.destroy() : s.write(ok('{}'))));
+      const t = client(up);
+      await t.request(request());
+      const body = Buffer.alloc(size, 'x');
+      await t.request(request({ body, headers: { 'x-n': String(size) } }));
+      assert.equal(up.requests.length, 3);
+      const [, lost, retried] = up.requests;
+      assert.equal(retried?.line, lost?.line);
+      assert.deepEqual(retried?.headers, lost?.headers);
+      assert.equal(retried?.headers['x-n'], String(size));
+      assert.ok(retried?.body.equals(body), `a ${size}-byte body arrives whole on the retry`);
+    }
+  });
+
   test('no retry on a new socket, nor once the answer started, nor twice', async () => {
     const fresh = await upstream((s) => void s.destroy());
     assert.equal((await failure(client(fresh).request(request()))).upstream?.reason, 'connection reset');
