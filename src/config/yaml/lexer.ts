@@ -3,7 +3,7 @@
 // Everything outside the ModelMesh subset that can be seen from one character (anchors, tags,
 // directives, complex keys, tabs as indentation) is rejected here.
 
-import { fail, isMarker, UNSUPPORTED } from './source.ts';
+import { fail, isMarker, narrow, UNSUPPORTED } from './source.ts';
 import type { SourceState } from './source.ts';
 import { blockScalarValue, readBlockScalarLines, readEscape } from './scalars.ts';
 import type { Chomping } from './scalars.ts';
@@ -69,7 +69,8 @@ export function tokenize(source: SourceState): Token[] {
 }
 
 function push(state: LexState, kind: TokenKind, style: ScalarStyle | null, value: string, line: number, column: number): Token {
-  const token: Token = { kind, style, value, line, column };
+  // Keys and values are one-byte strings wherever they can be, whatever else the file holds (narrow()).
+  const token: Token = { kind, style, value: kind === 'scalar' && state.wide ? narrow(value) : value, line, column };
   state.tokens.push(token);
   return token;
 }

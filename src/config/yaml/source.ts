@@ -11,6 +11,22 @@ export interface SourceState {
   readonly lines: readonly string[];
   /** Whether the last line has a line break after it (block scalar chomping needs it, §8.1.1.2). */
   readonly endsWithBreak: boolean;
+  /** Whether the text has a character past U+00FF anywhere (see narrow()). */
+  readonly wide: boolean;
+}
+
+const WIDE = /[^\x00-\xff]/;
+
+/**
+ * `s` as a one-byte string when every character fits in one (Latin-1), else `s` itself. One character
+ * past U+00FF anywhere in the file (an em dash in a comment) makes V8 hold the whole decoded text, and every
+ * slice of it, as two-byte strings. Model, provider and pool names, header values and URLs then stayed
+ * two-byte for the life of the process, and each response and upstream request head built from them was
+ * flattened and narrowed again on every write (about 1 µs a request, issue 16). Latin-1 decoding of the
+ * Latin-1 encoding is the identity, and Node's latin1 decoder makes one-byte strings.
+ */
+export function narrow(s: string): string {
+  return WIDE.test(s) ? s : Buffer.from(s, 'latin1').toString('latin1');
 }
 
 /** Suffix of every "this YAML feature is not in our subset" message. */
@@ -29,7 +45,7 @@ export function splitSource(text: string, filename: string): SourceState {
   // "a\n" splits into ["a", ""]: the empty string is not a line, it only says the last line had a break.
   const endsWithBreak = lines.length > 1 && lines[lines.length - 1] === '';
   if (endsWithBreak) lines.pop();
-  return { filename, lines, endsWithBreak };
+  return { filename, lines, endsWithBreak, wide: WIDE.test(body) };
 }
 
 /**
