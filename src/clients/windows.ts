@@ -35,6 +35,12 @@ export function monthWindow(now: number): Window {
   return month;
 }
 
+// The fraction of a second in formatReset, by milliseconds: '' for 0, '.5' for 500, '.05' for 50, '.574'.
+// Read from a table, not printed from a float ((ms % 60000) / 1000 went through V8's double-to-string on
+// every answer to a rate-limited client, issue 12 §7).
+const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, ms) =>
+  ms === 0 ? '' : `.${String(ms).padStart(3, '0').replace(/0+$/, '')}`);
+
 /**
  * A time until reset as OpenAI writes it in `x-ratelimit-reset-*` (Go's duration format): `12ms`, `1s`,
  * `1.574s`, `6m0s`, `1h2m3s`.
@@ -44,7 +50,8 @@ export function formatReset(ms: number): string {
   if (total < 1000) return `${total}ms`;
   const hours = Math.floor(total / 3_600_000);
   const minutes = Math.floor((total % 3_600_000) / 60_000);
-  const seconds = `${(total % 60_000) / 1000}s`;
+  const inMinute = total % 60_000;
+  const seconds = `${Math.floor(inMinute / 1000)}${FRACTIONS[inMinute % 1000] as string}s`;
   if (hours > 0) return `${hours}h${minutes}m${seconds}`;
   return minutes > 0 ? `${minutes}m${seconds}` : seconds;
 }

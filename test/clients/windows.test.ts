@@ -5,9 +5,11 @@ import { dayWindow, formatReset, minuteWindow, monthWindow } from '../../src/cli
 test('reset durations are written the way OpenAI writes them', () => {
   const cases: [number, string][] = [
     [0, '0ms'], [12, '12ms'], [999.2, '1s'], [1000, '1s'], [1574, '1.574s'],
-    [59_999, '59.999s'], [60_000, '1m0s'], [360_000, '6m0s'], [90_500, '1m30.5s'], [3_723_000, '1h2m3s'], [-5, '0ms'],
+    [59_999, '59.999s'], [1050, '1.05s'], [1005, '1.005s'], [2100, '2.1s'], [61_001, '1m1.001s'], [60_000, '1m0s'], [360_000, '6m0s'], [90_500, '1m30.5s'], [3_723_000, '1h2m3s'], [-5, '0ms'],
   ];
   for (const [ms, text] of cases) assert.equal(formatReset(ms), text, String(ms));
+  // Every millisecond of a minute, against the arithmetic definition (seconds as a decimal, no trailing zeros).
+  for (let ms = 1000; ms < 60_000; ms++) assert.equal(formatReset(ms), `${ms / 1000}s`, String(ms));
 });
 
 test('minute, UTC day and UTC month windows', () => {
