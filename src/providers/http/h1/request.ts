@@ -6,6 +6,8 @@
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const BAD_PATH = /[^\u0021-\u00ff]/;
+/** Targets and header names remembered as valid, at most (a bound, in case names are ever made up per request). */
+const MAX_REMEMBERED = 256;
 /** Methods whose bodiless requests still state `content-length: 0` (node:http does too). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -25,6 +27,13 @@ export class RequestHeads {
   readonly #fixed: string;
   readonly #prefix: string;
   readonly #search: string;
+  /** Names of the static headers (does a request's own header replace one?). */
+  readonly #names: ReadonlySet<string>;
+  // What was validated already: request targets by endpoint path, header names and methods. A request would
+  // otherwise run the same regular expressions over the same few strings every time (issue 16).
+  readonly #targets = new Map<string, string>();
+  readonly #goodNames = new Set<string>();
+  #goodMethod = '';
   /** A static header node:http would refuse: every request fails with it. */
   readonly #invalid: string | undefined;
 
@@ -45,24 +54,40 @@ export class RequestHeads {
     this.#fixed = pairs.map(([n, v]) => `${n}: ${v}\r\n`).join('');
     this.#prefix = prefix;
     this.#search = search;
+    this.#names = new Set(pairs.map(([n]) => n));
+  }
+
+  /** The request target for `path`, checked once per path. */
+  #target(path: string): string {
+    let target = this.#targets.get(path);
+    if (target === undefined) {
+      target = this.#prefix + path + this.#search;
+      if (BAD_PATH.test(target)) throw new InvalidRequest('Request path contains unescaped characters');
+      if (this.#targets.size < MAX_REMEMBERED) this.#targets.set(path, target);
+    }
+    return target;
   }
 
   /** The serialised head (latin1) of one request; throws InvalidRequest. */
   head(method: string, path: string, extra: Readonly<Record<string, string>> | undefined, bodyLength: number | undefined): string {
     if (this.#invalid !== undefined) throw new InvalidRequest(this.#invalid);
-    if (!TOKEN.test(method)) throw new InvalidRequest(`Method must be a valid HTTP token ["${method}"]`);
-    const target = this.#prefix + path + this.#search;
-    if (BAD_PATH.test(target)) throw new InvalidRequest('Request path contains unescaped characters');
-    let head = `${method} ${target} HTTP/1.1\r\n`;
+    if (method !== this.#goodMethod) {
+      if (!TOKEN.test(method)) throw new InvalidRequest(`Method must be a valid HTTP token ["${method}"]`);
+      this.#goodMethod = method;
+    }
+    let head = `${method} ${this.#target(path)} HTTP/1.1\r\n`;
     if (extra === undefined) head += this.#fixed;
     else {
       let own = '';
       let overrides = false;
       for (const name in extra) {
         const value = extra[name] as string;
-        check(name, value);
+        if (!this.#goodNames.has(name)) {
+          check(name, value);
+          if (this.#goodNames.size < MAX_REMEMBERED) this.#goodNames.add(name);
+        } else if (BAD_VALUE.test(value)) throw new InvalidRequest(`Invalid character in header content ["${name}"]`);
         own += `${name}: ${value}\r\n`;
-        if (!overrides) for (const [n] of this.#pairs) if (n === name) overrides = true;
+        if (!overrides && this.#names.has(name)) overrides = true;
       }
       // Per-request headers win over static ones of the same name.
       if (!overrides) head += this.#fixed;

@@ -191,6 +191,21 @@ describe('h1 transport conformance (raw upstreams)', () => {
     assert.equal(up.requests.length, 3);
   });
 
+  test('what a request head is checked for is checked on every request, not only the first (names, paths and methods are remembered once valid)', async () => {
+    const up = await upstream((s) => void s.write(ok('{}')));
+    const t = client(up);
+    const reason = async (over: Partial<TransportRequest>): Promise<string> => (await failure(t.request(request(over)))).upstream?.reason ?? '';
+    for (let round = 0; round < 2; round++) {
+      await t.request(request({ headers: { 'x-team': 'a' } })); // a valid name, path and method: now remembered
+      assert.match(await reason({ headers: { 'x-team': 'a\r\nx-injected: 1' } }), /^invalid request: Invalid character in header content \["x-team"\]/);
+      assert.match(await reason({ headers: { 'bad name': 'v' } }), /^invalid request: Header name must be a valid HTTP token/);
+      assert.match(await reason({ path: '/chat/completions x' }), /^invalid request: Request path contains unescaped characters/);
+      assert.match(await reason({ method: 'GET /x' }), /^invalid request: Method must be a valid HTTP token/);
+    }
+    assert.equal(up.requests.length, 2, 'only the two valid requests reached the upstream');
+    assert.ok(up.requests.every((r) => r.line === 'POST /v1/chat/completions HTTP/1.1' && r.headers['x-team'] === 'a' && r.headers['x-injected'] === undefined));
+  });
+
   test('the retry on a new socket sends the same request again: line, headers and body, small or past the merge size', async () => {
     for (const size of [16, 100_000]) {
       const up = await upstream((s, r) => void (r.onConnection === 1 ? s.destroy() : s.write(ok('{}'))));
