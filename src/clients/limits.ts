@@ -47,8 +47,12 @@ export class ClientLimiter {
     this.#clock = clock;
   }
 
-  /** Admits a request of `client` or says which limit refuses it. Call after the key and the allow-list. */
-  admit(client: Client, request: AdmitRequest): Admission {
+  /**
+   * Admits a request of `client` or says which limit refuses it. Call after the key and the allow-list.
+   * `headersInto`: where the admission's x-ratelimit-* are written (the answer's own header object, so that no
+   * copy is made per request); a new object by default. A refusal's headers are always its own.
+   */
+  admit(client: Client, request: AdmitRequest, headersInto?: Record<string, string>): Admission {
     const now = this.#clock.now();
     const s = this.#current(this.#state(client.name), now);
     const estTokens = finite(request.estimatedTokens);
@@ -67,16 +71,19 @@ export class ClientLimiter {
       released = true;
       this.#release(s, estTokens, estCost, actual);
     };
-    return { ok: true, headers: this.headersFor(client, now), release };
+    return { ok: true, headers: this.headersFor(client, now, headersInto), release };
   }
 
-  /** The x-ratelimit-* headers for any answer to `client` (OpenAI's names); {} without rpm and tpm. */
-  headersFor(client: Client, now = this.#clock.now()): Record<string, string> {
-    if (!client.rateLimited) return {};
+  /**
+   * The x-ratelimit-* headers for any answer to `client` (OpenAI's names), written into `into` (a new object
+   * by default) and returned; nothing is written for a client without rpm and tpm.
+   */
+  headersFor(client: Client, now = this.#clock.now(), into: Record<string, string> = {}): Record<string, string> {
+    if (!client.rateLimited) return into;
     const s = this.#current(this.#state(client.name), now);
     const { rpm, tpm } = client.config;
     const reset = formatReset(s.minute.end - now);
-    const headers: Record<string, string> = {};
+    const headers = into;
     if (rpm !== null) headers['x-ratelimit-limit-requests'] = String(rpm);
     if (tpm !== null) headers['x-ratelimit-limit-tokens'] = String(tpm);
     if (rpm !== null) {

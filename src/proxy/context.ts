@@ -22,6 +22,8 @@ export interface RequestContext {
   readonly logger: Logger;
   /** Headers every response carries (x-request-id, CORS); endpoints merge them into their own. */
   readonly baseHeaders: Record<string, string>;
+  /** baseHeaders for an admission to write its x-ratelimit-* into (routeFrom), without the ones from before it. */
+  admissionHeaders(): Record<string, string>;
   /** The request's trace (observability.tracing on): continued from the client's `traceparent`, else new. */
   readonly trace?: RequestTrace | null;
   /** The configured client calling (`clients:`, found by its key), null for an anonymous caller. */

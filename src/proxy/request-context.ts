@@ -51,6 +51,15 @@ export class Context implements RequestContext {
     return this.#baseHeaders;
   }
 
+  /**
+   * The headers every answer carries, for an admission to write its own x-ratelimit-* into (routeFrom): the
+   * ones as of before the admission are then not added on top.
+   */
+  admissionHeaders(): Record<string, string> {
+    this.#limitHeaders = false;
+    return this.#baseHeaders;
+  }
+
   /** The client's x-ratelimit-* headers go on every answer to it (issue 12 §2). */
   limitHeaders(): void {
     this.#limitHeaders = this.client?.rateLimited === true;

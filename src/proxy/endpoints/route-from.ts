@@ -60,17 +60,17 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
     ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
     throw modelNotAllowed(spec.model);
   }
-  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens, estimatedCost: leastCost(ctx, spec) });
+  // Admitted, this request counted: its answer, success or error, carries the x-ratelimit-* as of this
+  // admission, written straight into the answer's headers. A refusal carries its own (on its error).
+  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens, estimatedCost: leastCost(ctx, spec) }, ctx.admissionHeaders());
   if (!admission.ok) {
     ctx.mesh.observability.clients.reject(client.name, admission.reason);
     throw admission.error;
   }
   ctx.admission?.release(); // a second upstream call of the same request: the first one is over
   ctx.admission = admission;
-  // This request counted: its answer, success or error, carries the headers as of this admission.
-  Object.assign(ctx.baseHeaders, admission.headers);
   request.client = client.name;
-  request.onSettled = (s) => admission.release({ tokensIn: s.tokensIn, tokensOut: s.tokensOut, cost: s.cost });
+  request.onSettled = admission.release; // the settled usage is an ActualUsage (tokensIn, tokensOut, cost)
   // When nothing is answered, the pipeline releases the admission as the request ends (ctx.admission):
   // only the request counts, no tokens, no cost.
   return ctx.mesh.router.route(request);
