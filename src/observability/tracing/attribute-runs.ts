@@ -83,6 +83,11 @@ const MAX_PER_KEY = 128;
 /** Longer values (captured content) are never cached. */
 const MAX_CACHED_CHARS = 256;
 const perKey = new Map<string, number>();
+/**
+ * Keys past MAX_PER_KEY (request ids, token counts, costs): their attributes are written as they are, without
+ * looking through the trie first (each miss there hashed a fresh value string, request after request).
+ */
+export const UNCACHED = new Set<string>();
 let runCount = 0;
 let runBytes = 0;
 
@@ -92,6 +97,7 @@ export function extend(run: Run, key: string, value: Scalar, kind: number): Run 
   if (seen < 0 || runCount >= MAX_RUNS || (kind === STR && (value as string).length > MAX_CACHED_CHARS)) return null;
   if (seen >= MAX_PER_KEY) {
     perKey.set(key, -1);
+    UNCACHED.add(key);
     return null;
   }
   const fragment = Buffer.from(keyText(key) + valueText(value, kind), 'utf8');

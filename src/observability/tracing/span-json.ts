@@ -8,7 +8,7 @@
 //   are then a few copies rather than ~80 small writes. The trie is bounded (MAX_RUNS); a key with too many
 //   values (request ids, token counts) is not cached;
 // - what varies (ids, times, counts, request ids) is written byte by byte (bytes.ts).
-import { BOOL, extend, INT, keyText, newRoot, putAttribute, putDoubleAttribute, STR, valueText, type Run, type Scalar } from './attribute-runs.ts';
+import { BOOL, extend, INT, keyText, newRoot, putAttribute, putDoubleAttribute, STR, UNCACHED, valueText, type Run, type Scalar } from './attribute-runs.ts';
 import { byteTarget, ensure, putAscii, putByte, putBytes, putDigits, putJsonString, textOf, type ByteTarget } from './bytes.ts';
 import { SPAN_KIND_SERVER, type AttributeSink, type AttributeValue, type Span, type SpanHead, type SpanSink } from './spans.ts';
 
@@ -202,7 +202,7 @@ export class SpanJsonWriter implements SpanSink, AttributeSink {
       this.#run = run.last;
       return;
     }
-    const next = run.next.get(key)?.get(value) ?? extend(run, key, value, kind);
+    const next = UNCACHED.has(key) ? null : run.next.get(key)?.get(value) ?? extend(run, key, value, kind);
     if (next === null) {
       this.#separate();
       putAttribute(this.#t, key, value, kind);
