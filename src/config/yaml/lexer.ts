@@ -69,8 +69,10 @@ export function tokenize(source: SourceState): Token[] {
 }
 
 function push(state: LexState, kind: TokenKind, style: ScalarStyle | null, value: string, line: number, column: number): Token {
-  // Keys and values are one-byte strings wherever they can be, whatever else the file holds (narrow()).
-  const token: Token = { kind, style, value: kind === 'scalar' && state.wide ? narrow(value) : value, line, column };
+  // Keys and values are one-byte strings wherever they can be, whatever else the file holds (narrow()): a
+  // plain scalar from a wide line, and any quoted or block scalar (it may span lines) of a wide file.
+  const wide = kind === 'scalar' && state.wideLines !== null && (style !== 'plain' || state.wideLines[line - 1] === 1);
+  const token: Token = { kind, style, value: wide ? narrow(value) : value, line, column };
   state.tokens.push(token);
   return token;
 }
