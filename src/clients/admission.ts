@@ -19,7 +19,11 @@ export interface ActualUsage {
 
 export interface Admitted {
   ok: true;
-  /** x-ratelimit-* as of this admission (this request counted); {} for a client without rpm/tpm. */
+  /**
+   * The object x-ratelimit-* as of this admission (this request counted) were written into: admit()'s
+   * `headersInto` when given (then it holds that object's other headers too), else a new one ({} for a
+   * client without rpm/tpm).
+   */
   headers: Record<string, string>;
   /** Call exactly once when the request is over (finished, failed or cancelled); later calls do nothing. */
   release(actual?: ActualUsage): void;
