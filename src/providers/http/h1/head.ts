@@ -32,6 +32,20 @@ const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'ref
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+// Header names as sent → their lower-case form, for names already seen to be valid tokens: an upstream sends
+// the same dozen or twenty names on every answer, and each was checked and lower-cased again (issue 16).
+const KNOWN_NAMES = new Map<string, string>();
+const MAX_KNOWN_NAMES = 512;
+
+function lowerName(name: string, line: string): string {
+  const known = KNOWN_NAMES.get(name);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(name)) throw new ParseError(`bad header line "${line.slice(0, 60)}"`);
+  const lower = name.toLowerCase();
+  if (KNOWN_NAMES.size < MAX_KNOWN_NAMES) KNOWN_NAMES.set(name, lower);
+  return lower;
+}
+
 function addHeader(headers: IncomingHttpHeaders, name: string, value: string): void {
   if (name === '__proto__') return; // never a prototype change through a header name
   const h = headers as Record<string, string | string[] | undefined>;
@@ -63,9 +77,7 @@ export function parseHead(text: string, noBody: boolean): ResponseHead {
       continue;
     }
     const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!TOKEN.test(name)) throw new ParseError(`bad header line "${line.slice(0, 60)}"`);
-    lastName = name.toLowerCase();
+    lastName = lowerName(colon > 0 ? line.slice(0, colon) : '', line);
     addHeader(headers, lastName, line.slice(colon + 1).trim());
   }
   return frame(status, m[3] ?? '', headers, minor === '1', noBody);
@@ -73,6 +85,7 @@ export function parseHead(text: string, noBody: boolean): ResponseHead {
 
 function hasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false;
+  if (value === 'keep-alive' || value === 'close') return value === token; // nearly every answer: no split
   const text = Array.isArray(value) ? value.join(',') : value;
   return text.split(',').some((t) => t.trim().toLowerCase() === token);
 }

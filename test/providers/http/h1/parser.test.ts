@@ -107,6 +107,20 @@ describe('h1 response parser', () => {
     for (const raw of bad) assert.throws(() => run([Buffer.from(raw)]), ParseError, raw.slice(0, 40));
   });
 
+  test('header names: lower-cased whatever their case, a bad one refused every time, after good ones were remembered', () => {
+    for (let round = 0; round < 2; round++) {
+      const h = run([Buffer.from('HTTP/1.1 200 OK\r\nX-RateLimit-Remaining-Requests: 9\r\nx-ratelimit-remaining-requests: 8\r\nCONTENT-type: a/b\r\nContent-Length: 0\r\n\r\n')]).heads[0];
+      assert.equal(h?.headers['x-ratelimit-remaining-requests'], '9, 8');
+      assert.equal(h?.headers['content-type'], 'a/b');
+      for (const line of ['Bad Name: x', 'X(y): 1', ': empty name']) {
+        assert.throws(() => run([Buffer.from(`HTTP/1.1 200 OK\r\n${line}\r\nContent-Length: 0\r\n\r\n`)]), /bad header line/, line);
+      }
+    }
+    // Keep-alive decided from Connection in any case and list form.
+    const ends = (connection: string): boolean[] => run([Buffer.from(`HTTP/1.1 200 OK\r\nConnection: ${connection}\r\nContent-Length: 0\r\n\r\n`)]).ends;
+    assert.deepEqual([ends('close'), ends('Close'), ends('keep-alive'), ends('upgrade, close'), ends('keep-alive, CLOSE')], [[false], [false], [true], [false], [false]]);
+  });
+
   test('chunk sizes read from the bytes: upper and lower hex, 12 digits at most, a CR only before LF, cut at every byte', () => {
     const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
     everySplit(`${head}00000000000B\r\nhello world\r\na\nabcdefghij\r\n0\r\n\r\n`, (s) => {
