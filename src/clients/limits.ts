@@ -5,6 +5,7 @@
 // record what the upstream reported, at release. A request admitted below a budget may finish above it: a
 // budget can be overshot by the requests in flight when it is crossed, never by a request admitted after.
 import type { Clock } from '../lib/clock.ts';
+import { decimal } from '../lib/decimal.ts';
 import type { WindowCounters } from '../lib/window-counters.ts';
 import { limitError } from './limit-errors.ts';
 import type { LimitReason } from './limit-errors.ts';
@@ -87,11 +88,11 @@ export class ClientLimiter {
     if (rpm !== null) headers['x-ratelimit-limit-requests'] = String(rpm);
     if (tpm !== null) headers['x-ratelimit-limit-tokens'] = String(tpm);
     if (rpm !== null) {
-      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - this.#counters.get(s.rpmKey, now)));
+      headers['x-ratelimit-remaining-requests'] = decimal(Math.max(0, rpm - this.#counters.get(s.rpmKey, now)));
     }
     if (tpm !== null) {
       const used = this.#counters.get(s.tpmKey, now) + s.reservedTokens;
-      headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(tpm - used)));
+      headers['x-ratelimit-remaining-tokens'] = decimal(Math.max(0, Math.floor(tpm - used)));
     }
     if (rpm !== null) headers['x-ratelimit-reset-requests'] = reset;
     if (tpm !== null) headers['x-ratelimit-reset-tokens'] = reset;

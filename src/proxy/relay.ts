@@ -7,6 +7,7 @@ import { formatSseError, formatSseEvent, type SseEvent } from '../lib/sse.ts';
 import type { Routed } from '../mesh/router.ts';
 import type { Usage } from '../mesh/types.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
+import { decimal } from '../lib/decimal.ts';
 import type { RequestContext } from './context.ts';
 import { headerList } from './header-list.ts';
 
@@ -14,7 +15,7 @@ import { headerList } from './header-list.ts';
 export function relayBuffered(ctx: RequestContext, routed: Routed, usageOf: (body: Buffer) => Usage | null): void {
   const { response } = routed;
   if (response.kind !== 'buffer') throw new MeshError('internal_error', 'expected a buffered upstream answer');
-  ctx.res.writeHead(response.status, headerList(ctx.baseHeaders, routed.headers, ['content-type', response.contentType, 'content-length', String(response.body.length)]));
+  ctx.res.writeHead(response.status, headerList(ctx.baseHeaders, routed.headers, ['content-type', response.contentType, 'content-length', decimal(response.body.length)]));
   ctx.res.end(response.body);
   routed.finish({ usage: safeUsage(usageOf, response.body), ttfbMs: performance.now() - ctx.startedAt, body: response.body });
 }

@@ -2,6 +2,8 @@
 // serialised once; a request adds its line, its own headers and Content-Length. Validation matches what
 // node:http refuses, so a bad header fails the attempt the same way under either client.
 
+import { decimal } from '../../../lib/decimal.ts';
+
 // node:http _http_common.js: tokens for names and methods; values without CR, LF, NUL or other controls.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -94,7 +96,7 @@ export class RequestHeads {
       else for (const [n, v] of this.#pairs) if (!Object.hasOwn(extra, n)) head += `${n}: ${v}\r\n`;
       head += own;
     }
-    if (bodyLength !== undefined) head += `content-length: ${bodyLength}\r\n`;
+    if (bodyLength !== undefined) head += `content-length: ${decimal(bodyLength)}\r\n`;
     else if (BODY_METHODS.has(method)) head += 'content-length: 0\r\n';
     return `${head}connection: keep-alive\r\n\r\n`;
   }
