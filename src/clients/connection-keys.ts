@@ -14,6 +14,8 @@ interface Proven {
   key: string;
   client: Client;
   registry: ClientRegistry;
+  /** The whole Authorization header value that carried `key`, once the caller said so (carriedBy). */
+  header: string | undefined;
 }
 
 export class ConnectionKeys {
@@ -24,12 +26,30 @@ export class ConnectionKeys {
     const proven = this.#proven.get(connection);
     if (proven !== undefined && proven.registry === registry && sameKey(proven.key, key)) return proven.client;
     const client = registry.lookup(key);
-    if (client !== undefined) this.#proven.set(connection, { key, client, registry });
+    if (client !== undefined) this.#proven.set(connection, { key, client, registry, header: undefined });
     return client;
+  }
+
+  /**
+   * The client whose key `header` (an Authorization value) carried on this connection before, against the
+   * same registry; undefined otherwise, then the caller parses the header and calls lookup(). Compared whole
+   * and in constant time like the key: an SDK sends the very same line on every request of a connection, so
+   * a repeat costs no parsing at all.
+   */
+  byHeader(connection: object, header: string, registry: ClientRegistry): Client | undefined {
+    const proven = this.#proven.get(connection);
+    if (proven === undefined || proven.header === undefined || proven.registry !== registry) return undefined;
+    return sameKey(proven.header, header) ? proven.client : undefined;
+  }
+
+  /** The key lookup() last proved for `connection` came in this Authorization header value. */
+  carriedBy(connection: object, header: string): void {
+    const proven = this.#proven.get(connection);
+    if (proven !== undefined) proven.header = header;
   }
 }
 
-/** Equal strings, in time that depends on the length only (keys are of a known, public format). */
+/** Equal strings, in time that depends on the length only (keys, and the headers around them, are of a known format). */
 function sameKey(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;

@@ -13,7 +13,7 @@ import type { MeshLease, MeshView } from '../mesh/view.ts';
 import { UNKNOWN_CLIENT } from '../observability/client-stats.ts';
 import { UNMATCHED_ROUTE } from '../observability/http-responses.ts';
 import { startTrace } from '../observability/tracing/traceparent.ts';
-import { BearerAuth, createAuth, presentedKey } from './auth.ts';
+import { BearerAuth, bearerToken, createAuth, presentedKey } from './auth.ts';
 import { createCors, type Cors } from './cors.ts';
 import { Context } from './request-context.ts';
 import { sendError } from './respond.ts';
@@ -207,8 +207,17 @@ export class Pipeline {
    * x-ratelimit-* headers on every answer from here on (after an admission: the admission's own).
    */
   #authenticate(ctx: Context, view: MeshView, auth: BearerAuth | null): void {
+    const req = ctx.req;
+    const raw = req.headers.authorization;
     try {
-      ctx.client = authenticate(presentedKey(ctx.req), view.clients, auth, this.#keys, ctx.req.socket);
+      // The Authorization line this connection proved a key with before: that client, nothing parsed.
+      const known = raw === undefined ? undefined : this.#keys.byHeader(req.socket, raw, view.clients);
+      if (known !== undefined) ctx.client = known;
+      else {
+        ctx.client = authenticate(presentedKey(req), view.clients, auth, this.#keys, req.socket);
+        // presentedKey takes a Bearer token before x-api-key: a client found with one came in this header.
+        if (ctx.client !== null && raw !== undefined && bearerToken(raw) !== undefined) this.#keys.carriedBy(req.socket, raw);
+      }
     } catch (err) {
       this.#mesh.observability.clients.reject(UNKNOWN_CLIENT, 'unknown_key');
       throw err;

@@ -45,6 +45,27 @@ describe('ConnectionKeys', () => {
     assert.equal(lookups.n, 4);
   });
 
+  test('the Authorization line that carried a proven key finds its client whole; any other line, connection or registry does not', () => {
+    const lookups = { n: 0 };
+    const r = registry(['app1', 'app2'], lookups);
+    const keys = new ConnectionKeys();
+    const conn = {};
+    const line = `Bearer ${KEYS.app1}`;
+    assert.equal(keys.byHeader(conn, line, r), undefined, 'nothing proven yet');
+    keys.lookup(conn, KEYS.app1, r);
+    assert.equal(keys.byHeader(conn, line, r), undefined, 'proven, but not said to come in this line');
+    keys.carriedBy(conn, line);
+    assert.equal(keys.byHeader(conn, `Bearer ${KEYS.app1}`.slice(0), r)?.name, 'app1');
+    assert.equal(keys.byHeader(conn, `Bearer ${KEYS.app1.slice(0, -1)}x`, r), undefined, 'one character off');
+    assert.equal(keys.byHeader(conn, `bearer ${KEYS.app1}`, r), undefined, 'another spelling: parsed again by the caller');
+    assert.equal(keys.byHeader({}, line, r), undefined, 'another connection');
+    assert.equal(keys.byHeader(conn, line, registry(['app2'], lookups)), undefined, 'a registry rebuilt by a reload (revoked)');
+    // Another key proven on the connection forgets the line of the first.
+    keys.lookup(conn, KEYS.app2, r);
+    assert.equal(keys.byHeader(conn, line, r), undefined);
+    assert.equal(lookups.n, 2);
+  });
+
   test('a key proven against one registry is looked up afresh in the next one (SIGHUP revoked it)', () => {
     const lookups = { n: 0 };
     const keys = new ConnectionKeys();
