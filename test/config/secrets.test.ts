@@ -105,6 +105,19 @@ describe('stores and substitution', () => {
     assert.deepEqual(out.invalid, [{ path: 'root.bad', reference: '${secrets:not ok}' }]);
   });
 
+  test('paths through lists and from an empty base; a __proto__ key stays data; the input is not changed', () => {
+    const out = newResolution();
+    const input = JSON.parse('{"p":{"h":[{"k":"${secrets:NOPE}"},"${secrets:A}"]},"__proto__":{"x":"${secrets:A}"},"list":[[1,"${secrets:bad name}"]]}') as Record<string, unknown>;
+    const before = JSON.stringify(input);
+    const value = resolveSecrets(input, '', envStore({ A: 'alpha' }), out) as Record<string, unknown>;
+    assert.deepEqual(out.missing, [{ path: 'p.h[0].k', name: 'NOPE' }]);
+    assert.deepEqual(out.invalid, [{ path: 'list[0][1]', reference: '${secrets:bad name}' }]);
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(value, '__proto__')?.value, { x: 'alpha' });
+    assert.deepEqual((value['p'] as { h: unknown[] }).h, [{ k: null }, 'alpha']);
+    assert.equal(JSON.stringify(input), before);
+  });
+
   test('dotenv store: a missing file is an error naming the path', (t) => {
     const dir = tempDir(t, 'mesh-secrets-');
     const file = join(dir, 'nope.env');
