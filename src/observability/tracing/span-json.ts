@@ -22,9 +22,12 @@ export interface OtlpResource {
   attributes?: Readonly<Record<string, string>>;
 }
 
-// The seconds part of the last timestamp, as bytes: four timestamps a request, nearly all in the same second.
+// The seconds part of the last timestamp, as bytes: four timestamps a request, most in the same second as the
+// one before. Kept in a Buffer of its own, refilled from the digits written on a miss (a request that takes
+// seconds, as model calls do, starts and ends in different seconds: no allocation for that either).
 let lastSecond = -1;
-let lastSecondBytes = Buffer.alloc(0);
+const lastSecondBytes = Buffer.alloc(16);
+let lastSecondLength = 0;
 
 /** Epoch ms (fractional) → ns as a decimal string, exact to the microsecond (no float past 2^53). */
 export function unixNano(ms: number): string {
@@ -44,11 +47,17 @@ function putUnixNano(t: ByteTarget, ms: number): void {
   const fraction = micros - second * 1e6;
   if (second === 0) putDigits(t, fraction);
   else {
-    if (second !== lastSecond) {
+    if (second === lastSecond) {
+      ensure(t, lastSecondLength);
+      for (let i = 0; i < lastSecondLength; i++) t.buf[t.len + i] = lastSecondBytes[i] as number;
+      t.len += lastSecondLength;
+    } else {
+      const at = t.len;
+      putDigits(t, second);
+      lastSecondLength = Math.min(t.len - at, lastSecondBytes.length);
+      t.buf.copy(lastSecondBytes, 0, at, at + lastSecondLength);
       lastSecond = second;
-      lastSecondBytes = Buffer.from(String(second), 'latin1');
     }
-    putBytes(t, lastSecondBytes);
     // Six digits of µs: below 1e6, so 32-bit integer arithmetic is exact.
     ensure(t, 6);
     const buf = t.buf;
