@@ -72,17 +72,17 @@ export class CounterWindows {
   addModelUsage(id: string, usage: Usage): void {
     let w = this.#windows.get(id);
     if (w === undefined || w.end !== usage.windowEnd) this.#windows.set(id, (w = modelWindow(id, usage.windowEnd)));
-    this.#counters.add(w.requestsKey, 1, usage.windowEnd);
-    this.#counters.add(w.tokensKey, usage.tokens, usage.windowEnd);
-    this.#counters.add(w.costKey, usage.cost, usage.windowEnd);
+    this.#counters.add(w.requestsKey, 1, usage.windowEnd, usage.at);
+    this.#counters.add(w.tokensKey, usage.tokens, usage.windowEnd, usage.at);
+    this.#counters.add(w.costKey, usage.cost, usage.windowEnd, usage.at);
   }
 
   /** One request's cost in the provider's UTC day and month (`p` is already rolled to them). */
   addSpend(provider: string, p: ProviderState, usage: Usage): void {
     if (usage.cost > 0) {
       const k = this.#spend(provider, p);
-      this.#counters.add(k.dailyKey, usage.cost, usage.dayEnd);
-      this.#counters.add(k.monthlyKey, usage.cost, usage.monthEnd);
+      this.#counters.add(k.dailyKey, usage.cost, usage.dayEnd, usage.at);
+      this.#counters.add(k.monthlyKey, usage.cost, usage.monthEnd, usage.at);
     }
   }
 

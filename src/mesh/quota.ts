@@ -57,14 +57,14 @@ export function hasQuota(pool: PoolConfig): boolean {
  * Starts a new quota window for a model when the current one has ended: counters to zero, a
  * `quota_reset` event when there was usage to reset. Returns true when it rolled.
  */
-export function rollModelWindow(state: StateStore, modelId: string, window: QuotaWindow): boolean {
-  const day = calendar(state.clock.now());
+export function rollModelWindow(state: StateStore, modelId: string, window: QuotaWindow, now = state.clock.now()): boolean {
+  const day = calendar(now);
   return state.rollWindow(modelId, window === 'daily' ? day.from : day.monthFrom, window);
 }
 
 /** Zero a provider's daily / monthly spend when the UTC day / month has changed. */
-export function rollProviderSpend(state: StateStore, providerId: string): void {
-  const { day, month } = calendar(state.clock.now());
+export function rollProviderSpend(state: StateStore, providerId: string, now = state.clock.now()): void {
+  const { day, month } = calendar(now);
   state.rollSpend(providerId, day, month);
 }
 

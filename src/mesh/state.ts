@@ -95,6 +95,8 @@ export interface Hold {
 export interface Usage {
   tokens: number;
   cost: number;
+  /** Epoch ms the usage was recorded at (the caller's clock reading, passed on to the counters). */
+  at?: number;
   /** The model's quota window (start and end, epoch ms) and the provider's UTC day/month and their ends. */
   windowEnd: number;
   dayEnd: number;
