@@ -63,6 +63,13 @@ test('415 for form bodies (curl -d) and for a missing Content-Type', async (t) =
   assert.match(errorOf(none).message, /no Content-Type/);
   assert.throws(() => requireJsonType('text/json'), MeshError);
   assert.doesNotThrow(() => requireJsonType('Application/JSON'));
+  // Remembering the last accepted type lets nothing else through, after it or in turn with it.
+  for (let i = 0; i < 3; i++) {
+    assert.doesNotThrow(() => requireJsonType('application/json; charset=utf-8'));
+    assert.throws(() => requireJsonType('application/x-www-form-urlencoded'), MeshError);
+    assert.throws(() => requireJsonType(undefined), MeshError);
+    assert.throws(() => requireJsonType(''), MeshError);
+  }
 });
 
 test('invalid JSON: 400 invalid_json saying where', async (t) => {

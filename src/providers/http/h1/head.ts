@@ -58,7 +58,8 @@ function addHeader(headers: IncomingHttpHeaders, name: string, value: string): v
 /** Splits `text` (the head without its final empty line, latin1) into status and headers. */
 export function parseHead(text: string, noBody: boolean): ResponseHead {
   const lines = text.split('\n');
-  const statusLine = (lines[0] ?? '').replace(/\r$/, '');
+  const first = lines[0] ?? '';
+  const statusLine = first.endsWith('\r') ? first.slice(0, -1) : first;
   const m = STATUS_LINE.exec(statusLine);
   if (m === null) throw new ParseError(`bad status line "${statusLine.slice(0, 60)}"`);
   const minor = m[1];
