@@ -28,10 +28,8 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   readonly #c: H1Context;
   readonly #r: TransportRequest;
   readonly #call: Settle;
-  // What goes on the wire, kept for the one replay on a fresh socket (onClose): head and body merged into
-  // one Buffer when small (the usual case: then neither the head string nor the body's own Buffer stays on
-  // the JS heap while the answer is awaited, where every young-generation scavenge would copy them), else
-  // the head string and the body chunks as they came.
+  // The request as written, for its one replay on a fresh socket: head and body merged (small bodies: no head
+  // string on the JS heap while the answer is awaited), else the head string and the chunks as they came.
   #wire: Buffer | null = null;
   #head = '';
   #body: readonly Buffer[] = [];
@@ -61,17 +59,12 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   start(): void {
     const { signal, body } = this.#r;
     if (signal.aborted) return this.#onAbort();
-    const chunks = (this.#body = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : body);
-    let length: number | undefined;
-    if (body !== undefined) {
-      length = 0;
-      for (const b of chunks) length += b.length;
-    }
+    const chunks = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : body;
+    const length = body === undefined ? undefined : chunks.reduce((n, b) => n + b.length, 0);
     try {
       const head = this.#c.heads.head(this.#r.method ?? 'POST', this.#r.path, this.#r.headers, length);
       this.#wire = merged(head, chunks);
-      if (this.#wire === null) this.#head = head;
-      else this.#body = [];
+      if (this.#wire === null) [this.#head, this.#body] = [head, chunks];
     } catch (err) {
       return this.#fail(upstreamError(this.#c.id, `invalid request: ${(err as Error).message}`));
     }
