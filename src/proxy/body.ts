@@ -30,10 +30,10 @@ export function tooLarge(limit: number, read?: number): MeshError {
   });
 }
 
-/** Throws 415 unless the request says it carries JSON. */
 // The last Content-Type that passed: a client sends the same one every time, compared faster than matched.
 let lastJsonType = 'application/json';
 
+/** Throws 415 unless the request says it carries JSON. */
 export function requireJsonType(contentType: string | undefined): void {
   if (contentType === lastJsonType) return;
   if (contentType !== undefined && JSON_TYPE.test(contentType)) {

@@ -54,9 +54,10 @@ function putUnixNano(t: ByteTarget, ms: number): void {
     } else {
       const at = t.len;
       putDigits(t, second);
-      lastSecondLength = Math.min(t.len - at, lastSecondBytes.length);
-      t.buf.copy(lastSecondBytes, 0, at, at + lastSecondLength);
-      lastSecond = second;
+      lastSecondLength = t.len - at;
+      const fits = lastSecondLength <= lastSecondBytes.length; // 10 digits until the year 2286
+      if (fits) t.buf.copy(lastSecondBytes, 0, at, t.len);
+      lastSecond = fits ? second : -1;
     }
     // Six digits of µs: below 1e6, so 32-bit integer arithmetic is exact.
     ensure(t, 6);
