@@ -2,8 +2,8 @@
 // request of a keep-alive connection; once its digest has found a client there, a later request on that
 // connection presenting the same key (compared in constant time) is that client without hashing it again.
 //
-// What this holds: the last key a connection proved, for as long as the connection (its socket object)
-// lives: a WeakMap entry, gone with the socket. The registry (registry.ts) still never holds a key. A memo
+// What this holds: the last key a connection proved (and the Authorization line it came in), for as long as
+// the connection (its socket object) lives: a WeakMap entry, gone with the socket. The registry (registry.ts) still never holds a key. A memo
 // counts only for the registry it was proven against: a reload builds a new registry, so a key revoked by
 // SIGHUP is looked up afresh, and refused, on its next request. Connections shared by several callers (a
 // reverse proxy's pool) are safe: a different key misses, and the comparison takes the same time wherever
