@@ -76,15 +76,14 @@ export class ClientLimiter {
   }
 
   /**
-   * The x-ratelimit-* headers for any answer to `client` (OpenAI's names), written into `into` (a new object
+   * The x-ratelimit-* headers for any answer to `client` (OpenAI's names), written into `headers` (a new object
    * by default) and returned; nothing is written for a client without rpm and tpm.
    */
-  headersFor(client: Client, now = this.#clock.now(), into: Record<string, string> = {}): Record<string, string> {
-    if (!client.rateLimited) return into;
+  headersFor(client: Client, now = this.#clock.now(), headers: Record<string, string> = {}): Record<string, string> {
+    if (!client.rateLimited) return headers;
     const s = this.#current(this.#state(client.name), now);
     const { rpm, tpm } = client.config;
     const reset = formatReset(s.minute.end - now);
-    const headers = into;
     if (rpm !== null) headers['x-ratelimit-limit-requests'] = String(rpm);
     if (tpm !== null) headers['x-ratelimit-limit-tokens'] = String(tpm);
     if (rpm !== null) {

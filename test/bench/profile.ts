@@ -34,7 +34,7 @@ try {
   const floorArgs = [...extra0, ...(process.env['NOPROF'] ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp]), '--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))', '--input-type=module', '-e', fs.readFileSync(new URL('./pipe-proxy.ts', import.meta.url), 'utf8'), '--', '--upstream-port', String(upstreamPort), '--port', String(port)];
   const prof = process.env['NOPROF'] ? [] : ['--cpu-prof', '--cpu-prof-dir', tmp];
   const extra = (process.env['NODE_EXTRA'] ?? '').split(' ').filter((a) => a !== '');
-  const nodeArgs = process.env['FLOOR'] ? floorArgs : [...prof, ...extra, process.env["SERVER_JS"] ?? SERVER_JS, '--config', config, '--port', String(port)];
+  const nodeArgs = process.env['FLOOR'] ? floorArgs : [...prof, ...extra, process.env['SERVER_JS'] ?? SERVER_JS, '--config', config, '--port', String(port)];
   const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', process.env['NODE_EXTRA'] ? 'inherit' : 'ignore', 'inherit'] });
   await waitReady(child, port, performance.now(), 15_000);
   const [p, body] = mode === 'responses' ? [RESPONSES_PATH, RESPONSES_BODY] : [CHAT_PATH, chatBody('bench', stream)];

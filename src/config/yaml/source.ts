@@ -20,6 +20,9 @@ export interface SourceState {
 
 const WIDE = /[^\x00-\xff]/;
 
+/** A one-byte copy of a string whose characters all fit in Latin-1. */
+const latin1Copy = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
+
 /**
  * `s` as a one-byte string when every character fits in one (Latin-1), else `s` itself. One character
  * past U+00FF anywhere in the file (an em dash in a comment) makes V8 hold the whole decoded text, and every
@@ -29,7 +32,7 @@ const WIDE = /[^\x00-\xff]/;
  * Latin-1 encoding is the identity, and Node's latin1 decoder makes one-byte strings.
  */
 export function narrow(s: string): string {
-  return WIDE.test(s) ? s : Buffer.from(s, 'latin1').toString('latin1');
+  return WIDE.test(s) ? s : latin1Copy(s);
 }
 
 /** Suffix of every "this YAML feature is not in our subset" message. */
@@ -56,7 +59,7 @@ export function splitSource(text: string, filename: string): SourceState {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i] as string;
       if (WIDE.test(line)) wideLines[i] = 1;
-      else lines[i] = Buffer.from(line, 'latin1').toString('latin1');
+      else lines[i] = latin1Copy(line);
     }
   }
   return { filename, lines, endsWithBreak, wideLines };

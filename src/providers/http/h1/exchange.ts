@@ -28,8 +28,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   readonly #c: H1Context;
   readonly #r: TransportRequest;
   readonly #call: Settle;
-  // The request as written, for its one replay on a fresh socket: head and body merged (small bodies: no head
-  // string on the JS heap while the answer is awaited), else the head string and the chunks as they came.
+  // The request as written, kept for its one replay: small ones merged (no head string held), else head + chunks.
   #wire: Buffer | null = null;
   #head = '';
   #body: readonly Buffer[] = [];
@@ -64,7 +63,10 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     try {
       const head = this.#c.heads.head(this.#r.method ?? 'POST', this.#r.path, this.#r.headers, length);
       this.#wire = merged(head, chunks);
-      if (this.#wire === null) [this.#head, this.#body] = [head, chunks];
+      if (this.#wire === null) {
+        this.#head = head;
+        this.#body = chunks;
+      }
     } catch (err) {
       return this.#fail(upstreamError(this.#c.id, `invalid request: ${(err as Error).message}`));
     }

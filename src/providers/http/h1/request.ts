@@ -20,6 +20,10 @@ export class InvalidRequest extends Error {
 
 function check(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new InvalidRequest(`Header name must be a valid HTTP token ["${name}"]`);
+  checkValue(name, value);
+}
+
+function checkValue(name: string, value: string): void {
   if (BAD_VALUE.test(value)) throw new InvalidRequest(`Invalid character in header content ["${name}"]`);
 }
 
@@ -87,7 +91,7 @@ export class RequestHeads {
         if (!this.#goodNames.has(name)) {
           check(name, value);
           if (this.#goodNames.size < MAX_REMEMBERED) this.#goodNames.add(name);
-        } else if (BAD_VALUE.test(value)) throw new InvalidRequest(`Invalid character in header content ["${name}"]`);
+        } else checkValue(name, value);
         own += `${name}: ${value}\r\n`;
         if (!overrides && this.#names.has(name)) overrides = true;
       }
