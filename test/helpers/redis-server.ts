@@ -1,11 +1,12 @@
 // A real redis-server for tests (issue 13): started on a free loopback port in a temp dir, no persistence.
 // When the binary is missing, tests needing it skip, with one visible line for the whole run saying how to
-// install it (each test file is its own process, so a marker file keyed by the runner's pid dedupes it).
+// install it (skip-line.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { freePort } from './ports.ts';
+import { skipLineOnce } from './skip-line.ts';
 import { tmpdir } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -20,14 +21,7 @@ let available: boolean | undefined;
 export function redisAvailable(): boolean {
   if (available !== undefined) return available;
   available = spawnSync(BINARY, ['--version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-  if (!available) {
-    try {
-      writeFileSync(join(tmpdir(), `modelmesh-redis-skip-${process.ppid}`), '', { flag: 'wx' });
-      process.stderr.write(`${SKIP_LINE}\n`);
-    } catch {
-      // another test file of this run printed it already
-    }
-  }
+  if (!available) skipLineOnce('redis', SKIP_LINE);
   return available;
 }
 

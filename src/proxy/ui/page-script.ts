@@ -223,7 +223,7 @@ export const PAGE_SCRIPT = `
         add(cell, item);
       });
       /* Labelled numbers, not bare columns: the phone layout drops the table head. */
-      var totals = add(h('td', 'num'), h('span', 'usage', fmt(c.requests || 0, 0) + ' requests'),
+      var totals = add(h('td', 'num'), h('span', 'usage', fmt(c.requests || 0, 0) + (c.requests === 1 ? ' request' : ' requests')),
         h('span', 'usage' + (c.errors > 0 ? ' bad' : ''), fmt(c.errors || 0, 0) + ' failed'),
         h('span', 'usage' + (c.rejected > 0 ? ' warn' : ''), fmt(c.rejected || 0, 0) + ' refused'));
       add(rows, add(h('tr'), h('td', '', c.name), cell, totals));

@@ -1,0 +1,158 @@
+// The status page (issue 17 point 1) in a real headless Chromium against `node dist/server.js`: the token
+// typed into the page opens it and never reaches a URL, every section shows the proxy's own state (a
+// failover highlighted, a client's limits), the buttons take a model out of rotation and back through the
+// admin API, and the page fits a laptop and a phone screen, all under its Content-Security-Policy with no
+// error in the console. Skips with one line when no browser is installed (`.ci/run` installs chromium).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Browser, type Page, skipWithoutBrowser } from '../helpers/browser.ts';
+import { freePort } from '../helpers/ports.ts';
+import { postJson, request } from '../helpers/proxy.ts';
+import { startServer, type RunningServer } from '../helpers/server.ts';
+
+const ADMIN = 'admin-token-for-the-page-0123456789';
+const KEY = 'mm-status-page-client-key-0123456789';
+
+async function config(): Promise<string> {
+  return `
+proxy:
+  admin: {tokens: ["${ADMIN}"]}
+providers:
+  modelmesh.simulated.v1: {}
+  down:
+    connector: openai.llm.v1
+    base_url: http://127.0.0.1:${await freePort()}/v1
+    api_key: unused-key-0123456789
+models:
+  down.chat: {provider: down, name: chat, capabilities: [chat-completion]}
+  simulated.chat: {provider: modelmesh.simulated.v1, capabilities: [chat-completion]}
+  simulated.chat2: {provider: modelmesh.simulated.v1, capabilities: [chat-completion]}
+pools:
+  text-generation:
+    models: [down.chat, simulated.chat, simulated.chat2]
+    strategy: modelmesh.priority-selection.v1
+    model_priority: [down.chat, simulated.chat, simulated.chat2]
+clients:
+  ide-assistant:
+    key: ${KEY}
+    rpm: 120
+    tpm: 200000
+    max_concurrent: 8
+    budget: {daily: 5, monthly: 100}
+`;
+}
+
+const text = (selector: string): string => `Array.from(document.querySelectorAll(${JSON.stringify(selector)})).map((e) => e.textContent).join('\\n')`;
+
+describe('status page in a real browser', skipWithoutBrowser(), () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    server = await startServer({ yaml: await config() });
+    // The first request fails over (the preferred model's upstream refuses connections); three more succeed.
+    for (let i = 0; i < 4; i++) {
+      const reply = await postJson(`${server.url}/v1/chat/completions`, { model: 'text-generation', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${KEY}` });
+      assert.equal(reply.status, 200, reply.body);
+    }
+    browser = Browser.launch();
+    page = await browser.page();
+    await page.viewport(1366, 900, false);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('opens with the token typed into the page and shows every section', async () => {
+    await page.goto(`${server.url}/mesh/ui`);
+    assert.equal(await page.eval('document.getElementById("main").hidden'), true, 'nothing shown before the token');
+    await page.eval(`document.getElementById('token').value = ${JSON.stringify(ADMIN)}; document.getElementById('login').requestSubmit(); true`);
+    await page.waitFor('document.getElementById("conn").textContent === "live"');
+    assert.equal(await page.eval('document.getElementById("login").hidden'), true);
+
+    const pools = await page.eval<string>(text('#pool-list .card'));
+    assert.match(pools, /text-generation/);
+    for (const id of ['down.chat', 'simulated.chat', 'simulated.chat2']) assert.match(pools, new RegExp(id.replace('.', '\\.')));
+    assert.match(pools, /standby/, 'the refused model is shown in standby');
+    assert.equal(await page.eval('document.querySelectorAll("#charts svg").length'), 3, 'requests, errors and p95 charts');
+    assert.match(await page.eval<string>(text('#provider-rows tr')), /modelmesh\.simulated\.v1/);
+    const clients = await page.eval<string>(text('#client-rows tr'));
+    assert.match(clients, /ide-assistant/);
+    assert.match(clients, /of 120/, 'rpm against its limit');
+    assert.match(clients, /\$5\.00/, 'daily budget');
+    assert.match(clients, /4 requests/);
+    assert.doesNotMatch(clients, new RegExp(KEY), 'never the client key');
+    assert.equal(await page.eval('document.querySelectorAll("#decision-rows tr").length'), 4);
+    // The rows that failed over are the ones the proxy's own data says did (the refused model took one or
+    // more requests before its standby, as the deactivation policy decides).
+    const data = (await request(`${server.url}/mesh/ui/data`, { headers: { authorization: `Bearer ${ADMIN}` } })).json as { decisions: { failovers: number }[] };
+    const failedOver = data.decisions.filter((d) => d.failovers > 0).length;
+    assert.ok(failedOver >= 1, 'the first request failed over');
+    assert.equal(await page.eval('document.querySelectorAll("#decision-rows tr.failover").length'), failedOver, 'failovers highlighted');
+    assert.match(await page.eval<string>(text('#decision-rows tr.failover')), /1 failover/);
+
+    // The token went into the Authorization header only: no URL the page requested has it, nor its address.
+    assert.ok(page.requests.some((u) => u === `${server.url}/mesh/ui/data`), page.requests.join(' '));
+    for (const url of page.requests) {
+      assert.ok(url.startsWith(`${server.url}/mesh/`), `only its own origin: ${url}`);
+      assert.ok(!url.includes(ADMIN), `token in a URL: ${url}`);
+    }
+    assert.ok(!(await page.eval<string>('location.href')).includes(ADMIN));
+    assert.equal(await page.eval('sessionStorage.getItem("modelmesh.admin-token")'), ADMIN, 'kept for this tab');
+    assert.ok(await page.eval('document.documentElement.scrollWidth <= document.documentElement.clientWidth'), 'no sideways scrolling on a laptop');
+    assert.deepEqual(page.problems, [], 'no error in the console, no CSP violation');
+  });
+
+  it('takes a model out of rotation and back with its buttons (the admin API)', async () => {
+    const click = async (label: string): Promise<void> => {
+      const clicked = await page.eval<boolean>(`(() => {
+        const member = Array.from(document.querySelectorAll('#pool-list .member')).find((m) => m.querySelector('.id').textContent === 'simulated.chat2');
+        const button = member && Array.from(member.querySelectorAll('button')).find((b) => b.textContent === ${JSON.stringify(label)});
+        if (!button) return false;
+        setTimeout(() => button.click(), 0); // a confirm() may open: the click must not block this evaluation
+        return true;
+      })()`);
+      assert.ok(clicked, `${label} button of simulated.chat2`);
+    };
+    const status = async (): Promise<unknown> => {
+      const reply = await request(`${server.url}/mesh/models/simulated.chat2`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return (reply.json as { status?: unknown }).status;
+    };
+    const member = `Array.from(document.querySelectorAll('#pool-list .member')).find((m) => m.querySelector('.id').textContent === 'simulated.chat2').textContent`;
+
+    await click('Deactivate');
+    await page.waitFor(`${member}.includes('standby (manual)')`);
+    assert.equal(await status(), 'standby');
+    assert.deepEqual(page.dialogs, ['Take simulated.chat2 out of rotation until it is activated again?'], 'asked first');
+
+    await click('Activate');
+    await page.waitFor(`${member}.includes('active') && !${member}.includes('standby')`);
+    assert.equal(await status(), 'active');
+    assert.equal(page.dialogs.length, 1, 'activating asks nothing');
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('fits a phone screen, and reopens from the tab without asking for the token again', async () => {
+    await page.viewport(390, 844, true);
+    await page.send('Page.reload');
+    await page.waitFor('document.readyState === "complete" && document.getElementById("conn").textContent === "live"');
+    assert.equal(await page.eval('window.innerWidth'), 390);
+    assert.ok(await page.eval('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scrolling of the page');
+    // Every section is on screen and no wider than it (wide tables scroll inside their own box).
+    const widths = await page.eval<number[]>(`Array.from(document.querySelectorAll('main > section')).map((s) => s.getBoundingClientRect().right)`);
+    assert.equal(widths.length, 5);
+    for (const right of widths) assert.ok(right <= 390, `a section ends at ${right}px`);
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('forgets the token', async () => {
+    await page.eval(`document.getElementById('forget').click(); true`);
+    await page.waitFor('!document.getElementById("login").hidden');
+    assert.equal(await page.eval('document.getElementById("main").hidden'), true);
+    assert.equal(await page.eval('sessionStorage.getItem("modelmesh.admin-token")'), null);
+    assert.deepEqual(page.problems, []);
+  });
+});
