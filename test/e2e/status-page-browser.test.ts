@@ -24,14 +24,14 @@ providers:
     base_url: http://127.0.0.1:${await freePort()}/v1
     api_key: unused-key-0123456789
 models:
-  down.chat: {provider: down, name: chat, capabilities: [chat-completion]}
+  down.chat-model-with-a-rather-long-dated-name-2025-01-01: {provider: down, name: chat, capabilities: [chat-completion]}
   simulated.chat: {provider: modelmesh.simulated.v1, capabilities: [chat-completion]}
   simulated.chat2: {provider: modelmesh.simulated.v1, capabilities: [chat-completion]}
 pools:
   text-generation:
-    models: [down.chat, simulated.chat, simulated.chat2]
+    models: [down.chat-model-with-a-rather-long-dated-name-2025-01-01, simulated.chat, simulated.chat2]
     strategy: modelmesh.priority-selection.v1
-    model_priority: [down.chat, simulated.chat, simulated.chat2]
+    model_priority: [down.chat-model-with-a-rather-long-dated-name-2025-01-01, simulated.chat, simulated.chat2]
 clients:
   ide-assistant:
     key: ${KEY}
@@ -75,7 +75,7 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
 
     const pools = await page.eval<string>(text('#pool-list .card'));
     assert.match(pools, /text-generation/);
-    for (const id of ['down.chat', 'simulated.chat', 'simulated.chat2']) assert.match(pools, new RegExp(id.replace('.', '\\.')));
+    for (const id of ['down.chat-model-with-a-rather-long-dated-name-2025-01-01', 'simulated.chat', 'simulated.chat2']) assert.match(pools, new RegExp(id.replace('.', '\\.')));
     assert.match(pools, /standby/, 'the refused model is shown in standby');
     assert.equal(await page.eval('document.querySelectorAll("#charts svg").length'), 3, 'requests, errors and p95 charts');
     assert.match(await page.eval<string>(text('#provider-rows tr')), /modelmesh\.simulated\.v1/);
@@ -145,6 +145,9 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     const widths = await page.eval<number[]>(`Array.from(document.querySelectorAll('main > section')).map((s) => s.getBoundingClientRect().right)`);
     assert.equal(widths.length, 5);
     for (const right of widths) assert.ok(right <= 390, `a section ends at ${right}px`);
+    // The phone layout stacks the tables' cells: nothing in them needs scrolling sideways either.
+    const boxes = await page.eval<string[]>(`Array.from(document.querySelectorAll('.scroll')).filter((b) => b.scrollWidth > b.clientWidth).map((b) => b.parentElement.id + ' ' + b.scrollWidth + '/' + b.clientWidth)`);
+    assert.deepEqual(boxes, [], 'boxes wider than the screen');
     assert.deepEqual(page.problems, []);
   });
 

@@ -206,7 +206,7 @@ export const PAGE_SCRIPT = `
     var rows = clear($('client-rows'));
     if (clients.length === 0) add(rows, add(h('tr'), h('td', 'empty', 'No clients configured.'), h('td'), h('td')));
     clients.forEach(function (c) {
-      var cell = h('td');
+      var cell = h('td', 'limits');
       var keys = Object.keys(c.limits).concat(Object.keys(c.usage).filter(function (k) { return !(k in c.limits); }));
       keys.forEach(function (k) {
         var used = c.usage[k] || 0, limit = c.limits[k];

@@ -1,5 +1,6 @@
 // The status page's stylesheet (inline, hashed in the CSP). Classes only: no style attributes anywhere.
-// Readable from a 360 px phone to a laptop: cards wrap in an auto-fit grid, wide tables scroll sideways.
+// Readable from a 360 px phone to a laptop: cards wrap in an auto-fit grid, wide tables scroll sideways on a
+// laptop and stack their cells on a phone (long attempt lines wrap, a client's meters shrink to the width).
 export const PAGE_STYLE = `
 :root{--bg:#f6f7f9;--card:#fff;--fg:#1b1f24;--muted:#5f6b7a;--line:#dde1e6;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--accent:#0969da;--hi:#fff8c5}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--ok:#3fb950;--warn:#d29922;--bad:#f85149;--accent:#4493f8;--hi:#3b2e00}}
@@ -53,5 +54,5 @@ tr.failed td:first-child{box-shadow:inset 3px 0 var(--bad)}
 meter{width:7rem;vertical-align:middle}
 .usage{display:inline-flex;align-items:center;gap:.35rem;margin:0 1rem .2rem 0;white-space:nowrap}
 .empty{color:var(--muted);padding:.6rem}
-@media (max-width:600px){body{font-size:15px}header{padding:.6rem .75rem}main,form#login{padding:0 .6rem 2rem}.chart{grid-template-columns:5.5rem 1fr 4rem}.scroll table,.scroll tbody,.scroll tr,.scroll td{display:block;min-width:0}.scroll thead{display:none}.scroll tr{border-bottom:1px solid var(--line);padding:.3rem 0}.scroll td{border:0;padding:.1rem .6rem}.scroll td:first-child{font-weight:600}}
+@media (max-width:600px){body{font-size:15px}header{padding:.6rem .75rem}main,form#login{padding:0 .6rem 2rem}.chart{grid-template-columns:5.5rem 1fr 4rem}.scroll table,.scroll tbody,.scroll tr,.scroll td{display:block;min-width:0}.scroll thead{display:none}.scroll tr{border-bottom:1px solid var(--line);padding:.3rem 0}.scroll td{border:0;padding:.1rem .6rem}.scroll td:first-child{font-weight:600}.attempt{white-space:normal;overflow-wrap:anywhere}.limits .usage{display:flex;margin-right:0}.limits meter{flex:1 1 3rem;width:auto;min-width:2rem}}
 `;
