@@ -13,6 +13,9 @@ import { skipLineOnce } from './skip-line.ts';
 const CANDIDATES = process.env['CHROMIUM'] !== undefined ? [process.env['CHROMIUM']] : ['chromium', 'chromium-browser', 'google-chrome'];
 const SKIP_LINE = 'chromium not installed: apt-get install -y chromium (browser tests of the status page skipped)';
 
+/** How long one DevTools command may take (page loads are awaited by polling, not by one command). */
+const CALL_TIMEOUT_MS = 15_000;
+
 let found: string | null | undefined;
 
 function binary(): string | null {
@@ -68,10 +71,12 @@ export class Browser {
       }
     });
     child.stderr?.on('data', (chunk: Buffer) => (this.#stderr = (this.#stderr + chunk.toString()).slice(-4000)));
-    child.once('exit', () => {
-      for (const p of this.#pending.values()) p.reject(new Error(`browser exited:\n${this.#stderr}`));
+    const gone = (why: string): void => {
+      for (const p of this.#pending.values()) p.reject(new Error(`browser ${why}:\n${this.#stderr}`));
       this.#pending.clear();
-    });
+    };
+    child.once('exit', () => gone('exited'));
+    child.once('error', (err) => gone(`failed: ${err.message}`));
   }
 
   static launch(): Browser {
@@ -86,10 +91,19 @@ export class Browser {
     return new Browser(child, profile);
   }
 
+  /** One DevTools command; rejects on an error answer, or after CALL_TIMEOUT_MS without one (a hung browser). */
   send(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> {
     const id = ++this.#id;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`CDP ${method}: no answer in ${CALL_TIMEOUT_MS} ms`));
+      }, CALL_TIMEOUT_MS);
+      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
+        clearTimeout(timer);
+        fn(v);
+      };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.#out.write(`${JSON.stringify({ id, method, params, ...(sessionId === undefined ? {} : { sessionId }) })}\0`);
     });
   }
