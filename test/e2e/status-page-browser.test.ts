@@ -9,6 +9,7 @@ import { Browser, type Page, skipWithoutBrowser } from '../helpers/browser.ts';
 import { freePort } from '../helpers/ports.ts';
 import { postJson, request } from '../helpers/proxy.ts';
 import { startServer, type RunningServer } from '../helpers/server.ts';
+import { sampleData } from '../proxy/ui/sample-data.ts';
 
 const ADMIN = 'admin-token-for-the-page-0123456789';
 const KEY = 'mm-status-page-client-key-0123456789';
@@ -78,6 +79,10 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     for (const id of ['down.chat-model-with-a-rather-long-dated-name-2025-01-01', 'simulated.chat', 'simulated.chat2']) assert.match(pools, new RegExp(id.replace('.', '\\.')));
     assert.match(pools, /standby/, 'the refused model is shown in standby');
     assert.equal(await page.eval('document.querySelectorAll("#charts svg").length'), 3, 'requests, errors and p95 charts');
+    // Beside the charts: the last minute up to now, whichever one-minute buckets the four requests fell in.
+    const figures = await page.eval<string[]>(`Array.from(document.querySelectorAll('#charts .chart .val')).map((v) => v.textContent)`);
+    assert.deepEqual(figures.slice(0, 2), ['4', '0%'], 'requests in the last minute, none failed');
+    assert.match(figures[2] ?? '', /^\d+ ms$/);
     assert.match(await page.eval<string>(text('#provider-rows tr')), /modelmesh\.simulated\.v1/);
     const clients = await page.eval<string>(text('#client-rows tr'));
     assert.match(clients, /ide-assistant/);
@@ -149,6 +154,35 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     const boxes = await page.eval<string[]>(`Array.from(document.querySelectorAll('.scroll')).filter((b) => b.scrollWidth > b.clientWidth).map((b) => b.parentElement.id + ' ' + b.scrollWidth + '/' + b.clientWidth)`);
     assert.deepEqual(boxes, [], 'boxes wider than the screen');
     assert.deepEqual(page.problems, []);
+  });
+
+  it('the figures beside the charts count the last minute, not just the minute that has begun', async () => {
+    // Data made by the test (answered in place of /mesh/ui/data): 2 s into a minute, 1 request so far, 60 in
+    // the minute before (6 failed). The last minute holds 1 + 58/60 of the 60 and of their errors.
+    const at = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const data = {
+      ...sampleData(),
+      time: new Date(at + 2_000).toISOString(),
+      series: {
+        'text-generation': {
+          bucket_ms: 60_000,
+          buckets: [
+            { at: at - 120_000, requests: 30, errors: 0, p95_ms: 300 },
+            { at: at - 60_000, requests: 60, errors: 6, p95_ms: 420 },
+            { at, requests: 1, errors: 0, p95_ms: 180 },
+          ],
+        },
+      },
+    };
+    const crafted = await browser.page();
+    await crafted.viewport(1366, 900, false);
+    await crafted.answer('/mesh/ui/data', data);
+    await crafted.goto(`${server.url}/mesh/ui`);
+    await crafted.eval(`document.getElementById('token').value = ${JSON.stringify(ADMIN)}; document.getElementById('login').requestSubmit(); true`);
+    await crafted.waitFor('document.getElementById("conn").textContent === "live"');
+    const figures = await crafted.eval<string[]>(`Array.from(document.querySelectorAll('#charts .chart .val')).map((v) => v.textContent)`);
+    assert.deepEqual(figures, ['59', '9.8%', '180 ms'], 'last minute: 1 + 58 requests, 5.8 of them failed; the latest p95');
+    assert.deepEqual(crafted.problems, []);
   });
 
   it('forgets the token', async () => {

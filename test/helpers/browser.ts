@@ -121,13 +121,17 @@ export class Browser {
     return page;
   }
 
+  /** Browser.close (its helper processes exit with it), SIGKILL after 5 s; then the profile is removed. */
   async close(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       const exited = new Promise((resolve) => this.#child.once('exit', resolve));
-      this.#child.kill('SIGKILL');
+      const kill = setTimeout(() => this.#child.kill('SIGKILL'), 5_000);
+      this.send('Browser.close').catch(() => this.#child.kill('SIGKILL'));
       await exited;
+      clearTimeout(kill);
     }
-    rmSync(this.#profile, { recursive: true, force: true });
+    // A helper process may still be writing its last files there for a moment.
+    rmSync(this.#profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
   }
 }
 
@@ -138,6 +142,7 @@ interface Params {
   args?: { value?: unknown; description?: string }[];
   entry?: { level?: string; text?: string };
   request?: { url?: string };
+  requestId?: string;
   message?: string;
 }
 
@@ -151,6 +156,8 @@ export class Page {
   readonly requests: string[] = [];
   /** The dialogs it opened (confirm texts), each accepted. */
   readonly dialogs: string[] = [];
+  /** URL suffix → the JSON text answered instead of the server (answer()). */
+  readonly #answers = new Map<string, string>();
 
   constructor(browser: Browser, session: string) {
     this.#browser = browser;
@@ -169,6 +176,16 @@ export class Page {
       this.problems.push(`log: ${String(p.entry.text)}`); // CSP violations are reported here
     } else if (method === 'Network.requestWillBeSent') {
       this.requests.push(String(p.request?.url));
+    } else if (method === 'Fetch.requestPaused') {
+      const url = String(p.request?.url);
+      const body = [...this.#answers].find(([suffix]) => url.endsWith(suffix))?.[1];
+      if (body === undefined) void this.send('Fetch.continueRequest', { requestId: p.requestId });
+      else {
+        void this.send('Fetch.fulfillRequest', {
+          requestId: p.requestId, responseCode: 200,
+          responseHeaders: [{ name: 'content-type', value: 'application/json' }], body: Buffer.from(body).toString('base64'),
+        });
+      }
     } else if (method === 'Page.javascriptDialogOpening') {
       this.dialogs.push(String(p.message));
       void this.send('Page.handleJavaScriptDialog', { accept: true });
@@ -177,6 +194,15 @@ export class Page {
 
   send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     return this.#browser.send(method, params, this.#session);
+  }
+
+  /**
+   * Answers every request whose URL ends with `suffix` with `json` (200, application/json) instead of the
+   * server: the page then renders data a test made (the Fetch domain pauses each such request).
+   */
+  async answer(suffix: string, json: unknown): Promise<void> {
+    this.#answers.set(suffix, JSON.stringify(json));
+    await this.send('Fetch.enable', { patterns: [...this.#answers.keys()].map((s) => ({ urlPattern: `*${s}` })) });
   }
 
   /** Viewport in CSS pixels; `mobile` also turns on the mobile meta-viewport handling. */

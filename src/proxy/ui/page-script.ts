@@ -109,7 +109,7 @@ export const PAGE_SCRIPT = `
 
   function render(data) {
     renderPools(data.pools || []);
-    renderCharts(data.series || {});
+    renderCharts(data.series || {}, Date.parse(data.time) || Date.now());
     renderProviders(data.providers || []);
     renderClients(data.clients || []);
     renderDecisions(data.decisions || []);
@@ -154,25 +154,44 @@ export const PAGE_SCRIPT = `
     return wrap;
   }
 
-  function renderCharts(series) {
+  /*
+   * The figure beside a chart counts the last minute up to now (the server's clock), not the bucket in
+   * progress, which reads near 0 just after a minute starts: each bucket counts by the share of it inside
+   * the minute (a finished bucket's requests taken as spread over it; the running one has only run till now).
+   */
+  function lastMinute(buckets, bucketMs, now, pick) {
+    var from = now - 60000, total = 0;
+    buckets.forEach(function (b) {
+      var end = Math.min(b.at + bucketMs, now);
+      var overlap = end - Math.max(b.at, from);
+      if (end > b.at && overlap > 0) total += pick(b) * Math.min(1, overlap / (end - b.at));
+    });
+    return total;
+  }
+
+  function renderCharts(series, now) {
     var charts = clear($('charts'));
     var names = Object.keys(series);
     if (names.length === 0) { add(charts, h('p', 'empty', 'No traffic yet.')); $('window').textContent = ''; return; }
     names.forEach(function (name) {
       var s = series[name];
-      var perMin = 60000 / (s.bucket_ms || 60000);
+      var bucketMs = s.bucket_ms || 60000;
+      var perMin = 60000 / bucketMs;
       var req = s.buckets.map(function (b) { return b.requests * perMin; });
       var err = s.buckets.map(function (b) { return b.requests > 0 ? (100 * b.errors) / b.requests : 0; });
       var lat = s.buckets.map(function (b) { return b.p95_ms; });
-      var last = s.buckets.length - 1;
-      $('window').textContent = 'last ' + fmt((s.buckets.length * (s.bucket_ms || 60000)) / 60000, 1) + ' min';
+      var recent = lastMinute(s.buckets, bucketMs, now, function (b) { return b.requests; });
+      var recentErrors = lastMinute(s.buckets, bucketMs, now, function (b) { return b.errors; });
+      /* p95s do not add up: the latest bucket that has requests. */
+      var latest = s.buckets.filter(function (b) { return b.requests > 0; }).pop();
+      $('window').textContent = 'last ' + fmt((s.buckets.length * bucketMs) / 60000, 1) + ' min';
       function row(label, values, cls, text) {
         return add(h('div', 'chart'), h('span', 'muted', label), spark(values, cls), h('span', 'val', text));
       }
       add(charts, add(h('div', 'card'), add(h('div', 'card-head'), h('h3', '', name)),
-        row('requests/min', req, 'req', fmt(req[last] || 0)),
-        row('errors %', err, 'err', fmt(err[last] || 0) + '%'),
-        row('p95 latency', lat, 'lat', fmt(lat[last] || 0, 0) + ' ms')));
+        row('requests/min', req, 'req', fmt(recent)),
+        row('errors %', err, 'err', fmt(recent > 0 ? (100 * recentErrors) / recent : 0) + '%'),
+        row('p95 latency', lat, 'lat', fmt(latest ? latest.p95_ms : 0, 0) + ' ms')));
     });
   }
 

@@ -12,7 +12,7 @@ export function failoverEvent(overrides: Partial<RequestEvent> = {}): RequestEve
       { model: 'anthropic.claude', provider: 'anthropic.claude.v1', status: 200, outcome: 'success', reason: null, latency_ms: 60 },
     ],
     model: 'anthropic.claude', provider: 'anthropic.claude.v1', outcome: 'success', status: 200, error: null, stream: false,
-    latency_ms: 120, ttfb_ms: 120, tokens_in: 11, tokens_out: 7, cost: 0.00042,
+    latency_ms: 120, ttfb_ms: 120, tokens_in: 11, tokens_out: 7, cost: 0.00042, client: null,
     ...overrides,
   };
 }
