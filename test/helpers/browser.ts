@@ -210,9 +210,17 @@ export class Page {
     await this.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile });
   }
 
+  /** Navigates and waits until the new document has loaded (not the one before it, still complete). */
   async goto(url: string): Promise<void> {
     await this.send('Page.navigate', { url });
-    await this.waitFor('document.readyState === "complete"');
+    await this.waitFor(`location.href === ${JSON.stringify(url)} && document.readyState === "complete"`);
+  }
+
+  /** Reloads and waits until a new document has loaded: the old one is marked and must be gone. */
+  async reload(): Promise<void> {
+    await this.eval('window.__beforeReload = true');
+    await this.send('Page.reload');
+    await this.waitFor('!window.__beforeReload && document.readyState === "complete"');
   }
 
   /** The value of a JS expression in the page (promises awaited). */
