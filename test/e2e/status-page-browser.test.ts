@@ -1,8 +1,9 @@
 // The status page (issue 17 point 1) in a real headless Chromium against `node dist/server.js`: the token
 // typed into the page opens it and never reaches a URL, every section shows the proxy's own state (a
 // failover highlighted, a client's limits), the buttons take a model out of rotation and back through the
-// admin API, and the page fits a laptop and a phone screen, all under its Content-Security-Policy with no
-// error in the console. Skips with one line when no browser is installed (`.ci/run` installs chromium).
+// admin API, the page fits a laptop and a phone screen and follows the proxy going away and coming back,
+// all under its Content-Security-Policy with no error in the console. Skips with one line when no browser is
+// installed (`.ci/run` installs chromium).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, type Page, skipWithoutBrowser } from '../helpers/browser.ts';
@@ -183,6 +184,20 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     const figures = await crafted.eval<string[]>(`Array.from(document.querySelectorAll('#charts .chart .val')).map((v) => v.textContent)`);
     assert.deepEqual(figures, ['59', '9.8%', '180 ms'], 'last minute: 1 + 58 requests, 5.8 of them failed; the latest p95');
     assert.deepEqual(crafted.problems, []);
+  });
+
+  it('shows a proxy that went away as disconnected, and goes live again when it is back', async () => {
+    const yaml = await config();
+    // The tab the test before opened is in front, and a hidden page does not poll: shown, it refreshes at once.
+    assert.equal(await page.eval('document.hidden'), true);
+    await page.send('Page.bringToFront');
+    await page.waitFor('!document.hidden');
+    await server.stop();
+    await page.waitFor('document.getElementById("conn").textContent === "disconnected"', 15_000); // the next poll, 5 s at most
+    server = await startServer({ yaml }, { port: server.port });
+    await page.waitFor('document.getElementById("conn").textContent === "live"', 15_000);
+    assert.deepEqual(page.problems.filter((p) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(p)), [], 'nothing but the refused polls');
+    page.problems.length = 0;
   });
 
   it('forgets the token', async () => {

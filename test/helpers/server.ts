@@ -19,7 +19,7 @@ export interface RunningServer {
  * Starts dist/server.js on a free port with `config` (a path, or YAML text written to a temp folder that is
  * also the working directory) and waits until /health answers.
  */
-export async function startServer(config: { path: string } | { yaml: string }, options: { env?: Record<string, string>; cwd?: string } = {}): Promise<RunningServer> {
+export async function startServer(config: { path: string } | { yaml: string }, options: { env?: Record<string, string>; cwd?: string; port?: number } = {}): Promise<RunningServer> {
   // The temp folder lives until stop(): a server may outlive the test that started it (a suite's before hook).
   const removers: (() => void)[] = [];
   let dir: string | undefined;
@@ -29,7 +29,7 @@ export async function startServer(config: { path: string } | { yaml: string }, o
     dir = tempDir({ after: (fn) => removers.push(fn) }, 'modelmesh-e2e-');
     path = writeIn(dir, 'mesh.yaml', config.yaml);
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort()); // a given port: a restart where the last one listened
   const run = spawnCli(['--config', path, '--host', '127.0.0.1', '--port', String(port)], {
     cwd: options.cwd ?? dir ?? ROOT, env: options.env ?? cleanEnv(), stdout: false,
   });
