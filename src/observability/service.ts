@@ -94,7 +94,10 @@ class Observability implements ObservabilityService {
     this.#options = options;
     this.stats = new Stats(mesh);
     this.timeseries = new PoolTimeseries({ clock: mesh.clock });
-    this.tracing = new TraceExport({ connectorOf: (id) => mesh.config.providers.get(id)?.connector, clientOf: clientOfEvent });
+    this.tracing = new TraceExport({
+      connectorOf: (id) => mesh.config.providers.get(id)?.connector, clientOf: clientOfEvent,
+      warn: (msg, fields) => mesh.logger.warn(msg, fields), clock: mesh.clock,
+    });
     // Statistics count from construction, so /metrics is right even for a mesh that was never started.
     mesh.events.on(this.#onEvent);
   }

@@ -3,7 +3,7 @@
 // install it (skip-line.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { freePort } from './ports.ts';
 import { skipLineOnce } from './skip-line.ts';
@@ -131,12 +131,4 @@ function answersPing(port: number, tls: boolean): Promise<boolean> {
     socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
     socket.once('data', (chunk: Buffer) => done(chunk[0] === 0x2b || chunk[0] === 0x2d));
   });
-}
-
-/** A self-signed certificate for 127.0.0.1 (made with the openssl CLI), for rediss:// tests; null without openssl. */
-export function selfSignedCertificate(dir: string): { certFile: string; keyFile: string; cert: string } | null {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 20_000 });
-  return made.status === 0 ? { certFile, keyFile, cert: readFileSync(certFile, 'utf8') } : null;
 }

@@ -8,6 +8,7 @@
 // instead of stacking retries. Other 4xx are not retried (the hook rejected the payload).
 import { sleep } from '../../lib/clock.ts';
 import { message, Sink, type QueuedRecord, type SinkDeps, type SinkOptions } from './sink.ts';
+import { redactUrl } from '../../lib/redact-url.ts';
 
 export interface WebhookOptions {
   url: string;
@@ -118,15 +119,5 @@ export class WebhookSink extends Sink {
       clearTimeout(timer);
       shutdown.removeEventListener('abort', onShutdown);
     }
-  }
-}
-
-/** The URL without credentials or query (which may carry a token) for log messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid url)';
   }
 }

@@ -3,6 +3,8 @@
 // later turn of the event loop (setImmediate), written straight as OTLP JSON (no span objects) into the
 // exporter's bounded queue, which POSTs from its own timer. The exporter is rebuilt when
 // `observability.tracing` changes; counters are kept across rebuilds (Prometheus counters never go down).
+import { systemClock, type Clock } from '../../lib/clock.ts';
+import { redactUrl } from '../../lib/redact-url.ts';
 import type { RequestEvent, RequestTrace } from '../../mesh/events.ts';
 import type { ByteTarget } from './bytes.ts';
 import { TRACING_OFF, type TracingConfig } from './config.ts';
@@ -28,12 +30,18 @@ export interface TraceExportDeps {
   connectorOf: (providerId: string) => string | undefined;
   /** The client (application) of a request, for modelmesh.client; null when unknown. */
   clientOf: (event: RequestEvent) => string | null;
+  /** The operator's log, for failed exports (at most one line a minute). */
+  warn?: (msg: string, fields: Record<string, unknown>) => void;
+  /** For the log's rate limit. @default systemClock */
+  clock?: Clock;
 }
 
 type Traced = RequestEvent & { trace: RequestTrace };
 
 /** How long stop() gives the exporter to send what is queued. */
 const STOP_GRACE_MS = 3_000;
+/** A collector that keeps failing (down, a refused token, an untrusted certificate) is logged once a minute. */
+const WARN_EVERY_MS = 60_000;
 
 export class TraceExport {
   readonly #deps: TraceExportDeps;
@@ -46,6 +54,9 @@ export class TraceExport {
   readonly #base = { exported: 0, dropped: 0, failed: 0 };
   readonly #retiring = new Map<OtlpExporter, Promise<void>>();
   readonly #writer = new SpanJsonWriter();
+  #lastWarn = -Infinity;
+  /** Spans in failed POSTs since the last warning. */
+  #failedSince = 0;
 
   constructor(deps: TraceExportDeps) {
     this.#deps = deps;
@@ -67,6 +78,7 @@ export class TraceExport {
     this.#exporter = new OtlpExporter({
       url: config.endpoint, headers: config.headers, resource: { serviceName: config.service_name },
       timeout: config.timeout, batchSize: config.batch_size, queueSize: config.queue_size, flushInterval: config.flush_interval,
+      onFailure: (error, spans) => this.#exportFailed(config.endpoint as string, error, spans),
     });
   }
 
@@ -141,6 +153,16 @@ export class TraceExport {
         this.#base.dropped++; // a malformed record must not stop the others (and never reaches the request)
       }
     }
+  }
+
+  /** Counted always (the exporter's counters); told to the operator's log at most once a minute. */
+  #exportFailed(endpoint: string, error: string, spans: number): void {
+    this.#failedSince += spans;
+    const now = (this.#deps.clock ?? systemClock).now();
+    if (this.#deps.warn === undefined || now - this.#lastWarn < WARN_EVERY_MS) return;
+    this.#lastWarn = now;
+    this.#deps.warn('tracing export failed; spans dropped', { endpoint: redactUrl(endpoint), error, spans: this.#failedSince });
+    this.#failedSince = 0;
   }
 
   #retire(): void {

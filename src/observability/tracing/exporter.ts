@@ -27,6 +27,8 @@ export interface ExporterOptions {
   flushInterval?: number;
   /** @default systemClock (timers unref'd) */
   clock?: Clock;
+  /** Told of each failed POST (why, and how many spans it dropped), for the operator's log. Must not throw. */
+  onFailure?: (error: string, spans: number) => void;
 }
 
 export interface ExporterCounters {
@@ -53,6 +55,7 @@ export class OtlpExporter {
   readonly #agent: http.Agent;
   readonly #queue: BatchQueue;
   readonly #writer = new SpanJsonWriter();
+  readonly #onFailure: ((error: string, spans: number) => void) | undefined;
   #timer: TimerHandle | null = null;
   #soon: NodeJS.Immediate | null = null;
   #inFlight: Promise<void> | null = null;
@@ -68,6 +71,7 @@ export class OtlpExporter {
     this.#queue = new BatchQueue(resourcePrefix(options.resource), this.#batchSize, Math.max(this.#batchSize, options.queueSize ?? 2048));
     this.#interval = Math.max(1, options.flushInterval ?? 1_000);
     this.#clock = options.clock ?? systemClock;
+    this.#onFailure = options.onFailure;
     const agentOptions = { keepAlive: true, maxSockets: 1 };
     this.#agent = this.#url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.#schedule();
@@ -176,6 +180,11 @@ export class OtlpExporter {
     this.#counters.failed += n;
     this.#counters.failedBatches++;
     this.#counters.lastError = error;
+    try {
+      this.#onFailure?.(error, n);
+    } catch {
+      // the log is a courtesy: a failing listener must not break the export loop
+    }
     return false;
   }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 import type { AttemptRecord, RequestEvent } from '../../../src/mesh/events.ts';
+import { ManualClock } from '../../../src/lib/clock.ts';
 import { TRACING_OFF } from '../../../src/observability/tracing/config.ts';
 import { TraceExport } from '../../../src/observability/tracing/export.ts';
 import type { ExportTraceServiceRequest, OtlpSpan } from '../../../src/observability/tracing/otlp.ts';
@@ -55,4 +56,37 @@ test('records that throw, before or in the middle of a span, are taken back whol
   assert.equal(new Set(spans.map((s) => s.traceId)).size, 2);
   assert.equal(exp.counters.dropped, 2);
   assert.equal(exp.counters.exported, 6);
+});
+
+test('a failing collector is told to the operator\'s log once a minute, with the spans it dropped and no credentials', async (t) => {
+  let status = 401;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
+  });
+  const base = await listen(server);
+  t.after(() => closeServer(server));
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
+  const exp = new TraceExport({ connectorOf: () => 'openai.llm.v1', clientOf: () => null, clock, warn: (msg, fields) => warnings.push({ msg, fields }) });
+  const endpoint = base.replace('http://', 'http://user:pass@');
+  exp.configure({ ...TRACING_OFF, enabled: true, endpoint: `${endpoint}/v1/traces?token=secret` });
+  t.after(() => exp.stop());
+
+  exp.record(traced({ requestId: 'req-1' }));
+  await exp.flush();
+  assert.deepEqual(warnings, [{ msg: 'tracing export failed; spans dropped', fields: { endpoint: `${base}/v1/traces`, error: 'HTTP 401', spans: 3 } }]);
+
+  exp.record(traced({ requestId: 'req-2' }));
+  await exp.flush();
+  assert.equal(warnings.length, 1, 'a second failure within the minute is counted, not logged');
+  assert.equal(exp.counters.failed, 6);
+
+  clock.advance(60_000);
+  status = 503;
+  exp.record(traced({ requestId: 'req-3' }));
+  await exp.flush();
+  assert.equal(warnings.length, 2);
+  assert.deepEqual(warnings[1]?.fields, { endpoint: `${base}/v1/traces`, error: 'HTTP 503', spans: 6 }, 'the spans of both failures since the last line');
+  assert.doesNotMatch(JSON.stringify(warnings), /pass|secret/);
 });

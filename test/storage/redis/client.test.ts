@@ -6,7 +6,8 @@ import { RedisClient, type RedisClientOptions } from '../../../src/storage/redis
 import { RedisError, RedisReplyError } from '../../../src/storage/redis/errors.ts';
 import { RedisScript } from '../../../src/storage/redis/script.ts';
 import { freePort } from '../../helpers/ports.ts';
-import { RedisServer, selfSignedCertificate, skipWithoutRedis } from '../../helpers/redis-server.ts';
+import { selfSignedCertificate } from '../../helpers/certificate.ts';
+import { RedisServer, skipWithoutRedis } from '../../helpers/redis-server.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 const skip = skipWithoutRedis();
