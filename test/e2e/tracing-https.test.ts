@@ -98,13 +98,14 @@ test('a collector whose certificate is not trusted: nothing is sent, and the log
   const collector = await startCollector(t);
   if (collector === null) return t.skip('openssl not installed');
   const server = await startTracedProxy(t, collector.port, {});
-  await until(() => /tracing export failed/.test(server.stderr()), () => `no warning; proxy stderr:\n${server.stderr()}`);
-  const line = server.stderr().split('\n').find((l) => l.includes('tracing export failed')) ?? '';
-  const record = JSON.parse(line) as { level: string; endpoint: string; error: string; spans: number };
+  await until(() => /tracing spans dropped/.test(server.stderr()), () => `no warning; proxy stderr:\n${server.stderr()}`);
+  const line = server.stderr().split('\n').find((l) => l.includes('tracing spans dropped')) ?? '';
+  const record = JSON.parse(line) as { level: string; endpoint: string; error: string; failed: number; queue_full: number };
   assert.equal(record.level, 'warn');
   assert.equal(record.endpoint, `https://127.0.0.1:${collector.port}/v1/traces`);
   assert.match(record.error, /self[- ]signed certificate/);
-  assert.ok(record.spans >= 2);
+  assert.ok(record.failed >= 2, 'the request span and its attempt span');
+  assert.equal(record.queue_full, 0);
   assert.equal(collector.posts.length, 0, 'the certificate is checked: nothing reached it');
   assert.match((await request(`${server.url}/metrics`)).body, /modelmesh_tracing_spans_failed_total [1-9]/);
   assert.doesNotMatch(server.stderr(), new RegExp(KEY));

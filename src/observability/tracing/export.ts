@@ -55,8 +55,8 @@ export class TraceExport {
   readonly #retiring = new Map<OtlpExporter, Promise<void>>();
   readonly #writer = new SpanJsonWriter();
   #lastWarn = -Infinity;
-  /** Spans in failed POSTs since the last warning. */
-  #failedSince = 0;
+  /** Spans lost since the last warning: in failed POSTs, turned away by a full queue; the last export error. */
+  #lost: { failed: number; queueFull: number; error: string | null } = { failed: 0, queueFull: 0, error: null };
 
   constructor(deps: TraceExportDeps) {
     this.#deps = deps;
@@ -78,7 +78,9 @@ export class TraceExport {
     this.#exporter = new OtlpExporter({
       url: config.endpoint, headers: config.headers, resource: { serviceName: config.service_name },
       timeout: config.timeout, batchSize: config.batch_size, queueSize: config.queue_size, flushInterval: config.flush_interval,
-      onFailure: (error, spans) => this.#exportFailed(config.endpoint as string, error, spans),
+      // The endpoint of this exporter: one retiring after a reload still reports its own.
+      onFailure: (error, spans) => this.#lose(config.endpoint, spans, 0, error),
+      onDrop: (spans) => this.#lose(config.endpoint, 0, spans),
     });
   }
 
@@ -88,6 +90,7 @@ export class TraceExport {
     if (this.#exporter === null || trace === undefined || !trace.sampled) return;
     if (this.#pending.length >= this.#config.queue_size) {
       this.#base.dropped += 1 + trace.attemptSpanIds.length; // about the spans it would have made
+      this.#lose(this.#config.endpoint, 0, 1 + trace.attemptSpanIds.length);
       return;
     }
     this.#pending.push(event as Traced);
@@ -155,14 +158,22 @@ export class TraceExport {
     }
   }
 
-  /** Counted always (the exporter's counters); told to the operator's log at most once a minute. */
-  #exportFailed(endpoint: string, error: string, spans: number): void {
-    this.#failedSince += spans;
+  /**
+   * Spans lost to a failing or slow collector: counted always (the counters), told to the operator's log at
+   * most once a minute, with what was lost since the line before.
+   */
+  #lose(endpoint: string | null, failed: number, queueFull: number, error?: string): void {
+    const lost = this.#lost;
+    lost.failed += failed;
+    lost.queueFull += queueFull;
+    if (error !== undefined) lost.error = error;
     const now = (this.#deps.clock ?? systemClock).now();
     if (this.#deps.warn === undefined || now - this.#lastWarn < WARN_EVERY_MS) return;
     this.#lastWarn = now;
-    this.#deps.warn('tracing export failed; spans dropped', { endpoint: redactUrl(endpoint), error, spans: this.#failedSince });
-    this.#failedSince = 0;
+    this.#deps.warn('tracing spans dropped', {
+      endpoint: endpoint === null ? null : redactUrl(endpoint), failed: lost.failed, queue_full: lost.queueFull, error: lost.error,
+    });
+    this.#lost = { failed: 0, queueFull: 0, error: null };
   }
 
   #retire(): void {

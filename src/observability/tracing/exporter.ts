@@ -29,6 +29,8 @@ export interface ExporterOptions {
   clock?: Clock;
   /** Told of each failed POST (why, and how many spans it dropped), for the operator's log. Must not throw. */
   onFailure?: (error: string, spans: number) => void;
+  /** Told of spans a full queue turned away (the collector slower than the spans come). Must not throw. */
+  onDrop?: (spans: number) => void;
 }
 
 export interface ExporterCounters {
@@ -56,6 +58,7 @@ export class OtlpExporter {
   readonly #queue: BatchQueue;
   readonly #writer = new SpanJsonWriter();
   readonly #onFailure: ((error: string, spans: number) => void) | undefined;
+  readonly #onDrop: ((spans: number) => void) | undefined;
   #timer: TimerHandle | null = null;
   #soon: NodeJS.Immediate | null = null;
   #inFlight: Promise<void> | null = null;
@@ -72,6 +75,7 @@ export class OtlpExporter {
     this.#interval = Math.max(1, options.flushInterval ?? 1_000);
     this.#clock = options.clock ?? systemClock;
     this.#onFailure = options.onFailure;
+    this.#onDrop = options.onDrop;
     const agentOptions = { keepAlive: true, maxSockets: 1 };
     this.#agent = this.#url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.#schedule();
@@ -101,6 +105,7 @@ export class OtlpExporter {
   enqueueWith(spans: number, fill: (t: ByteTarget) => void): void {
     if (this.#stopped || !this.#queue.write(spans, fill)) {
       this.#counters.dropped += spans;
+      if (!this.#stopped) this.#tell(this.#onDrop, spans);
       return;
     }
     // A full batch goes out on the next turn of the event loop, never inside the caller's stack.
@@ -180,12 +185,17 @@ export class OtlpExporter {
     this.#counters.failed += n;
     this.#counters.failedBatches++;
     this.#counters.lastError = error;
-    try {
-      this.#onFailure?.(error, n);
-    } catch {
-      // the log is a courtesy: a failing listener must not break the export loop
-    }
+    this.#tell(this.#onFailure, error, n);
     return false;
+  }
+
+  /** A listener for the operator's log: a courtesy, so one that throws must not break queueing or exports. */
+  #tell<A extends unknown[]>(listener: ((...args: A) => void) | undefined, ...args: A): void {
+    try {
+      listener?.(...args);
+    } catch {
+      // nothing to do: the counters already have it
+    }
   }
 
   /** null on a 2xx answer, else why not. Never rejects. */

@@ -58,7 +58,7 @@ test('records that throw, before or in the middle of a span, are taken back whol
   assert.equal(exp.counters.exported, 6);
 });
 
-test('a failing collector is told to the operator\'s log once a minute, with the spans it dropped and no credentials', async (t) => {
+test('spans lost to a failing collector are told to the operator\'s log once a minute, without credentials', async (t) => {
   let status = 401;
   const server = createServer((req, res) => {
     req.resume();
@@ -72,10 +72,11 @@ test('a failing collector is told to the operator\'s log once a minute, with the
   const endpoint = base.replace('http://', 'http://user:pass@');
   exp.configure({ ...TRACING_OFF, enabled: true, endpoint: `${endpoint}/v1/traces?token=secret` });
   t.after(() => exp.stop());
+  const endpointShown = `${base}/v1/traces`;
 
   exp.record(traced({ requestId: 'req-1' }));
   await exp.flush();
-  assert.deepEqual(warnings, [{ msg: 'tracing export failed; spans dropped', fields: { endpoint: `${base}/v1/traces`, error: 'HTTP 401', spans: 3 } }]);
+  assert.deepEqual(warnings, [{ msg: 'tracing spans dropped', fields: { endpoint: endpointShown, failed: 3, queue_full: 0, error: 'HTTP 401' } }]);
 
   exp.record(traced({ requestId: 'req-2' }));
   await exp.flush();
@@ -87,6 +88,24 @@ test('a failing collector is told to the operator\'s log once a minute, with the
   exp.record(traced({ requestId: 'req-3' }));
   await exp.flush();
   assert.equal(warnings.length, 2);
-  assert.deepEqual(warnings[1]?.fields, { endpoint: `${base}/v1/traces`, error: 'HTTP 503', spans: 6 }, 'the spans of both failures since the last line');
+  assert.deepEqual(warnings[1]?.fields, { endpoint: endpointShown, failed: 6, queue_full: 0, error: 'HTTP 503' }, 'both failures since the last line');
   assert.doesNotMatch(JSON.stringify(warnings), /pass|secret/);
+});
+
+test('spans a full queue turns away (a collector slower than the spans come) are told too', async (t) => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const warnings: Record<string, unknown>[] = [];
+  const exp = new TraceExport({ connectorOf: () => 'openai.llm.v1', clientOf: () => null, clock, warn: (_msg, fields) => warnings.push(fields) });
+  // A collector that never answers: the one POST in flight holds, and the queue of 3 spans fills up.
+  const server = createServer(() => undefined);
+  const base = await listen(server);
+  t.after(() => closeServer(server));
+  exp.configure({ ...TRACING_OFF, enabled: true, endpoint: `${base}/v1/traces`, queue_size: 3, batch_size: 3, timeout: 60_000 });
+  t.after(() => { server.closeAllConnections(); return exp.stop(); });
+  for (let i = 0; i < 3; i++) exp.record(traced({ requestId: `req-${i}` }));
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.ok(exp.counters.dropped >= 3, `dropped ${exp.counters.dropped}`);
+  assert.equal(warnings.length, 1);
+  assert.deepEqual(warnings[0], { endpoint: `${base}/v1/traces`, failed: 0, queue_full: 3, error: null });
 });
