@@ -30,7 +30,7 @@ export interface TraceExportDeps {
   connectorOf: (providerId: string) => string | undefined;
   /** The client (application) of a request, for modelmesh.client; null when unknown. */
   clientOf: (event: RequestEvent) => string | null;
-  /** The operator's log, for failed exports (at most one line a minute). */
+  /** The operator's log, for spans lost to a failing or slow collector (at most one line a minute). */
   warn?: (msg: string, fields: Record<string, unknown>) => void;
   /** For the log's rate limit. @default systemClock */
   clock?: Clock;
@@ -40,7 +40,7 @@ type Traced = RequestEvent & { trace: RequestTrace };
 
 /** How long stop() gives the exporter to send what is queued. */
 const STOP_GRACE_MS = 3_000;
-/** A collector that keeps failing (down, a refused token, an untrusted certificate) is logged once a minute. */
+/** Spans lost (a collector down, refusing the token, untrusted, or too slow) are logged at most once a minute. */
 const WARN_EVERY_MS = 60_000;
 
 export class TraceExport {
