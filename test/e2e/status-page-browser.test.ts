@@ -163,6 +163,8 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     const at = Date.UTC(2026, 0, 1, 12, 0, 0);
     const data = {
       ...sampleData(),
+      decisions: [],
+      clients: [],
       time: new Date(at + 2_000).toISOString(),
       series: {
         'text-generation': {
@@ -183,6 +185,12 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     await crafted.waitFor('document.getElementById("conn").textContent === "live"');
     const figures = await crafted.eval<string[]>(`Array.from(document.querySelectorAll('#charts .chart .val')).map((v) => v.textContent)`);
     assert.deepEqual(figures, ['59', '9.8%', '180 ms'], 'last minute: 1 + 58 requests, 5.8 of them failed; the latest p95');
+    // No decisions and no clients in this data: each table says so in one row across all its columns.
+    const empty = await crafted.eval<string[]>(`['decision-rows', 'client-rows'].map((id) => {
+      const cell = document.querySelector('#' + id + ' td.empty');
+      return cell.textContent + ' ' + cell.colSpan + '/' + cell.closest('table').querySelectorAll('thead th').length;
+    })`);
+    assert.deepEqual(empty, ['No requests yet. 7/7', 'No clients configured. 3/3']);
     assert.deepEqual(crafted.problems, []);
   });
 

@@ -36,6 +36,12 @@ export const PAGE_SCRIPT = `
     return 'until ' + new Date(iso).toLocaleString();
   }
   function pill(text, kind) { return h('span', 'pill ' + kind, text); }
+  /* A table's one row saying it is empty, across all its columns. */
+  function emptyRow(tbody, text) {
+    var td = h('td', 'empty', text);
+    td.colSpan = tbody.parentElement.querySelectorAll('thead th').length || 1;
+    return add(h('tr'), td);
+  }
 
   function loadToken() {
     try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
@@ -205,7 +211,7 @@ export const PAGE_SCRIPT = `
 
   function renderProviders(providers) {
     var rows = clear($('provider-rows'));
-    if (providers.length === 0) add(rows, add(h('tr'), h('td', 'empty', 'No providers.')));
+    if (providers.length === 0) add(rows, emptyRow(rows, 'No providers.'));
     providers.forEach(function (p) {
       var state = p.status === 'disabled' ? pill('disabled', 'warn') : (p.status === 'active' ? pill('active', 'ok') : pill('standby', 'bad'));
       var stateCell = add(h('td'), state);
@@ -223,7 +229,7 @@ export const PAGE_SCRIPT = `
 
   function renderClients(clients) {
     var rows = clear($('client-rows'));
-    if (clients.length === 0) add(rows, add(h('tr'), h('td', 'empty', 'No clients configured.'), h('td'), h('td')));
+    if (clients.length === 0) add(rows, emptyRow(rows, 'No clients configured.'));
     clients.forEach(function (c) {
       var cell = h('td', 'limits');
       var keys = Object.keys(c.limits).concat(Object.keys(c.usage).filter(function (k) { return !(k in c.limits); }));
@@ -251,7 +257,7 @@ export const PAGE_SCRIPT = `
 
   function renderDecisions(decisions) {
     var rows = clear($('decision-rows'));
-    if (decisions.length === 0) add(rows, add(h('tr'), h('td', 'empty', 'No requests yet.')));
+    if (decisions.length === 0) add(rows, emptyRow(rows, 'No requests yet.'));
     decisions.forEach(function (d) {
       var tr = h('tr', (d.failovers > 0 ? 'failover ' : '') + (d.outcome === 'failure' ? 'failed' : ''));
       tr.title = d.request_id + (d.error ? ': ' + d.error : '');
