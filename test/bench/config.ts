@@ -53,15 +53,19 @@ export interface ModelMeshPorts {
   redisPort?: number;
   /** false: no `clients:` (auth off), the baseline of the `clients` scenario. Default true. */
   auth?: boolean;
+  /** false: the 1,000 clients without any limit (attribution only), to split a client's cost (pair.ts `nolimits`). */
+  limits?: boolean;
+  /** sample_ratio of the traced copy (default 1.0; pair.ts `ratio0`: the trace context alone). */
+  sampleRatio?: number;
 }
 
 /** observability.tracing for the traced copy (issue 17: CPU per request at most +10% at ratio 1.0). */
-function tracingYaml(otlpPort: number | undefined): string {
+function tracingYaml(otlpPort: number | undefined, ratio = 1): string {
   if (otlpPort === undefined) return '';
   return `observability:
   tracing:
     endpoint: http://127.0.0.1:${otlpPort}
-    sample_ratio: 1.0
+    sample_ratio: ${ratio}
 `;
 }
 
@@ -115,7 +119,7 @@ pools:
     strategy: modelmesh.priority-selection.v1
     model_priority: [dead.bench-model, upstream.bench-model]
     retry: {max_attempts: 1}
-${tracingYaml(ports.otlpPort)}${storageYaml(ports.redisPort)}${ports.auth === false ? '' : clientsYaml()}`;
+${tracingYaml(ports.otlpPort, ports.sampleRatio)}${storageYaml(ports.redisPort)}${ports.auth === false ? '' : clientsYaml(BENCH_CLIENTS, ports.limits !== false)}`;
 }
 
 /** Request bodies: identical for every target (the fake upstream ignores `model`). */
@@ -148,13 +152,14 @@ export const CLIENT_HEADERS: Record<string, string> = { authorization: `Bearer $
 
 /**
  * `clients:` with every limit on (set far above what the run reaches, so every request pays the checks and none
- * is refused), all of them allowed the bench pools.
+ * is refused), all of them allowed the bench pools; `limits` false leaves the limits out.
  */
-function clientsYaml(count = BENCH_CLIENTS): string {
+function clientsYaml(count: number, limits: boolean): string {
   const lines = ['clients:'];
+  const limited = limits ? ', rpm: 100000000, tpm: 1000000000000, max_concurrent: 100000, budget: {daily: 1000000, monthly: 1000000}' : '';
   for (let i = 0; i < count; i++) {
     const digest = createHash('sha256').update(benchClientKey(i), 'utf8').digest('hex');
-    lines.push(`  app${i}: {key_sha256: ${digest}, pools: [bench, failover], rpm: 100000000, tpm: 1000000000000, max_concurrent: 100000, budget: {daily: 1000000, monthly: 1000000}}`);
+    lines.push(`  app${i}: {key_sha256: ${digest}, pools: [bench, failover]${limited}}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,8 @@
 // than runs one after the other (issue 16: "quote ratios from one run"). Not part of `npm run bench`.
 //   node --import tsx test/bench/pair.ts [sync|stream]
 // Env: PAIR_A / PAIR_B what each copy is: `main` (the bench config), `tracing` (tracing on at ratio 1.0),
-// `noauth` (no clients:), `floor` (the bare pipe proxy), optionally `@<path of server.js>` after it (main@/tmp/dist-before/server.js);
+// `ratio0` (tracing at ratio 0: the trace context alone), `noauth` (no clients:), `nolimits` (the clients
+// without limits: attribution only), `floor` (the bare pipe proxy), optionally `@<path of server.js>` after it (main@/tmp/dist-before/server.js);
 // default PAIR_A=main@dist, PAIR_B=tracing. PAIR_ROUNDS (5) windows of BENCH_DURATION_MS (3000) each;
 // CONCURRENCY per copy (16). The sides swap load generators every round. Calibration on this machine: two
 // copies of one build read within 2–3% of each other, the B copy 1–3% cheaper; so confirm a change in both
@@ -34,9 +35,13 @@ try {
   const targets = await Promise.all(sides.map(async (side, i) => {
     const [kind = 'main', serverJs = SERVER_JS] = side.split('@');
     if (kind === 'floor') return (await startFloor(upstreamPort)).target;
-    const ports = kind === 'tracing' ? { ...base, otlpPort: sink.port } : kind === 'noauth' ? { ...base, auth: false } : base;
-    if (!['main', 'tracing', 'noauth'].includes(kind)) throw new Error(`PAIR_${'AB'[i]}: unknown kind ${kind}`);
-    const started = await startModelMesh(tmp, modelmeshConfigYaml(ports), `${'ab'[i]}-${kind}`, path.resolve(serverJs));
+    const ports: Record<string, ModelMeshPorts> = {
+      main: base, tracing: { ...base, otlpPort: sink.port }, ratio0: { ...base, otlpPort: sink.port, sampleRatio: 0 },
+      noauth: { ...base, auth: false }, nolimits: { ...base, limits: false },
+    };
+    const chosen = ports[kind];
+    if (chosen === undefined) throw new Error(`PAIR_${'AB'[i]}: unknown kind ${kind} (${Object.keys(ports).join(', ')}, floor)`);
+    const started = await startModelMesh(tmp, modelmeshConfigYaml(chosen), `${'ab'[i]}-${kind}`, path.resolve(serverJs));
     if (started.startFailed) throw new Error(`${side} did not start`);
     return started.target;
   }));
