@@ -226,7 +226,7 @@ export class Page {
   /** The value of a JS expression in the page (promises awaited). */
   async eval<T>(expression: string): Promise<T> {
     const r = await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
-    const details = r['exceptionDetails'] as { text?: string; exception?: { description?: string } } | undefined;
+    const details = r['exceptionDetails'] as Params['exceptionDetails'];
     if (details !== undefined) throw new Error(`in the page: ${details.exception?.description ?? details.text ?? 'error'}`);
     return (r['result'] as { value: T }).value;
   }

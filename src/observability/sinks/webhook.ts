@@ -7,8 +7,8 @@
 // down: later batches get one attempt each until one succeeds, so an outage drains the queue quickly
 // instead of stacking retries. Other 4xx are not retried (the hook rejected the payload).
 import { sleep } from '../../lib/clock.ts';
-import { message, Sink, type QueuedRecord, type SinkDeps, type SinkOptions } from './sink.ts';
 import { redactUrl } from '../../lib/redact-url.ts';
+import { message, Sink, type QueuedRecord, type SinkDeps, type SinkOptions } from './sink.ts';
 
 export interface WebhookOptions {
   url: string;
