@@ -1,7 +1,7 @@
 // OTLP/HTTP JSON encoding of spans (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding): an
 // ExportTraceServiceRequest `{resourceSpans: [{resource, scopeSpans: [{scope, spans}]}]}` in the protobuf
 // JSON mapping with the OTLP exceptions: trace and span ids are lowercase hex (not base64), enums are
-// integers (kind 2 SERVER, 3 CLIENT; status code 1 OK, 2 ERROR), field names are lowerCamelCase, and 64-bit
+// integers (kind 2 SERVER, 3 CLIENT; status code 1 OK, 2 ERROR; an unset status, the default, is left out), field names are lowerCamelCase, and 64-bit
 // integers (timestamps in ns, intValue) are decimal strings.
 //
 // Two forms of the same JSON: the OTLP objects here (exportRequest(), the format spelled out as types) and
@@ -26,7 +26,8 @@ export interface OtlpSpan {
   startTimeUnixNano: string;
   endTimeUnixNano: string;
   attributes: OtlpKeyValue[];
-  status: { code: number; message?: string };
+  /** Absent when unset without a message (the default). */
+  status?: { code: number; message?: string };
 }
 
 export interface ExportTraceServiceRequest {
@@ -57,9 +58,11 @@ export function otlpSpan(span: Span): OtlpSpan {
     startTimeUnixNano: unixNano(span.startMs),
     endTimeUnixNano: unixNano(Math.max(span.startMs, span.endMs)),
     attributes: keyValues(span.attributes),
-    status: span.status.message === undefined ? { code: span.status.code } : { code: span.status.code, message: span.status.message },
   };
   if (span.parentSpanId !== null) out.parentSpanId = span.parentSpanId;
+  const { code, message } = span.status;
+  if (message !== undefined) out.status = { code, message };
+  else if (code !== 0) out.status = { code };
   return out;
 }
 

@@ -92,7 +92,8 @@ export function resourcePrefix(resource: OtlpResource, scopeVersion?: string): s
 const SERVER_ROOT = newRoot();
 const CLIENT_ROOT = newRoot();
 const CLOSE_OK = Buffer.from('],"status":{"code":1}}');
-const CLOSE_UNSET = Buffer.from('],"status":{"code":0}}');
+// An unset status without a message is the default: left out (as the protobuf JSON mapping allows).
+const CLOSE_UNSET = Buffer.from(']}');
 
 /**
  * Spans as OTLP JSON, appended to a ByteTarget as they are written: `{span},{span},…` without the brackets

@@ -153,6 +153,7 @@ function providerAttributes(provider: string, options: SpanBuildOptions, a: Attr
 function serverSpan(event: RequestEvent, trace: TraceContext, operation: string, startMs: number, options: SpanBuildOptions, sink: SpanSink): void {
   let failovers = 0;
   for (const attempt of event.attempts) if (attempt.outcome === 'failure') failovers++;
+  const status = serverStatus(event);
   const a = sink.open({
     traceId: trace.traceId,
     spanId: trace.spanId,
@@ -161,7 +162,7 @@ function serverSpan(event: RequestEvent, trace: TraceContext, operation: string,
     kind: SPAN_KIND_SERVER,
     startMs,
     endMs: event.at,
-    status: spanStatus(event.outcome, event.error),
+    status,
   });
   a.str('gen_ai.operation.name', operation);
   a.str('gen_ai.request.model', event.requested);
@@ -179,7 +180,7 @@ function serverSpan(event: RequestEvent, trace: TraceContext, operation: string,
     a.int('gen_ai.usage.output_tokens', event.tokens_out);
   }
   if (event.provider !== null) providerAttributes(event.provider, options, a);
-  if (event.outcome === 'failure') a.str('error.type', String(event.status));
+  if (status.code === STATUS_ERROR) a.str('error.type', String(event.status));
   // Last, the values that differ on every request (the JSON writer caches runs of repeating ones).
   if (event.model !== null) a.double('modelmesh.cost_usd', event.cost);
   a.str('modelmesh.request_id', event.requestId);
@@ -203,7 +204,7 @@ function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number,
     kind: SPAN_KIND_CLIENT,
     startMs: at.startMs,
     endMs: at.startMs + attempt.latency_ms,
-    status: spanStatus(attempt.outcome, attempt.reason),
+    status: attempt.outcome === 'failure' ? errorStatus(attempt.reason) : UNSET_STATUS,
   });
   a.str('gen_ai.operation.name', at.operation);
   a.str('gen_ai.request.model', attempt.model);
@@ -224,14 +225,21 @@ function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number,
   }
 }
 
-// Shared by every span (frozen): one object less per span.
-const OK_STATUS: SpanHead['status'] = Object.freeze({ code: STATUS_OK });
-const UNSET_STATUS: SpanHead['status'] = Object.freeze({ code: STATUS_UNSET });
+// Span status follows the HTTP semantic conventions (https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status):
+// left unset on success, never Ok (that is for the application's own code to say); Error on a failed attempt
+// (a CLIENT span: any failure, a 4xx included); on the request (SERVER) span, Error only for what is ours to
+// answer for: a 5xx, or no answer at all. A 4xx is the caller's (a bad request the upstreams refused) and
+// leaves it unset, without error.type, as the conventions require; its attempt spans still show Error.
+// Cancelled by the client is not an error of ours either. Unset is also what costs nothing on the wire.
+const UNSET_STATUS: SpanHead['status'] = Object.freeze({ code: STATUS_UNSET }); // shared: one object less per span
 
-function spanStatus(outcome: RequestEvent['outcome'], error: string | null): SpanHead['status'] {
-  if (outcome === 'success') return OK_STATUS;
-  if (outcome === 'failure') return { code: STATUS_ERROR, message: error ?? 'failure' };
-  return UNSET_STATUS; // cancelled by the client: not an error of ours
+function errorStatus(message: string | null): SpanHead['status'] {
+  return { code: STATUS_ERROR, message: message ?? 'failure' };
+}
+
+function serverStatus(event: RequestEvent): SpanHead['status'] {
+  if (event.outcome !== 'failure' || (event.status >= 400 && event.status < 500)) return UNSET_STATUS;
+  return errorStatus(event.error);
 }
 
 /** Only with the opt-in, and only what the router attached (EventBus.wantsBodies must be set for it). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildRequestSpans, genAiProviderName, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_OK, STATUS_UNSET } from '../../../src/observability/tracing/spans.ts';
+import { buildRequestSpans, genAiProviderName, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET } from '../../../src/observability/tracing/spans.ts';
 import { encodeTraces, unixNano } from '../../../src/observability/tracing/otlp.ts';
 import { attemptTraceparent, startTrace } from '../../../src/observability/tracing/traceparent.ts';
 import { AT, failoverEvent } from './fixtures.ts';
@@ -22,7 +22,7 @@ describe('buildRequestSpans', () => {
     assert.equal(server.name, 'chat text-generation');
     assert.equal(server.startMs, AT - 120);
     assert.equal(server.endMs, AT);
-    assert.deepEqual(server.status, { code: STATUS_OK });
+    assert.deepEqual(server.status, { code: STATUS_UNSET }, 'success leaves the status unset (HTTP semconv), never Ok');
     assert.deepEqual(server.attributes, {
       'gen_ai.operation.name': 'chat',
       'gen_ai.request.model': 'text-generation',
@@ -82,6 +82,25 @@ describe('buildRequestSpans', () => {
     assert.deepEqual(cancelled?.status, { code: STATUS_UNSET });
   });
 
+  it('leaves a request the upstreams refused with a 4xx unset on the SERVER span, its attempt spans ERROR (HTTP semconv)', () => {
+    const refused = failoverEvent({
+      outcome: 'failure', status: 400, error: 'context length exceeded', model: null, provider: null,
+      attempts: [{ model: 'openai.gpt-4o', provider: 'openai.llm.v1', status: 400, outcome: 'failure', reason: '400 context length exceeded', latency_ms: 5 }],
+    });
+    const [server, attempt] = buildRequestSpans(refused, startTrace(undefined, 1));
+    assert.deepEqual(server?.status, { code: STATUS_UNSET }, "a 4xx is the caller's error, not the proxy's");
+    assert.equal(server?.attributes['error.type'], undefined, 'error.type only with an Error status');
+    assert.equal(server?.attributes['modelmesh.outcome'], 'failure');
+    assert.deepEqual(server?.attributes['http.response.status_code'], { int: 400 });
+    assert.deepEqual(attempt?.status, { code: STATUS_ERROR, message: '400 context length exceeded' });
+    assert.equal(attempt?.attributes['error.type'], '400');
+    const [limited] = buildRequestSpans(failoverEvent({ outcome: 'failure', status: 429, error: 'rate limited' }), startTrace(undefined, 1));
+    assert.deepEqual(limited?.status, { code: STATUS_UNSET });
+    const [unavailable] = buildRequestSpans(failoverEvent({ outcome: 'failure', status: 503, error: 'no model available' }), startTrace(undefined, 1));
+    assert.deepEqual(unavailable?.status, { code: STATUS_ERROR, message: 'no model available' });
+    assert.equal(unavailable?.attributes['error.type'], '503');
+  });
+
   it('keeps prompt and completion text out unless captureContent is set', () => {
     const event = failoverEvent({
       request_body: { model: 'text-generation', messages: [{ role: 'user', content: 'secret plan' }] },
@@ -120,7 +139,8 @@ describe('OTLP JSON encoding', () => {
     assert.equal(first?.['kind'], 3);
     assert.equal(server?.['startTimeUnixNano'], `${AT - 120}000000`);
     assert.equal(server?.['endTimeUnixNano'], `${AT}000000`);
-    assert.deepEqual(server?.['status'], { code: 1 });
+    assert.equal(server?.['status'], undefined, 'an unset status is left out');
+    assert.equal('status' in (server ?? {}), false);
     assert.deepEqual(first?.['status'], { code: 2, message: '503 overloaded' });
     const attrs = server?.['attributes'] as { key: string; value: Record<string, unknown> }[];
     const get = (key: string): Record<string, unknown> | undefined => attrs.find((a) => a.key === key)?.value;
