@@ -33,8 +33,12 @@ const ENDPOINT_NODES: Record<Endpoint, readonly string[]> = {
  * endpoint; without this, stick-until-failure could stick a shared text-generation pool to it after a
  * /v1/completions request and send the next chat request there.
  */
+const CHAT_EXCLUDED: readonly string[] = ['generation.text-generation.text-completion'];
+// Responses and Messages are translated to chat for such a model: the same exclusion.
 const ENDPOINT_EXCLUDED: Partial<Record<Endpoint, readonly string[]>> = {
-  chat: ['generation.text-generation.text-completion'],
+  chat: CHAT_EXCLUDED,
+  responses: CHAT_EXCLUDED,
+  messages: CHAT_EXCLUDED,
 };
 
 /** What a request needs from a model, derived once by the endpoint adapter. */

@@ -129,6 +129,33 @@ test('not eligible: a chat-only model (capability) and an Anthropic model (conne
   assert.equal(chat.status, 200, chat.body);
 });
 
+test('a text-completion model serves no chat-shaped endpoint: chat, Responses and Messages skip it (it has no chat endpoint)', async (t) => {
+  const pair = await startPair(t, {
+    models: {
+      'a.chat': { provider: 'a', capabilities: ['chat-completion'] },
+      'b.cmp-b': { provider: 'b', capabilities: ['text-completion'] },
+    },
+    // The completion model first: stick-until-failure would have kept sending chat-shaped requests to it.
+    pools: { mixed: { models: ['b.cmp-b', 'a.chat'] }, legacy: { models: ['b.cmp-b'] } },
+  });
+  pair.a.handle(json(200, { id: 'c1', object: 'chat.completion', created: 1, model: 'chat', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+  const asks: [string, Record<string, unknown>][] = [
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }],
+    ['/v1/responses', { input: 'hi' }],
+    ['/v1/messages', { max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }],
+  ];
+  for (const [path, body] of asks) {
+    const ok = await postJson(`${pair.proxy.url}${path}`, { ...body, model: 'mixed' });
+    assert.equal(ok.status, 200, `${path}: ${ok.body}`);
+    assert.equal(ok.headers['x-modelmesh-model'], 'a.chat', path);
+    const refused = await postJson(`${pair.proxy.url}${path}`, { ...body, model: 'legacy' });
+    assert.equal(refused.status, 400, `${path}: ${refused.body}`);
+    assert.match(refused.body, /no_eligible_models|b\.cmp-b: does not serve/, path);
+  }
+  assert.equal(pair.b.requests.length, 0, 'nothing reached the completion-only model');
+  assert.equal(pair.requests.filter((e) => e.attempts.some((x) => x.model === 'b.cmp-b')).length, 0);
+});
+
 test('invalid requests: 400 naming the parameter, nothing sent upstream', async (t) => {
   const { a, b, proxy } = await setup(t);
   const cases: [unknown, string][] = [
