@@ -236,3 +236,25 @@ export function formatSseEvent(event: SseEvent): string {
 export function formatSseError(message: string, code: string | null = null, type = 'server_error'): string {
   return `data: ${JSON.stringify({ error: { message, type, param: null, code } })}\n\n`;
 }
+
+/**
+ * An upstream's in-band failure event, `{"error":{"message","code"}}` (OpenRouter and other gateways answer
+ * 200 and send the failure as an event, first or mid-stream), as a reason and status (the code when it is an
+ * HTTP status, else 0); undefined for any other event. A substring check first: this runs on every event.
+ */
+export function inBandError(data: string): { reason: string; status: number } | undefined {
+  if (!data.includes('"error"')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const error = (parsed as Record<string, unknown>)['error'];
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as Record<string, unknown>;
+  const code = typeof e['code'] === 'number' && e['code'] >= 400 && e['code'] <= 599 ? e['code'] : 0;
+  const message = typeof e['message'] === 'string' ? e['message'].slice(0, 200) : 'error event';
+  return { reason: code === 0 ? message : `${code} ${message}`, status: code };
+}

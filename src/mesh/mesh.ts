@@ -156,9 +156,9 @@ export class ModelMesh implements MeshRuntime {
 
   #build(config: MeshConfig): Generation {
     const registry = new Registry(config, { sessionPins: this.sessionPins });
-    const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline);
     const loadedAt = Math.floor(this.clock.now() / 1000);
     const redact = createRedactor(config.secretValues);
+    const router = new Router(registry, this.state, this.events, this.clock, config.proxy.timeouts.deadline, redact);
     const clients = new ClientRegistry(config.clients.values(), config.pools);
     // Logger and observability are read at use: the logger may be replaced after construction (embedding, tests).
     const mesh = { logger: (): Logger => this.logger, observability: (): ObservabilityService => this.observability };

@@ -21,9 +21,9 @@ export class Router {
   readonly #registry: Registry;
   readonly #deps: RouteDeps;
 
-  constructor(registry: Registry, state: StateStore, events: EventBus, clock: Clock, deadlineMs: number) {
+  constructor(registry: Registry, state: StateStore, events: EventBus, clock: Clock, deadlineMs: number, redact: (text: string) => string) {
     this.#registry = registry;
-    this.#deps = { state, events, clock, deadlineMs };
+    this.#deps = { state, events, clock, deadlineMs, redact };
   }
 
   /**

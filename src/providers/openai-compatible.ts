@@ -3,7 +3,7 @@
 import type { MeshError } from '../errors.ts';
 import { encodeMultipart, formField } from '../lib/multipart.ts';
 import type { FormData } from '../lib/multipart.ts';
-import type { SseEvent } from '../lib/sse.ts';
+import { inBandError, type SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';
 import { brokenJsonAnswer } from './json-answer.ts';
@@ -75,7 +75,7 @@ export class OpenAiCompatibleProvider extends HttpConnector {
    */
   async #checkFirstEvent(res: SseResponse): Promise<SseResponse> {
     const first = await res.events.next();
-    if (first.done !== true && first.value.data.includes('"error"')) {
+    if (first.done !== true) {
       const failure = inBandError(first.value.data);
       if (failure !== undefined) {
         res.close();
@@ -113,21 +113,4 @@ function expectsJson(call: ProviderCall): boolean {
   if (call.form === null) return true;
   const format = formField(call.form, 'response_format');
   return format === undefined || !TEXT_FORMATS.has(format);
-}
-
-/** `{"error":{"message","code"}}` as a reason and status (the code when it is an HTTP status, else 0). */
-function inBandError(data: string): { reason: string; status: number } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const error = (parsed as Record<string, unknown>)['error'];
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as Record<string, unknown>;
-  const code = typeof e['code'] === 'number' && e['code'] >= 400 && e['code'] <= 599 ? e['code'] : 0;
-  const message = typeof e['message'] === 'string' ? e['message'].slice(0, 200) : 'error event';
-  return { reason: code === 0 ? message : `${code} ${message}`, status: code };
 }

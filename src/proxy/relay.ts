@@ -3,7 +3,7 @@
 // error event and the stream closes without [DONE] (openai-wire §2 "Errors").
 import type { ServerResponse } from 'node:http';
 import { MeshError, toMeshError } from '../errors.ts';
-import { formatSseError, formatSseEvent, type SseEvent } from '../lib/sse.ts';
+import { formatSseError, formatSseEvent, inBandError, type SseEvent } from '../lib/sse.ts';
 import type { Routed } from '../mesh/router.ts';
 import type { Usage } from '../mesh/types.ts';
 import type { CancelSignal } from '../lib/cancel.ts';
@@ -68,7 +68,13 @@ export async function relaySse(ctx: RequestContext, routed: Routed, filter: SseF
       try {
         for (; event !== undefined; event = sawDone || take === undefined ? undefined : take.call(response.events)) {
           if (event.data === '[DONE]') sawDone = true;
-          else if (!filter.keep(event)) continue;
+          else {
+            // The upstream's own failure event is not relayed as it came (unredacted, not in our error
+            // shape): it ends the stream as a failure of that model, with our one in-band error.
+            const failure = inBandError(event.data);
+            if (failure !== undefined) throw new MeshError('upstream_error', `upstream stream failed: ${failure.reason}`, { upstream: failure });
+            if (!filter.keep(event)) continue;
+          }
           out += event.event === undefined && event.id === undefined && !event.data.includes('\n') ? `data: ${event.data}\n\n` : formatSseEvent(event);
         }
       } finally {

@@ -101,7 +101,7 @@ class AttemptLoop<T> {
 
   #rotation(from: ModelEntry, to: ModelEntry): void {
     const { events, clock } = this.#deps;
-    const reason = this.#lastError?.upstream?.reason ?? this.#lastError?.message ?? 'failed';
+    const reason = this.#deps.redact(this.#lastError?.upstream?.reason ?? this.#lastError?.message ?? 'failed');
     events.emit({ type: 'rotation', at: clock.now(), requestId: this.#plan.req.requestId, pool: this.#plan.poolName, from: from.id, to: to.id, reason });
   }
 
@@ -145,7 +145,7 @@ class AttemptLoop<T> {
       return { ok: false, error: err, outcome: 'failure', status: 500, model };
     }
     const status = deadlineHit ? 0 : (err.upstream?.status ?? err.status);
-    const reason = deadlineHit ? `request deadline of ${this.#scope.deadlineMs}ms exceeded` : (err.upstream?.reason ?? err.message);
+    const reason = deadlineHit ? `request deadline of ${this.#scope.deadlineMs}ms exceeded` : this.#deps.redact(err.upstream?.reason ?? err.message);
     record(status, 'failure', reason);
     this.#lastError = err;
     if (deadlineHit) return 'final';

@@ -64,7 +64,7 @@ function cancelledEnding(plan: Plan): Outcome {
 /** A failure after the answer was committed (mid-stream): counts against the model when it came from upstream. */
 function failedEnding(plan: Plan, won: Won, failure: MeshError, deps: RouteDeps): Outcome {
   const { model } = won;
-  const error = failure.upstream?.reason ?? failure.message;
+  const error = deps.redact(failure.upstream?.reason ?? failure.message);
   const last = plan.attempts[plan.attempts.length - 1];
   if (last) Object.assign(last, { outcome: 'failure', reason: error });
   if (failure.upstream !== undefined) {

@@ -85,4 +85,9 @@ export interface RouteDeps {
   readonly clock: Clock;
   /** The request deadline (proxy.timeouts.deadline): from arrival to the committed answer. */
   readonly deadlineMs: number;
+  /**
+   * The secret redactor: an upstream's failure reason is redacted once, where it is recorded, since it goes
+   * on to state (and Redis), events, spans and the admin API (an upstream may quote our key back).
+   */
+  readonly redact: (text: string) => string;
 }

@@ -27,7 +27,7 @@ function setup(models: string[], signal = new CancelToken()) {
     endpoint: 'chat', model: 'p', body: { messages: [{ role: 'user', content: 'hi' }] }, form: null, mode: 'buffer', needs: NO_NEEDS,
     sessionId: null, requestId: 'r', signal,
   };
-  const deps: RouteDeps = { state: mesh.state, events: mesh.events, clock, deadlineMs: 60_000 };
+  const deps: RouteDeps = { state: mesh.state, events: mesh.events, clock, deadlineMs: 60_000, redact: (text) => text };
   const plan = planAttempts(req, resolveTarget(mesh.registry, 'p'), mesh.state, clock, performance.now());
   const scope = new RequestScope(signal, clock, deps.deadlineMs);
   const seen: MeshEvent[] = [];

@@ -29,7 +29,7 @@ test('leastCostOf: every token at the cheapest rate of the cheapest model; nothi
 function fixture(): { deps: RouteDeps; plan: Plan; events: EventBus; seen: RequestEvent[] } {
   const events = new EventBus();
   const clock = new ManualClock();
-  const deps: RouteDeps = { state: {} as StateStore, events, clock, deadlineMs: 1000 };
+  const deps: RouteDeps = { state: {} as StateStore, events, clock, deadlineMs: 1000, redact: (text) => text };
   const plan = {
     req: {
       endpoint: 'chat', model: 'p', body: { messages: [] }, form: null, mode: 'buffer', needs: NO_NEEDS, sessionId: null, requestId: 'req-1',

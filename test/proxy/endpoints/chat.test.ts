@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { closedPort, destroy, hang, json, sse, startFakeUpstream, text, type FakeUpstream } from '../../helpers/fake-upstream.ts';
 import { errorOf, postJson, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
+import type { RequestEvent } from '../../../src/mesh/events.ts';
 
 const COMPLETION = {
   id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'up-model',
@@ -363,6 +364,71 @@ test('an upstream error quoting a configured secret is redacted before it reache
   assert.equal(reply.status, 502);
   assert.match(errorOf(reply).message, /invalid key \[REDACTED\] for org/);
   assert.ok(!reply.body.includes(secret));
+});
+
+test('an upstream error quoting a configured secret is redacted where it is recorded: attempt reasons, rotation events and the standby reason', async (t) => {
+  const a = await startFakeUpstream();
+  const b = await startFakeUpstream();
+  const secret = 'sk-live-ABCDEF0123456789';
+  a.handle(json(500, { error: { message: `invalid key ${secret} for org` } }));
+  b.handle(json(200, COMPLETION));
+  const proxy = await startProxy({
+    providers: {
+      a: { connector: 'openai.llm.v1', base_url: a.url, api_key: secret },
+      b: { connector: 'openai.llm.v1', base_url: b.url, api_key: 'sk-b-key-000000000000' },
+    },
+    models: { 'a.m': { provider: 'a', capabilities: ['chat-completion'] }, 'b.m': { provider: 'b', capabilities: ['chat-completion'] } },
+    pools: { 'chat-pool': { models: ['a.m', 'b.m'], strategy: 'modelmesh.priority-selection.v1', retry: { max_attempts: 1 }, deactivation: { error_codes: [500] } } },
+  });
+  const seen: unknown[] = [];
+  proxy.mesh.events.on((e) => seen.push(e));
+  t.after(async () => {
+    await proxy.close();
+    await a.close();
+    await b.close();
+  });
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, ASK);
+  assert.equal(reply.status, 200);
+  const request = seen.find((e): e is RequestEvent => (e as RequestEvent).type === 'request');
+  assert.equal(request?.attempts[0]?.reason, '500 invalid key [REDACTED] for org');
+  assert.ok(seen.some((e) => (e as { type: string }).type === 'rotation'), 'a rotation event was emitted');
+  // Events feed spans, the status page and logs; the standby reason goes to /mesh/models and to Redis.
+  assert.ok(!JSON.stringify(seen).includes(secret), JSON.stringify(seen));
+  const held = proxy.mesh.state.model('a.m');
+  assert.equal(held.status, 'standby');
+  assert.ok(held.reason?.includes('[REDACTED]') === true && !held.reason.includes(secret), held.reason ?? '');
+});
+
+test("streaming: an upstream's own error event mid-stream is not relayed as it came: one redacted in-band error of ours, blamed on that model", async (t) => {
+  const a = await startFakeUpstream();
+  const secret = 'sk-live-ABCDEF0123456789';
+  // OpenRouter-style: 200, some text, then the failure as an event (and no [DONE]).
+  a.handle(sse([chunk({ role: 'assistant', content: 'He' }), { error: { message: `boom key=${secret}`, type: 'server_error', code: 502 } }], { done: false }));
+  const proxy = await startProxy({
+    providers: { a: { connector: 'openai.llm.v1', base_url: a.url, api_key: secret } },
+    models: { 'a.m': { provider: 'a', capabilities: ['chat-completion'] } },
+    pools: { 'chat-pool': { models: ['a.m'], retry: { max_attempts: 1 } } },
+  });
+  const events: RequestEvent[] = [];
+  proxy.mesh.events.on((e) => {
+    if (e.type === 'request') events.push(e);
+  });
+  t.after(async () => {
+    await proxy.close();
+    await a.close();
+  });
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, model: 'chat-pool', stream: true });
+  assert.equal(reply.status, 200);
+  assert.ok(!reply.body.includes(secret), reply.body);
+  const data = reply.body.split('\n\n').filter((e) => e.length > 0).map((e) => JSON.parse(e.slice('data: '.length)) as Record<string, unknown>);
+  assert.equal(data.length, 2, 'the text chunk, then exactly one error event');
+  assert.deepEqual(Object.keys(data[1]?.['error'] as object), ['message', 'type', 'param', 'code'], 'our error shape, all four keys');
+  const error = data[1]?.['error'] as { message: string; code: string };
+  assert.equal(error.message, 'The upstream model a.m failed mid-stream: 502 boom key=[REDACTED]');
+  assert.equal(error.code, 'upstream_error');
+  assert.ok(!reply.body.includes('[DONE]'));
+  assert.equal(events[0]?.outcome, 'failure');
+  assert.equal(events[0]?.attempts[0]?.reason, '502 boom key=[REDACTED]', "the upstream's reason, not 'stream ended before [DONE]'");
 });
 
 test('streams reuse the upstream keep-alive socket: [DONE] releases it instead of destroying it', async (t) => {
