@@ -6,7 +6,10 @@
 //   (within a message round trip). A release (probe success, admin activate, cooldown) deletes the key, so a
 //   probe success anywhere reactivates everywhere. At start and after every reconnection the hold keys are
 //   read back: Redis wins, except for transitions this instance made while Redis was unreachable, which are
-//   written (the messages of that time are lost to it).
+//   written and published then (their messages were lost; the instances that stayed connected have no
+//   resync of their own to find them). Redis restarted without persistence (or flushed) is told apart from
+//   "released elsewhere" by an epoch key, created when missing: a new epoch means the hold keys are gone,
+//   so each instance writes its holds back (as counters are added back) instead of dropping them.
 // - Quota, budget and client counters: RedisWindowCounters (shared-counters.ts), built here and handed to
 //   the mesh as its `counters`.
 // - Session pins (modelmesh.session-stickiness.v1): SharedSessionPins (session-pins.ts), built here and
@@ -162,7 +165,11 @@ export class SharedState implements MeshService, SharedStateStatus {
     const hold: HoldRecord | null = s.status === 'standby' ? { reason: s.reason ?? '', until: s.until, cause: s.cause ?? 'failure', manual: s.manual } : null;
     if (!this.client.up) this.#changedWhileDown.add(`${kind}:${id}`);
     void this.#write(kind, id, hold);
-    const message: Message = { origin: this.#origin, kind, id, provider, hold, reason: 'reason' in event ? event.reason : '' };
+    this.#publish(kind, id, provider, hold, 'reason' in event ? event.reason : '');
+  }
+
+  #publish(kind: Kind, id: string, provider: string, hold: HoldRecord | null, reason: string): void {
+    const message: Message = { origin: this.#origin, kind, id, provider, hold, reason };
     this.client.send(['PUBLISH', this.#channel, JSON.stringify(message)]).catch(() => {});
   }
 
@@ -218,7 +225,12 @@ export class SharedState implements MeshService, SharedStateStatus {
       ...[...mesh.registry.providers.keys()].map((id) => ({ kind: 'provider' as const, id, provider: id })),
     ];
     if (targets.length === 0) return;
-    const reply = await this.client.send(['MGET', ...targets.map((t) => this.#key(t.kind, t.id))]);
+    const epochKey = `${this.#config.key_prefix}state-epoch`;
+    await this.client.send(['SET', epochKey, randomUUID(), 'NX']);
+    const [epoch, reply] = await Promise.all([this.client.send(['GET', epochKey]), this.client.send(['MGET', ...targets.map((t) => this.#key(t.kind, t.id))])]);
+    // A new epoch: Redis lost every key since the last resync; what is held here is shared, not dropped.
+    const lost = this.#epoch !== null && epoch !== this.#epoch;
+    this.#epoch = typeof epoch === 'string' ? epoch : null;
     const changed = new Set(this.#changedWhileDown);
     this.#changedWhileDown.clear();
     for (const [i, target] of targets.entries()) {
@@ -226,6 +238,7 @@ export class SharedState implements MeshService, SharedStateStatus {
       const localHold: HoldRecord | null = local.status === 'standby' ? { reason: local.reason ?? '', until: local.until, cause: local.cause ?? 'failure', manual: local.manual } : null;
       if (changed.has(`${target.kind}:${target.id}`)) {
         await this.#write(target.kind, target.id, localHold);
+        this.#publish(target.kind, target.id, target.provider, localHold, localHold === null ? 'released on another instance' : '');
         continue;
       }
       const value = Array.isArray(reply) ? reply[i] : null;
@@ -235,7 +248,7 @@ export class SharedState implements MeshService, SharedStateStatus {
       } else if (localHold !== null) {
         // Not in Redis: released elsewhere (or expired) while this instance was away; or never shared (a
         // state file restored at start): share it rather than drop it.
-        if (!this.#restored) this.#apply(target.kind, target.id, target.provider, null, 'released on another instance');
+        if (!this.#restored && !lost) this.#apply(target.kind, target.id, target.provider, null, 'released on another instance');
         else await this.#write(target.kind, target.id, localHold);
       }
     }
@@ -244,6 +257,8 @@ export class SharedState implements MeshService, SharedStateStatus {
 
   /** True until the first resync after start: local holds then come from the state file and are shared, not dropped. */
   #restored = true;
+  /** The `<prefix>state-epoch` value read at the last resync (null before the first). */
+  #epoch: string | null = null;
 }
 
 function readHold(text: string): HoldRecord | null {

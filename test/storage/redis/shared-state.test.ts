@@ -8,6 +8,7 @@ import { checkSharedState } from '../../../src/storage/redis/shared-state.ts';
 import { captureLogger, errorOf, postJson, simulatedConfig, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
 import { RedisServer, skipWithoutRedis } from '../../helpers/redis-server.ts';
 import { eventually } from '../../observability/spawn.ts';
+import { TcpCut } from '../../helpers/tcp-cut.ts';
 
 const CHAT = (model: string) => ({ model, messages: [{ role: 'user', content: 'hi' }] });
 
@@ -48,6 +49,53 @@ test('a hold and its release travel between meshes; a mesh started later reads t
   b.mesh.state.releaseModel('sim.chat', 'sim', 'probe succeeded');
   await eventually(() => a.mesh.state.model('sim.chat').status === 'active' && c.mesh.state.model('sim.chat').status === 'active', 2000, 'released everywhere');
   assert.equal(await client.send(['EXISTS', 'unit:hold:model:sim.chat']), 0);
+});
+
+test('a hold and a release made while one instance is cut off from Redis reach the instances that stayed connected when it is back', skipWithoutRedis(), async (t) => {
+  const redis = await RedisServer.start();
+  t.after(() => redis.close());
+  const cut = await TcpCut.start(redis.port);
+  t.after(() => cut.close());
+  // Commands wait in the client's queue for command_timeout: the outage outlasts it, so the messages are lost.
+  const a = await proxy(t, config(`redis://127.0.0.1:${cut.port}`, { command_timeout: '200ms' }));
+  const b = await proxy(t, config(redis.url()));
+  const outlast = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 500));
+  cut.cut();
+  await eventually(() => a.mesh.sharedState?.up === false, 5000, 'a sees the outage');
+  a.mesh.state.holdModel('sim.chat', 'sim', { reason: 'operator', until: null, cause: 'manual', pool: null, manual: true });
+  await outlast();
+  cut.heal();
+  await eventually(() => b.mesh.state.model('sim.chat').status === 'standby', 10_000, 'b gets the hold a made while cut off');
+  assert.equal(b.mesh.state.model('sim.chat').manual, true);
+
+  cut.cut();
+  await eventually(() => a.mesh.sharedState?.up === false, 5000, 'a sees the second outage');
+  a.mesh.state.releaseModel('sim.chat', 'sim', 'operator');
+  await outlast();
+  cut.heal();
+  await eventually(() => b.mesh.state.model('sim.chat').status === 'active', 10_000, 'b gets the release a made while cut off');
+});
+
+test('Redis restarted without persistence: the instances write their holds back instead of dropping them', skipWithoutRedis(), async (t) => {
+  const redis = await RedisServer.start();
+  t.after(() => redis.close());
+  const a = await proxy(t, config(redis.url()));
+  const b = await proxy(t, config(redis.url()));
+  a.mesh.state.holdModel('sim.chat', 'sim', { reason: 'operator', until: null, cause: 'manual', pool: null, manual: true });
+  a.mesh.state.holdModel('sim.free', 'sim', { reason: 'failing', until: Date.now() + 60_000, cause: 'failure', pool: null, manual: false });
+  await eventually(() => b.mesh.state.model('sim.chat').status === 'standby' && b.mesh.state.model('sim.free').status === 'standby', 2000, 'b applies both holds');
+  await redis.restart();
+  await eventually(() => a.mesh.sharedState?.up === true && b.mesh.sharedState?.up === true, 10_000, 'both reconnected');
+  const client = new RedisClient({ url: redis.url() });
+  t.after(() => client.close());
+  await eventually(async () => (await client.send(['EXISTS', 'unit:hold:model:sim.chat', 'unit:hold:model:sim.free'])) === 2, 5000, 'the holds are written back');
+  for (const mesh of [a.mesh, b.mesh]) {
+    assert.equal(mesh.state.model('sim.chat').status, 'standby', 'the manual hold stays');
+    assert.equal(mesh.state.model('sim.free').status, 'standby', 'the failure hold stays until it ends');
+  }
+  // A release after the restart still travels.
+  b.mesh.state.releaseModel('sim.chat', 'sim', 'operator');
+  await eventually(() => a.mesh.state.model('sim.chat').status === 'active', 2000, 'released everywhere');
 });
 
 test('on_unavailable: closed refuses limited traffic with 429 while Redis is down; open serves it', skipWithoutRedis(), async (t) => {
