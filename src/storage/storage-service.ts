@@ -42,6 +42,16 @@ export function createStorageService(mesh: MeshRuntime, options: { fs?: AtomicFs
   return new Storage(mesh, options.fs, options.clients ?? null);
 }
 
+/** The storage keys naming the shared state store that differ between `running` and `next`. */
+function sharedStoreChanges(running: StorageConfig, next: StorageConfig): string[] {
+  const changed = running.connector === next.connector ? [] : ['storage.connector'];
+  if (running.redis === undefined || next.redis === undefined) return changed;
+  for (const key of ['url', 'key_prefix', 'connect_timeout', 'command_timeout', 'flush_interval', 'on_unavailable'] as const) {
+    if (running.redis[key] !== next.redis[key]) changed.push(`storage.${key}`);
+  }
+  return changed;
+}
+
 function persists(config: StorageConfig): config is StorageConfig & { path: string } {
   return config.sync_policy !== 'in-memory' && config.path !== null;
 }
@@ -72,7 +82,11 @@ class Storage implements StorageService {
     this.#fs = fs;
     this.#clients = clients;
     this.#config = mesh.config.storage;
+    this.#sharedAtStart = mesh.config.storage;
   }
+
+  /** The shared state store is connected once (ModelMesh builds it at construction): a reload cannot move it. */
+  readonly #sharedAtStart: StorageConfig;
 
   async start(): Promise<void> {
     this.#running = true;
@@ -105,7 +119,15 @@ class Storage implements StorageService {
 
   reload(config: MeshConfig): void {
     const next = config.storage;
-    if (JSON.stringify(next) === JSON.stringify(this.#config)) return;
+    const moved = sharedStoreChanges(this.#sharedAtStart, next);
+    // Key names only: storage.url may hold a password.
+    if (moved.length > 0) this.#mesh.logger.warn(`${moved.join(', ')} changed: restart the server to use the new shared state store (still on the one it started with)`, { changed: moved });
+    // The state file settings (those a reload applies); the shared store's are above.
+    const same = next.path === this.#config.path && next.sync_policy === this.#config.sync_policy && next.sync_interval === this.#config.sync_interval;
+    if (same) {
+      this.#config = next;
+      return;
+    }
     this.#disarm();
     const pathChanged = next.path !== this.#config.path;
     this.#config = next;

@@ -272,3 +272,22 @@ test('a stop while the state file is still loading saves only after the load: th
   assert.equal(second.mesh.state.model('sim.a').status, 'standby');
   assert.equal(clock.pending, 0, 'no sync timer armed after the stop');
 });
+
+test('a reload that changes the shared state store warns that it needs a restart, naming keys only (never the URL)', () => {
+  const clock = new ManualClock();
+  const { logger, records } = captureLogger();
+  const raw = (url: string, prefix: string) => ({
+    providers: { sim: { connector: 'modelmesh.simulated.v1' } },
+    models: { 'sim.a': { provider: 'sim', capabilities: ['chat-completion'] } },
+    storage: { connector: 'modelmesh.redis.v1', url, key_prefix: prefix },
+  });
+  const mesh = ModelMesh.fromConfig(raw('redis://:pw-first-0000@127.0.0.1:6390', 'a:'), { clock, logger, env: {} });
+  mesh.reload(ModelMesh.fromConfig(raw('redis://:pw-first-0000@127.0.0.1:6390', 'a:'), { clock, env: {} }).config);
+  assert.deepEqual(records.filter((r) => r.level === 'warn'), [], 'nothing changed: no warning');
+  mesh.reload(ModelMesh.fromConfig(raw('redis://:pw-second-000@127.0.0.1:6391', 'b:'), { clock, env: {} }).config);
+  const warnings = records.filter((r) => r.level === 'warn');
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]?.msg, 'storage.url, storage.key_prefix changed: restart the server to use the new shared state store (still on the one it started with)');
+  assert.ok(!JSON.stringify(records).includes('pw-'), 'no password in any record');
+  assert.ok(!records.some((r) => r.msg.includes('in memory only')), 'not mistaken for a state file change');
+});
