@@ -196,6 +196,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       logger.info('config reloaded', { config: next.source });
     } catch (err) {
       logger.error('config reload failed; keeping the current config', { config: options.config, error: message(err) });
+      // The SIGHUP may be logrotate's: the log files are reopened whatever became of the config.
+      mesh.observability.reopenFiles();
     }
   });
 

@@ -30,6 +30,11 @@ export interface ObservabilityService extends MeshService {
   start(): void;
   stop(): Promise<void>;
   reload(config: MeshConfig): void;
+  /**
+   * Reopens the file sinks (SIGHUP after log rotation) without a new config: a reload that fails (the file
+   * being edited) must not leave records going to the rotated-away file.
+   */
+  reopenFiles(): void;
   readonly stats: Stats;
   /** Records not delivered, per stream (full queue, dead webhook, unwritable file). */
   readonly dropped: Readonly<Record<StreamName, number>>;
@@ -142,7 +147,7 @@ class Observability implements ObservabilityService {
     this.tracing.configure(config.observability.tracing); // no-op when the section did not change
     if (sinksKey(config) === this.#built) {
       // Same sinks: reopen files (SIGHUP after log rotation) and carry on.
-      for (const sink of this.#sinks) if (sink instanceof FileSink) void sink.reopen();
+      this.reopenFiles();
       this.#wantBodies(config);
       return;
     }
@@ -151,6 +156,11 @@ class Observability implements ObservabilityService {
     this.#retiring.push(this.#close(this.#sinks));
     this.#sinks = [];
     this.#open(config);
+  }
+
+  reopenFiles(): void {
+    if (!this.#running) return;
+    for (const sink of this.#sinks) if (sink instanceof FileSink) void sink.reopen();
   }
 
   async flush(): Promise<void> {

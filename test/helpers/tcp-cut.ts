@@ -14,9 +14,9 @@ export class TcpCut {
   }
 
   static async start(targetPort: number): Promise<TcpCut> {
-    let self: TcpCut | null = null;
-    const server = createServer((socket) => self?.#accept(socket, targetPort));
-    self = new TcpCut(server);
+    const server = createServer();
+    const self = new TcpCut(server);
+    server.on('connection', (socket) => self.#accept(socket, targetPort));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return self;
