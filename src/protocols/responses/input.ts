@@ -10,6 +10,9 @@ const ROLES = ['user', 'assistant', 'system', 'developer'] as const;
 export function inputMessages(input: unknown): ChatMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input)) throw invalidType('input', 'a string or an array of input items', input);
+  // Not even with instructions or a previous response: the turn would have nothing to answer, and a chat
+  // upstream rejects `messages: []` only after the request has been routed (and counted) there.
+  if (input.length === 0) throw unsupported('input', "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.");
   const out: ChatMessage[] = [];
   input.forEach((item, i) => addItem(out, item, `input[${i}]`));
   return out;

@@ -2,6 +2,9 @@
 // GET/DELETE /v1/responses/{id} can answer (issue 14): in memory, bounded in entries, each kept for a TTL.
 // The Map's insertion order is also expiry order (one TTL for all), so the oldest entry is always the first
 // to expire or to be evicted, and both are O(1) at the head.
+// Each entry belongs to the configured client that created it (its name; null for an anonymous caller), and
+// only that same owner finds it: for anyone else it is as unknown as an id never stored, so a client can
+// neither read, continue nor delete another's conversation, nor learn that the id exists.
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import { outputMessages } from './response.ts';
 import type { ChatMessage, ResponseObject } from './types.ts';
@@ -14,9 +17,13 @@ export interface ResponseStoreOptions {
   clock?: Clock;
 }
 
+/** Who a stored response belongs to: the client's name (RequestContext.client), null for an anonymous caller. */
+export type ResponseOwner = string | null;
+
 interface Entry {
   response: ResponseObject;
   messages: readonly ChatMessage[];
+  owner: ResponseOwner;
   expiresAt: number;
 }
 
@@ -39,12 +46,12 @@ export class ResponseStore {
 
   /**
    * Keep a finished response with the whole conversation up to and including its output, as chat messages
-   * (see conversationOf). Replacing an id moves it to the back.
+   * (see conversationOf), for `owner` only. Replacing an id moves it to the back.
    */
-  put(response: ResponseObject, messages: readonly ChatMessage[]): void {
+  put(response: ResponseObject, messages: readonly ChatMessage[], owner: ResponseOwner = null): void {
     this.#sweep();
     this.#entries.delete(response.id);
-    this.#entries.set(response.id, { response, messages, expiresAt: this.#clock.now() + this.#ttl });
+    this.#entries.set(response.id, { response, messages, owner, expiresAt: this.#clock.now() + this.#ttl });
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
@@ -52,31 +59,31 @@ export class ResponseStore {
     }
   }
 
-  /** The stored Response object, or null when unknown or expired (GET answers 404). */
-  get(id: string): ResponseObject | null {
-    return this.#live(id)?.response ?? null;
+  /** The stored Response object, or null when unknown, expired or `owner`'s not (GET answers 404). */
+  get(id: string, owner: ResponseOwner = null): ResponseObject | null {
+    return this.#live(id, owner)?.response ?? null;
   }
 
-  /** The conversation to continue from, or null when unknown or expired (previous_response_not_found). */
-  history(id: string): readonly ChatMessage[] | null {
-    return this.#live(id)?.messages ?? null;
+  /** The conversation to continue from, or null when unknown, expired or not `owner`'s (previous_response_not_found). */
+  history(id: string, owner: ResponseOwner = null): readonly ChatMessage[] | null {
+    return this.#live(id, owner)?.messages ?? null;
   }
 
-  /** True when the id was stored (and not yet expired). */
-  delete(id: string): boolean {
-    const live = this.#live(id) !== null;
+  /** True when the id was stored for `owner` (and not yet expired); another owner's entry stays. */
+  delete(id: string, owner: ResponseOwner = null): boolean {
+    if (this.#live(id, owner) === null) return false;
     this.#entries.delete(id);
-    return live;
+    return true;
   }
 
-  #live(id: string): Entry | null {
+  #live(id: string, owner: ResponseOwner): Entry | null {
     const entry = this.#entries.get(id);
     if (entry === undefined) return null;
     if (entry.expiresAt <= this.#clock.now()) {
       this.#entries.delete(id);
       return null;
     }
-    return entry;
+    return entry.owner === owner ? entry : null;
   }
 
   #sweep(): void {

@@ -1,15 +1,17 @@
 // Chat completion chunks (openai-wire §2, streaming) -> the Responses event sequence openai-node's
 // ResponseStream accumulates: response.created, response.in_progress, then per output item
-// output_item.added / content_part.added / output_text.delta… (or function_call_arguments.delta…), the
-// .done events, output_item.done, and response.completed | response.incomplete | response.failed.
+// output_item.added / content_part.added / output_text.delta or refusal.delta… (or function_call_arguments.delta…),
+// the .done events, output_item.done, and response.completed | response.incomplete | response.failed.
 // Items are appended (output_index = position) and stay open until the chat choice finishes, because chat
-// tool-call deltas may interleave by index; they are closed in output order.
+// tool-call deltas may interleave by index; they are closed in output order. The one message item holds at most
+// one output_text and one refusal part, in arrival order (the buffered translation puts both in one message too).
 import { isRecord } from './check.ts';
 import { newId } from './ids.ts';
 import { baseResponse, finish, usageOf } from './response.ts';
-import type { FunctionCallItem, OutputMessage, OutputText, ResponseContext, ResponseObject, ResponsesEvent } from './types.ts';
+import type { FunctionCallItem, OutputMessage, OutputRefusal, OutputText, ResponseContext, ResponseObject, ResponsesEvent } from './types.ts';
 
-type Open = { kind: 'message'; item: OutputMessage; part: OutputText; index: number } | { kind: 'call'; item: FunctionCallItem; index: number };
+type Open = { kind: 'message'; item: OutputMessage; index: number } | { kind: 'call'; item: FunctionCallItem; index: number };
+type OpenCall = Extract<Open, { kind: 'call' }>;
 
 /** Events without their sequence number, which #emit assigns. */
 type Unnumbered = ResponsesEvent extends infer E ? (E extends ResponsesEvent ? Omit<E, 'sequence_number'> : never) : never;
@@ -21,7 +23,11 @@ export class ChatToResponsesStream {
   #open: Open[] = [];
   #message: Extract<Open, { kind: 'message' }> | null = null;
   /** Chat tool-call index -> its open item. */
-  #calls = new Map<number, Extract<Open, { kind: 'call' }>>();
+  #calls = new Map<number, OpenCall>();
+  /** Upstream tool-call id -> its open item. */
+  #callIds = new Map<string, OpenCall>();
+  /** The call the last tool-call delta went to: where a delta with neither `index` nor `id` belongs. */
+  #lastCall: OpenCall | null = null;
   #finishReason: unknown = null;
   #started = false;
   #ended = false;
@@ -69,7 +75,9 @@ export class ChatToResponsesStream {
     const delta = choice['delta'];
     if (isRecord(delta)) {
       const content = delta['content'];
-      if (typeof content === 'string' && content.length > 0) this.#text(content, out);
+      if (typeof content === 'string' && content.length > 0) this.#append('output_text', content, out);
+      const refusal = delta['refusal'];
+      if (typeof refusal === 'string' && refusal.length > 0) this.#append('refusal', refusal, out);
       const calls = delta['tool_calls'];
       if (Array.isArray(calls)) for (const call of calls) this.#toolCall(call, out);
     }
@@ -106,40 +114,58 @@ export class ChatToResponsesStream {
     return out;
   }
 
-  #text(delta: string, out: ResponsesEvent[]): void {
+  /** Text or refusal text into the message item, opening the item and the part of that kind on first use. */
+  #append(kind: 'output_text' | 'refusal', delta: string, out: ResponsesEvent[]): void {
     let open = this.#message;
     if (open === null) {
       const item: OutputMessage = { id: newId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-      open = { kind: 'message', item, part: { type: 'output_text', text: '', annotations: [] }, index: this.#response.output.length };
+      open = { kind: 'message', item, index: this.#response.output.length };
       this.#message = open;
       this.#add(open, out);
-      item.content.push(open.part);
-      out.push(this.#emit({ type: 'response.content_part.added', item_id: item.id, output_index: open.index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
     }
-    open.part.text += delta;
-    out.push(this.#emit({ type: 'response.output_text.delta', item_id: open.item.id, output_index: open.index, content_index: 0, delta, logprobs: [] }));
+    const { item, index: output_index } = open;
+    let content_index = item.content.findIndex((p) => p.type === kind);
+    if (content_index < 0) {
+      content_index = item.content.length;
+      item.content.push(emptyPart(kind));
+      // A fresh empty part: the kept one grows after this event.
+      out.push(this.#emit({ type: 'response.content_part.added', item_id: item.id, output_index, content_index, part: emptyPart(kind) }));
+    }
+    const part = item.content[content_index] as OutputText | OutputRefusal;
+    if (part.type === 'output_text') {
+      part.text += delta;
+      out.push(this.#emit({ type: 'response.output_text.delta', item_id: item.id, output_index, content_index, delta, logprobs: [] }));
+    } else {
+      part.refusal += delta;
+      out.push(this.#emit({ type: 'response.refusal.delta', item_id: item.id, output_index, content_index, delta }));
+    }
   }
 
   #toolCall(call: unknown, out: ResponsesEvent[]): void {
     if (!isRecord(call)) return;
-    const index = typeof call['index'] === 'number' ? call['index'] : 0;
+    const index = typeof call['index'] === 'number' ? call['index'] : null;
     const fn = isRecord(call['function']) ? call['function'] : {};
-    let open = this.#calls.get(index);
-    if (open === undefined) {
-      const id = call['id'];
+    const id = typeof call['id'] === 'string' && call['id'].length > 0 ? call['id'] : null;
+    // Some upstreams omit `index` (a delta then continues the last call) or give every call the same one, so a
+    // call's id, when the delta has one, decides: a known id is that call, an unknown one a new call. Chat sends
+    // the id with a call's first delta, so a delta naming another id never continues the call before it.
+    let open = (id !== null ? this.#callIds.get(id) : index === null ? this.#lastCall : this.#calls.get(index)) ?? null;
+    if (open === null) {
       const name = fn['name'];
       const item: FunctionCallItem = {
         id: newId('fc'),
         type: 'function_call',
         status: 'in_progress',
-        call_id: typeof id === 'string' && id.length > 0 ? id : newId('call'),
+        call_id: id ?? newId('call'),
         name: typeof name === 'string' ? name : '',
         arguments: '',
       };
       open = { kind: 'call', item, index: this.#response.output.length };
-      this.#calls.set(index, open);
+      if (index !== null) this.#calls.set(index, open);
+      if (id !== null) this.#callIds.set(id, open);
       this.#add(open, out);
     }
+    this.#lastCall = open;
     const args = fn['arguments'];
     if (typeof args === 'string' && args.length > 0) {
       open.item.arguments += args;
@@ -158,9 +184,12 @@ export class ChatToResponsesStream {
   #close(open: Open, status: 'completed' | 'incomplete', out: ResponsesEvent[]): void {
     const { item, index: output_index } = open;
     if (open.kind === 'message') {
-      const { text } = open.part;
-      out.push(this.#emit({ type: 'response.output_text.done', item_id: item.id, output_index, content_index: 0, text, logprobs: [] }));
-      out.push(this.#emit({ type: 'response.content_part.done', item_id: item.id, output_index, content_index: 0, part: open.part }));
+      open.item.content.forEach((part, content_index) => {
+        const ids = { item_id: item.id, output_index, content_index };
+        if (part.type === 'output_text') out.push(this.#emit({ type: 'response.output_text.done', ...ids, text: part.text, logprobs: [] }));
+        else out.push(this.#emit({ type: 'response.refusal.done', ...ids, refusal: part.refusal }));
+        out.push(this.#emit({ type: 'response.content_part.done', ...ids, part }));
+      });
     } else {
       const call = open.item;
       out.push(this.#emit({ type: 'response.function_call_arguments.done', item_id: call.id, output_index, name: call.name, arguments: call.arguments }));
@@ -172,6 +201,10 @@ export class ChatToResponsesStream {
   #emit(event: Unnumbered): ResponsesEvent {
     return { ...event, sequence_number: this.#seq++ } as ResponsesEvent;
   }
+}
+
+function emptyPart(kind: 'output_text' | 'refusal'): OutputText | OutputRefusal {
+  return kind === 'output_text' ? { type: 'output_text', text: '', annotations: [] } : { type: 'refusal', refusal: '' };
 }
 
 /**

@@ -132,9 +132,11 @@ export type ResponsesEvent = Seq &
   (
     | { type: 'response.created' | 'response.in_progress' | 'response.completed' | 'response.incomplete' | 'response.failed'; response: ResponseObject }
     | { type: 'response.output_item.added' | 'response.output_item.done'; output_index: number; item: OutputItem }
-    | { type: 'response.content_part.added' | 'response.content_part.done'; item_id: string; output_index: number; content_index: number; part: OutputText }
+    | { type: 'response.content_part.added' | 'response.content_part.done'; item_id: string; output_index: number; content_index: number; part: OutputText | OutputRefusal }
     | { type: 'response.output_text.delta'; item_id: string; output_index: number; content_index: number; delta: string; logprobs: never[] }
     | { type: 'response.output_text.done'; item_id: string; output_index: number; content_index: number; text: string; logprobs: never[] }
+    | { type: 'response.refusal.delta'; item_id: string; output_index: number; content_index: number; delta: string }
+    | { type: 'response.refusal.done'; item_id: string; output_index: number; content_index: number; refusal: string }
     | { type: 'response.function_call_arguments.delta'; item_id: string; output_index: number; delta: string }
     | { type: 'response.function_call_arguments.done'; item_id: string; output_index: number; name: string; arguments: string }
   );

@@ -1,6 +1,7 @@
 // Shared by the Responses translation tests: a fixed context, id placeholders for exact-shape assertions, and
 // an accumulator that applies the stream rules openai-node's ResponseStream enforces (response.created first,
-// output items appended at output_index = length, item_id matching the item, content appended in order).
+// output items appended at output_index = length, item_id matching the item, content appended in order, deltas to
+// a part of their own kind), and checks besides that each .done text is what its deltas added up to.
 import assert from 'node:assert/strict';
 import type { ResponseContext, ResponseObject, ResponsesEvent } from '../../../src/protocols/responses/types.ts';
 import { toChatRequest } from '../../../src/protocols/responses/request.ts';
@@ -71,6 +72,21 @@ function apply(s: ResponseObject, e: ResponsesEvent): void {
       const part = item.type === 'message' ? item.content[e.content_index] : undefined;
       assert.ok(part !== undefined && part.type === 'output_text', `missing content at index ${e.content_index}`);
       part.text += e.delta;
+      return;
+    }
+    case 'response.refusal.delta': {
+      assert.equal(item.type, 'message');
+      const part = item.type === 'message' ? item.content[e.content_index] : undefined;
+      assert.ok(part !== undefined && part.type === 'refusal', `missing refusal content at index ${e.content_index}`);
+      part.refusal += e.delta;
+      return;
+    }
+    case 'response.output_text.done':
+    case 'response.refusal.done': {
+      // The .done text is what the deltas added up to.
+      const part = item.type === 'message' ? item.content[e.content_index] : undefined;
+      assert.ok(part !== undefined, `missing content at index ${e.content_index}`);
+      assert.deepEqual(e.type === 'response.output_text.done' ? { type: 'output_text', text: e.text } : { type: 'refusal', refusal: e.refusal }, part.type === 'output_text' ? { type: part.type, text: part.text } : part);
       return;
     }
     case 'response.function_call_arguments.delta':

@@ -168,6 +168,7 @@ const CASES: [Record<string, unknown>, string, string, string][] = [
   [{ model: 3, input: 'x' }, 'model', 'invalid_param', "Invalid type for 'model': expected a string, but got a number instead."],
   [{ model: 'm' }, 'input', 'missing_param', "Missing required parameter: 'input'."],
   [{ model: 'm', input: 5 }, 'input', 'invalid_param', 'expected a string or an array of input items'],
+  [{ model: 'm', input: [], instructions: 'Be brief.' }, 'input', 'invalid_param', "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead."],
   [{ model: 'm', input: ['x'] }, 'input[0]', 'invalid_param', "Invalid type for 'input[0]': expected an object, but got a string instead."],
   [{ model: 'm', input: [{ content: 'x' }] }, 'input[0].role', 'missing_param', "'input[0].role'"],
   [{ model: 'm', input: [{ role: 'bot', content: 'x' }] }, 'input[0].role', 'invalid_param', "Invalid value: \"bot\". Supported values are: 'user', 'assistant', 'system', 'developer'."],

@@ -122,3 +122,21 @@ test('delete removes an entry and says whether it was there', () => {
   clock.advance(10);
   assert.equal(store.delete('resp_e'), false, 'an expired entry counts as gone');
 });
+
+test('an entry is its owner\'s only: another client or an anonymous caller neither finds, continues nor deletes it', () => {
+  const store = new ResponseStore({ clock: new ManualClock() });
+  store.put(stored('resp_a'), [{ role: 'user', content: 'a' }], 'alice');
+  store.put(stored('resp_n'), [{ role: 'user', content: 'n' }], null);
+  for (const other of ['bob', null] as const) {
+    assert.equal(store.get('resp_a', other), null);
+    assert.equal(store.history('resp_a', other), null);
+    assert.equal(store.delete('resp_a', other), false);
+  }
+  assert.equal(store.get('resp_n', 'alice'), null, 'an anonymous entry is not a client\'s');
+  assert.equal(store.delete('resp_n', 'alice'), false);
+  assert.equal(store.get('resp_a', 'alice')?.id, 'resp_a', 'the refused deletes left it in place');
+  assert.deepEqual(store.history('resp_a', 'alice'), [{ role: 'user', content: 'a' }]);
+  assert.equal(store.get('resp_n')?.id, 'resp_n');
+  assert.equal(store.delete('resp_a', 'alice'), true);
+  assert.equal(store.size, 1);
+});

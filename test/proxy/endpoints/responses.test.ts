@@ -84,6 +84,23 @@ test('chat-only upstream, streaming: the Responses event sequence with event lin
   assert.equal(done.usage.input_tokens, 7);
 });
 
+test('chat-only upstream, streaming a refusal: response.refusal.* events, the refusal part kept for GET', async (t) => {
+  const { a, proxy } = await setup(t, ['vllm.local.v1', 'vllm.local.v1']);
+  a.handle(sse([chunk({ role: 'assistant', content: null, refusal: null }), chunk({ refusal: 'I cannot ' }), chunk({ refusal: 'do that.' }), chunk({}, 'stop'), USAGE_CHUNK]));
+  const reply = await postJson(`${proxy.url}/v1/responses`, { model: 'p', input: 'Something bad', stream: true });
+  const events = parseSse(reply.body);
+  assert.deepEqual(events.map((e) => e.event).slice(2, -1), [
+    'response.output_item.added', 'response.content_part.added', 'response.refusal.delta', 'response.refusal.delta',
+    'response.refusal.done', 'response.content_part.done', 'response.output_item.done',
+  ]);
+  assert.equal(events.find((e) => e.event === 'response.refusal.done')?.data.refusal, 'I cannot do that.');
+  const done = events.at(-1);
+  assert.equal(done?.event, 'response.completed');
+  assert.deepEqual(done?.data.response.output[0].content, [{ type: 'refusal', refusal: 'I cannot do that.' }]);
+  const got = await request(`${proxy.url}/v1/responses/${done?.data.response.id}`);
+  assert.deepEqual(got.json.output, done?.data.response.output);
+});
+
 test('two turns with previous_response_id; GET and DELETE /v1/responses/{id}', async (t) => {
   const { a, proxy } = await setup(t, ['vllm.local.v1', 'vllm.local.v1']);
   a.sequence(json(200, completion({ content: 'Paris.' })), json(200, completion({ content: 'Lyon.' })));
@@ -126,6 +143,20 @@ test('a built-in tool with no native model: the translation\'s 400 naming the pa
   assert.equal(reply.status, 400);
   assert.equal(errorOf(reply).param, 'tools[0].type');
   assert.equal(a.requests.length + b.requests.length, 0);
+});
+
+test('input: [] is a 400 naming input, streaming or not, with or without a previous response; no upstream sees it', async (t) => {
+  const { a, b, proxy } = await setup(t, ['vllm.local.v1', 'vllm.local.v1']);
+  a.handle(json(200, completion({ content: 'Paris.' })));
+  const first = await postJson(`${proxy.url}/v1/responses`, { model: 'p', input: 'Capital of France?' });
+  assert.equal(first.status, 200);
+  const bodies = [{ input: [] }, { input: [], stream: true }, { input: [], instructions: 'Be brief.' }, { input: [], previous_response_id: first.json.id }];
+  for (const body of bodies) {
+    const reply = await postJson(`${proxy.url}/v1/responses`, { model: 'p', ...body });
+    assert.equal(reply.status, 400, JSON.stringify(body));
+    assert.deepEqual(errorOf(reply), { message: "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.", type: 'invalid_request_error', param: 'input', code: 'invalid_param' });
+  }
+  assert.equal(a.requests.length + b.requests.length, 1, 'only the first turn reached an upstream');
 });
 
 test('native_protocols: [responses] on an OpenAI-compatible provider sends the body to its /responses', async (t) => {
