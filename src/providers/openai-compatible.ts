@@ -6,6 +6,7 @@ import type { FormData } from '../lib/multipart.ts';
 import { inBandError, type SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';
+import { chatErrorAnswer } from './error-answer.ts';
 import { brokenJsonAnswer } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
 
@@ -39,6 +40,8 @@ export function withModel(form: FormData, name: string): FormData {
 export class OpenAiCompatibleProvider extends HttpConnector {
   /** A 2xx that is not a complete JSON object is a failed attempt (issue 11.3): retried, rotated, counted. */
   readonly #checkJson = (body: Buffer, status: number): MeshError | null => brokenJsonAnswer(this.id, status, body);
+  /** A chat answer may also be a gateway's 200 `{"error":…}`: a failed attempt too (error-answer.ts). */
+  readonly #checkChat = (body: Buffer, status: number): MeshError | null => brokenJsonAnswer(this.id, status, body) ?? chatErrorAnswer(this.id, status, body);
 
   /**
    * Not `async`: a buffered answer is the transport's own promise, checked by the exchange before it
@@ -63,7 +66,7 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     // Per-attempt extras (traceparent); the connector's own headers win. A loop, not a spread: hot path.
     const extra = call.headers;
     if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
-    const check = call.mode === 'buffer' && expectsJson(call) ? this.#checkJson : undefined;
+    const check = call.mode === 'buffer' && expectsJson(call) ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
     const answer = this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check });
     return call.mode === 'sse' ? answer.then((res): ProviderResponse | Promise<ProviderResponse> => (res.kind === 'sse' ? this.#checkFirstEvent(res) : res)) : answer;
   }

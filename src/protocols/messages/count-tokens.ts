@@ -3,6 +3,7 @@
 // system prompt, every text, tool_use input and tool_result in the messages, and the tool definitions.
 import { CHARS_PER_TOKEN } from '../../lib/tokens.ts';
 import { invalid, isRecord, jsonChars, type Json } from './common.ts';
+import { systemText } from './content.ts';
 
 /**
  * Flat estimate for an image or a PDF document, whose size in tokens depends on pixels or pages we do not
@@ -75,8 +76,30 @@ export function countImages(messages: unknown[]): number {
 }
 
 /**
- * The count_tokens answer: `{input_tokens}`. Validates what Anthropic requires of this route (`model` and a
- * non-empty `messages` list; no `max_tokens`), with the same wording as the Messages route.
+ * The shape every Messages upstream requires of one message, with content.ts's wording: a dictionary with a role
+ * and a content that is a string or a list of typed blocks. The block types are not checked: an Anthropic
+ * upstream takes more of them than the chat translation does, and the estimate skips those it does not know.
+ */
+function checkMessage(m: unknown, path: string): void {
+  if (!isRecord(m)) throw invalid(path, 'Input should be a valid dictionary');
+  const role = m['role'];
+  if (role === undefined) throw invalid(`${path}.role`, 'Field required');
+  if (role !== 'user' && role !== 'assistant' && role !== 'system') throw invalid(`${path}.role`, "Input should be 'user', 'assistant' or 'system'");
+  const content = m['content'];
+  if (content === undefined) throw invalid(`${path}.content`, 'Field required');
+  if (typeof content === 'string') return;
+  if (!Array.isArray(content)) throw invalid(`${path}.content`, 'Input should be a valid string or list');
+  content.forEach((block, j) => {
+    const at = `${path}.content.${j}`;
+    if (!isRecord(block)) throw invalid(at, 'Input should be a valid dictionary');
+    if (typeof block['type'] !== 'string') throw invalid(`${at}.type`, 'Field required');
+  });
+}
+
+/**
+ * The count_tokens answer: `{input_tokens}`. Validates what Anthropic requires of this route (`model`, a
+ * non-empty `messages` list of well-formed messages, a text `system`; no `max_tokens`), with the same wording
+ * as the Messages route: a body /v1/messages would refuse gets no estimate either.
  */
 export function countTokens(body: unknown): TokenCount {
   if (!isRecord(body)) throw invalid('body', 'Input should be a valid dictionary');
@@ -87,5 +110,7 @@ export function countTokens(body: unknown): TokenCount {
   if (messages === undefined) throw invalid('messages', 'Field required');
   if (!Array.isArray(messages)) throw invalid('messages', 'Input should be a valid list');
   if (messages.length === 0) throw invalid('messages', 'List should have at least 1 item after validation, not 0');
+  messages.forEach((m, i) => checkMessage(m, `messages.${i}`));
+  systemText(body['system']); // throws for a system that is not a string or a list of text blocks
   return { input_tokens: estimateInputTokens(body) };
 }

@@ -52,6 +52,11 @@ export class ChatToMessagesStream {
     this.#stops = options.stopSequences ?? [];
   }
 
+  /** True once a chunk carried a finish_reason: the answer is whole even if the upstream omits [DONE]. */
+  get finished(): boolean {
+    return this.#finish !== null;
+  }
+
   /** True once end() or fail() ran: nothing more is sent. */
   get done(): boolean {
     return this.#state === 'ended' || this.#state === 'failed';

@@ -1,12 +1,15 @@
 // The two ways an Anthropic Messages stream reaches the client (issue 15): translated from chat chunks
 // (ChatToMessagesStream), or an Anthropic upstream's own stream relayed as is until message_stop. After a
-// failure there is one `event: error` and never a message_stop.
+// failure there is one `event: error` and never a message_stop. Also the accounting of a native answer,
+// streamed or buffered: one formula for its prompt tokens (promptTokens).
 import type { MeshError } from '../../errors.ts';
 import { formatSseEvent, type SseEvent } from '../../lib/sse.ts';
 import type { Usage } from '../../mesh/types.ts';
 import { streamFailure } from '../../protocols/messages/errors.ts';
 import { encodeEvents, type ChatToMessagesStream } from '../../protocols/messages/stream.ts';
+import { parsedUsageOf } from '../../providers/json-answer.ts';
 import { cutShort, parseEvent, type StreamTranslator } from './protocol-relay.ts';
+import { scanUsage } from './usage-scan.ts';
 import { isRecord } from './validate.ts';
 
 function errorEvent(message: string, err: MeshError): string {
@@ -15,15 +18,13 @@ function errorEvent(message: string, err: MeshError): string {
 }
 
 export function translatedMessages(stream: ChatToMessagesStream): StreamTranslator {
-  let finished = false;
   return {
-    event(event: SseEvent): string {
-      if (!finished && event.data.includes('"finish_reason":"')) finished = true;
-      return encodeEvents(stream.push(event));
-    },
+    event: (event: SseEvent): string => encodeEvents(stream.push(event)),
     done: () => stream.done,
     end(sawDone: boolean): string {
-      if (!sawDone && !finished) throw cutShort('[DONE]');
+      // Complete without [DONE] once a finish_reason came: the stream parsed every chunk already, so it knows
+      // (a substring test missed spaced JSON, `"finish_reason": "stop"`, and called the answer cut short).
+      if (!sawDone && !stream.finished) throw cutShort('[DONE]');
       return encodeEvents(stream.end());
     },
     fail: (message: string, err: MeshError) => encodeEvents(stream.fail(message, streamFailure(err).type)),
@@ -46,7 +47,7 @@ export function nativeMessages(): StreamTranslator {
         const usage = isRecord(parsed) ? (type === 'message_start' && isRecord(parsed['message']) ? parsed['message']['usage'] : parsed['usage']) : null;
         if (isRecord(usage)) {
           seen = true;
-          if (typeof usage['input_tokens'] === 'number') input = usage['input_tokens'] + num(usage['cache_read_input_tokens']) + num(usage['cache_creation_input_tokens']);
+          if (typeof usage['input_tokens'] === 'number') input = promptTokens(usage);
           if (typeof usage['output_tokens'] === 'number') output = usage['output_tokens'];
         }
       } else if (type === 'message_stop') stopped = true;
@@ -67,4 +68,19 @@ export function nativeMessages(): StreamTranslator {
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+}
+
+/**
+ * Prompt tokens of an Anthropic usage object: input_tokens excludes the cache reads and writes, which are
+ * billed input all the same, so all three count (the stream above and the buffered answer, usageOfMessage).
+ */
+export function promptTokens(usage: Record<string, unknown>): number {
+  return num(usage['input_tokens']) + num(usage['cache_read_input_tokens']) + num(usage['cache_creation_input_tokens']);
+}
+
+/** Usage of a native buffered answer (Anthropic's `message`), read as bodyUsage reads a chat answer. */
+export function usageOfMessage(body: Buffer): Usage | null {
+  // The 2xx check parsed a small answer's top-level usage already (providers/json-answer.ts); else a scan.
+  const usage = parsedUsageOf(body) ?? scanUsage(body);
+  return isRecord(usage) ? { prompt_tokens: promptTokens(usage), completion_tokens: num(usage['output_tokens']) } : null;
 }

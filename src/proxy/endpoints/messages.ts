@@ -2,6 +2,7 @@
 // An Anthropic upstream gets the body as is (only `model` rewritten, anthropic-version/-beta passed on); every
 // other upstream gets the chat translation and the answer is translated back. Errors on these routes are
 // Anthropic-shaped (route-list.ts `errorShape`, respond.ts).
+import { modelNotAllowed } from '../../clients/registry.ts';
 import { MeshError } from '../../errors.ts';
 import type { Routed } from '../../mesh/router.ts';
 import { invalid, isRecord } from '../../protocols/messages/common.ts';
@@ -13,18 +14,16 @@ import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered } from '../relay.ts';
 import { sendJson } from '../respond.ts';
-import { nativeMessages, translatedMessages } from './messages-stream.ts';
+import { nativeMessages, translatedMessages, usageOfMessage } from './messages-stream.ts';
 import { answerFailure, relayTranslated } from './protocol-relay.ts';
 import { routeFrom } from './route-from.ts';
-import { bodyUsage } from './usage-scan.ts';
 
 /** Client headers an Anthropic upstream must see (API version, beta features). */
 const PASSED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
 
 export async function createMessage(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx, ctx.mesh.config.proxy.limits.max_body);
-  const model = body['model'];
-  if (typeof model !== 'string' || model === '') throw invalid('model', model === undefined ? 'Field required' : 'Input should be a valid string');
+  const model = modelOf(body);
   let translation: ChatTranslation | null = null;
   let failed: MeshError | null = null;
   try {
@@ -49,7 +48,7 @@ export async function createMessage(ctx: RequestContext): Promise<void> {
     nativeHeaders,
   });
   if (routed.native || translation === null) {
-    if (!stream) return relayBuffered(ctx, routed, bodyUsage);
+    if (!stream) return relayBuffered(ctx, routed, usageOfMessage);
     return relayTranslated(ctx, routed, nativeMessages());
   }
   const stopSequences = Array.isArray(body['stop_sequences']) ? body['stop_sequences'].filter((s): s is string => typeof s === 'string') : [];
@@ -77,8 +76,31 @@ function sendTranslated(ctx: RequestContext, routed: Routed, model: string, stop
   routed.finish({ usage: { prompt_tokens: n('input_tokens') + n('cache_read_input_tokens'), completion_tokens: n('output_tokens') }, ttfbMs: performance.now() - ctx.startedAt });
 }
 
-/** POST /v1/messages/count_tokens: the proxy's estimate, no upstream call. */
+/** `model`: a non-empty string, with Anthropic's wording (both routes). */
+function modelOf(body: Record<string, unknown>): string {
+  const model = body['model'];
+  if (typeof model !== 'string' || model === '') throw invalid('model', model === undefined ? 'Field required' : 'Input should be a valid string');
+  return model;
+}
+
+/**
+ * POST /v1/messages/count_tokens: the proxy's estimate, no upstream call. The model is checked as /v1/messages
+ * checks it (route-from.ts, the router): a name the client may not use is the allow-list's 404, an unknown one
+ * the router's 404; then the body (count-tokens.ts). An estimate for a model the client cannot call is no answer.
+ */
 export async function countMessageTokens(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx, ctx.mesh.config.proxy.limits.max_body);
+  const model = modelOf(body);
+  const registry = ctx.mesh.runtime.registry;
+  const target = registry.names.get(model);
+  const client = ctx.client;
+  if (client !== null && (target === undefined || !ctx.mesh.clients.allows(client, model, target.kind === 'model' ? target.model.id : target.pool.name))) {
+    ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
+    // A client allowed everything gets the router's 404 for an unknown name; one with an allow-list the same
+    // answer whether the name exists or not.
+    if (target === undefined && client.config.pools === null) registry.resolve(model);
+    throw modelNotAllowed(model);
+  }
+  if (target === undefined) registry.resolve(model); // throws the router's 404 (what exists, "did you mean")
   sendJson(ctx, 200, countTokens(body));
 }

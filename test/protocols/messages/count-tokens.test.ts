@@ -41,3 +41,25 @@ describe('countTokens', () => {
     bad({ model: 'm', messages: [] }, 'messages: List should have at least 1 item after validation, not 0');
   });
 });
+
+describe('countTokens message shape', () => {
+  const bad = (body: unknown, message: string): void => {
+    assert.throws(() => countTokens(body), (err: unknown) => err instanceof MeshError && err.status === 400 && err.message === message);
+  };
+
+  it('refuses a malformed message, content block or system with the Messages route wording', () => {
+    bad({ model: 'm', messages: [null] }, 'messages.0: Input should be a valid dictionary');
+    bad({ model: 'm', messages: [{ role: 'user', content: 'a' }, { content: 'b' }] }, 'messages.1.role: Field required');
+    bad({ model: 'm', messages: [{ role: 'tool', content: 'a' }] }, "messages.0.role: Input should be 'user', 'assistant' or 'system'");
+    bad({ model: 'm', messages: [{ role: 'user' }] }, 'messages.0.content: Field required');
+    bad({ model: 'm', messages: [{ role: 'user', content: { type: 'text' } }] }, 'messages.0.content: Input should be a valid string or list');
+    bad({ model: 'm', messages: [{ role: 'user', content: ['x'] }] }, 'messages.0.content.0: Input should be a valid dictionary');
+    bad({ model: 'm', messages: [{ role: 'user', content: [{ type: 3 }] }] }, 'messages.0.content.0.type: Field required');
+    bad({ model: 'm', messages: [{ role: 'user', content: 'a' }], system: [{ type: 'image' }] }, "system.0: Input tag 'image' found using 'type' does not match any of the expected tags: 'text'");
+  });
+
+  it('counts block types only an Anthropic upstream takes (not refused, not counted)', () => {
+    const body = { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'abcdefgh' }, { type: 'search_result', source: 's' }] }] };
+    assert.deepEqual(countTokens(body), { input_tokens: 2 });
+  });
+});

@@ -137,3 +137,13 @@ describe('ChatToMessagesStream', () => {
       'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n');
   });
 });
+
+describe('ChatToMessagesStream.finished', () => {
+  it('is true once a chunk carries a finish_reason, however the JSON is spaced; null is not one', () => {
+    const stream = new ChatToMessagesStream({ model: 'm' });
+    stream.push({ data: '{"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": null}]}' });
+    assert.equal(stream.finished, false);
+    stream.push({ data: '{ "choices" : [ { "index" : 0 , "delta" : { } , "finish_reason" : "stop" } ] }' });
+    assert.equal(stream.finished, true);
+  });
+});
