@@ -25,7 +25,14 @@ export interface ClientStatus {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const remaining = (limit: number | null, spent: number): number | null => (limit === null ? null : Math.max(0, limit - spent));
+
+/**
+ * USD as shown, to the nano-dollar: a float sum of costs (0.1 sixteen times is 1.6000000000000003) reads as
+ * the decimal it stands for, while one token at the cheapest price still shows. Only here, at display: the
+ * sums the limiter keeps and a budget is checked against stay as added, so nothing rounded is added again.
+ */
+const usd = (amount: number): number => Math.round(amount * 1e9) / 1e9;
+const remaining = (limit: number | null, spent: number): number | null => (limit === null ? null : usd(Math.max(0, limit - spent)));
 
 export function clientStatus(client: Client, limiter: ClientLimiter, now: number): ClientStatus {
   const u = limiter.usage(client);
@@ -42,11 +49,11 @@ export function clientStatus(client: Client, limiter: ClientLimiter, now: number
     metadata: { ...c.metadata },
     usage: {
       minute: { start: iso(minute.start), reset_at: iso(minute.end), requests: u.requests_minute, tokens: u.tokens_minute },
-      day: { start: iso(day.start), reset_at: iso(day.end), spend: u.spend_daily, remaining: remaining(c.budget.daily, u.spend_daily) },
-      month: { start: iso(month.start), reset_at: iso(month.end), spend: u.spend_monthly, remaining: remaining(c.budget.monthly, u.spend_monthly) },
+      day: { start: iso(day.start), reset_at: iso(day.end), spend: usd(u.spend_daily), remaining: remaining(c.budget.daily, u.spend_daily) },
+      month: { start: iso(month.start), reset_at: iso(month.end), spend: usd(u.spend_monthly), remaining: remaining(c.budget.monthly, u.spend_monthly) },
       concurrent: u.concurrent,
     },
-    totals: { requests: u.requests_total, tokens_in: u.tokens_in, tokens_out: u.tokens_out, cost: u.cost_total },
+    totals: { requests: u.requests_total, tokens_in: u.tokens_in, tokens_out: u.tokens_out, cost: usd(u.cost_total) },
     rejections: u.rejections,
   };
 }

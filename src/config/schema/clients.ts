@@ -41,6 +41,10 @@ const clientKey: Parser<string> = (value, path, problems) => {
     problems.add(path, `expected a non-empty string, got ${typeof value === 'string' ? 'an empty string' : describeValue(value)}`);
   } else if (/\s/.test(value)) {
     problems.add(path, 'a client key may not contain whitespace');
+  } else if (/[^\x21-\x7e]/.test(value)) {
+    // Header values arrive as bytes, read as latin1 and hashed as UTF-8 (src/clients/registry.ts): a key
+    // with a character past ASCII never hashes to its configured digest as clients send it.
+    problems.add(path, 'a client key may contain only printable ASCII characters (an HTTP header cannot carry any other key as written)');
   } else if (value.length < MIN_KEY_LENGTH) {
     problems.add(path, `too short: a client key needs at least ${MIN_KEY_LENGTH} characters (node dist/server.js --new-key NAME makes one)`);
   } else {
@@ -55,6 +59,19 @@ const digest: Parser<string> = (value, path, problems) => {
   problems.add(path, `expected 64 hex digits (the SHA-256 of the key, as --new-key prints it), got ${got}`);
   return undefined;
 };
+
+/** The bearer tokens of `proxy:`, which no client key may equal. */
+export interface ProxyTokens {
+  auth: readonly string[];
+  admin: readonly string[];
+}
+
+// Why a client key must differ from each list: one bearer would be two callers (src/clients/authenticate.ts
+// takes a client key before an auth token; the admin routes accept any admin token).
+const TOKEN_LISTS = [
+  { key: 'auth', path: 'proxy.auth.tokens', why: 'a request with it would be both this client and an anonymous caller' },
+  { key: 'admin', path: 'proxy.admin.tokens', why: "the client's key would also open the admin API" },
+] as const;
 
 export interface ClientsRead {
   clients: Map<string, ClientConfig>;
@@ -72,8 +89,11 @@ export function readClients(
   pools: ReadonlyMap<string, PoolConfig>,
   models: ReadonlyMap<string, ModelConfig>,
   warnings: string[],
+  tokens: ProxyTokens = { auth: [], admin: [] },
 ): ClientsRead {
   const section = root.section('clients', null);
+  // Compared as digests: a key_sha256 client is checked too, and no token is held here in a second form.
+  const reserved = TOKEN_LISTS.map((list) => ({ ...list, digests: new Set(tokens[list.key].map(keyDigest)) }));
   const known = knownNames(pools, models);
   const clients = new Map<string, ClientConfig>();
   const keys: string[] = [];
@@ -93,6 +113,9 @@ export function readClients(
       const owner = owners.get(sha);
       if (owner !== undefined) section.problems.add(keyPath, `the same key as clients.${owner} (every client needs its own key)`);
       else owners.set(sha, name);
+      for (const list of reserved) {
+        if (list.digests.has(sha)) section.problems.add(keyPath, `the same key as a token in ${list.path}: ${list.why}; give the client a key of its own`);
+      }
     }
     const budget = client.section('budget', ['daily', 'monthly']);
     clients.set(name, {

@@ -101,7 +101,7 @@ export function buildConfig(raw: unknown, options: BuildOptions): MeshConfig {
   const { providers, nestedModels } = readProviders(root, missingByProvider, warnings);
   const models = readModels(root, providers, nestedModels);
   const pools = readPools(root, [...models.keys()], [...providers.keys()]);
-  const clients = readClients(root, document['clients'], pools, models, warnings);
+  const clients = readClients(root, document['clients'], pools, models, warnings, { auth: proxy.auth.tokens, admin: proxy.admin.tokens });
   const config: MeshConfig = {
     source: options.source,
     secrets,

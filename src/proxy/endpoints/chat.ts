@@ -8,7 +8,7 @@ import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse, type SseFilter } from '../relay.ts';
 import { bodyUsage, mediaUsage } from './usage-scan.ts';
-import { isRecord, requireString } from './validate.ts';
+import { isRecord, optionalTokenCount, requireString } from './validate.ts';
 import { routeFrom } from './route-from.ts';
 
 export async function chatCompletions(ctx: RequestContext): Promise<void> {
@@ -53,13 +53,16 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
 
 function chatNeeds(body: Record<string, unknown>, messages: unknown[], stream: boolean): Needs {
   const format = isRecord(body['response_format']) ? body['response_format']['type'] : undefined;
-  const maxOut = body['max_completion_tokens'] ?? body['max_tokens'];
+  // Both checked (upstreams read either), before any client admission; the newer name wins, as at OpenAI.
+  const completion = optionalTokenCount(body, 'max_completion_tokens');
+  const legacy = optionalTokenCount(body, 'max_tokens');
+  const maxOut = completion ?? legacy ?? 0;
   return {
     stream,
     tools: Array.isArray(body['tools']) && body['tools'].length > 0,
     structured_output: format === 'json_schema',
     json_mode: format === 'json_object',
-    tokens: estimateMessageTokens(messages) + (typeof maxOut === 'number' ? maxOut : 0),
+    tokens: estimateMessageTokens(messages) + maxOut,
     system_prompt: messages.some((m) => isRecord(m) && (m['role'] === 'system' || m['role'] === 'developer')),
     logprobs: body['logprobs'] === true,
     images: countImages(messages),

@@ -2,7 +2,6 @@
 // An Anthropic upstream gets the body as is (only `model` rewritten, anthropic-version/-beta passed on); every
 // other upstream gets the chat translation and the answer is translated back. Errors on these routes are
 // Anthropic-shaped (route-list.ts `errorShape`, respond.ts).
-import { modelNotAllowed } from '../../clients/registry.ts';
 import { MeshError } from '../../errors.ts';
 import type { Routed } from '../../mesh/router.ts';
 import { invalid, isRecord } from '../../protocols/messages/common.ts';
@@ -16,7 +15,7 @@ import { relayBuffered } from '../relay.ts';
 import { sendJson } from '../respond.ts';
 import { nativeMessages, translatedMessages, usageOfMessage } from './messages-stream.ts';
 import { answerFailure, relayTranslated } from './protocol-relay.ts';
-import { routeFrom } from './route-from.ts';
+import { allowedTarget, routeFrom } from './route-from.ts';
 
 /** Client headers an Anthropic upstream must see (API version, beta features). */
 const PASSED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
@@ -91,16 +90,8 @@ function modelOf(body: Record<string, unknown>): string {
 export async function countMessageTokens(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx, ctx.mesh.config.proxy.limits.max_body);
   const model = modelOf(body);
-  const registry = ctx.mesh.runtime.registry;
-  const target = registry.names.get(model);
   const client = ctx.client;
-  if (client !== null && (target === undefined || !ctx.mesh.clients.allows(client, model, target.kind === 'model' ? target.model.id : target.pool.name))) {
-    ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
-    // A client allowed everything gets the router's 404 for an unknown name; one with an allow-list the same
-    // answer whether the name exists or not.
-    if (target === undefined && client.config.pools === null) registry.resolve(model);
-    throw modelNotAllowed(model);
-  }
-  if (target === undefined) registry.resolve(model); // throws the router's 404 (what exists, "did you mean")
+  if (client !== null) allowedTarget(ctx, client, model);
+  else if (!ctx.mesh.runtime.registry.names.has(model)) ctx.mesh.runtime.registry.resolve(model); // throws the router's 404
   sendJson(ctx, 200, countTokens(body));
 }

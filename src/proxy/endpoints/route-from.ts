@@ -1,10 +1,12 @@
 // The one call from an endpoint into the router: what the endpoint decided (endpoint, model, mode, needs,
 // an upload form) plus what every request carries (session, request id, arrival time, client signal).
-// For a configured client (issue 12) it first checks, before any upstream call: the allow-list (404
-// model_not_found, the same answer whether the name exists or not), then the client's limits (429).
+// For a configured client (issue 12) it first checks, before any upstream call: that the name exists and
+// the allow-list allows it (404 model_not_found), then the client's limits (429). The 404 comes first for
+// every client, so a name that leads nowhere never takes an rpm slot or counts as a request of the client.
 import { modelNotAllowed, type Client } from '../../clients/registry.ts';
 import type { FormData } from '../../lib/multipart.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
+import type { NameTarget } from '../../mesh/registry.ts';
 import { leastCostOf } from '../../mesh/route/outcome.ts';
 import type { RouteRequest, Routed } from '../../mesh/router.ts';
 import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
@@ -56,13 +58,12 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
   if (spec.nativeHeaders !== undefined) request.nativeHeaders = spec.nativeHeaders;
   if (client === null) return ctx.mesh.router.route(request);
 
-  if (!allowed(ctx, client, spec.model)) {
-    ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
-    throw modelNotAllowed(spec.model);
-  }
+  // One lookup serves the existence check, the allow-list and the cost estimate. The router resolves the
+  // name again in the same registry (this request's generation), so what passes here routes there.
+  const target = allowedTarget(ctx, client, spec.model);
   // Admitted, this request counted: its answer, success or error, carries the x-ratelimit-* as of this
   // admission, written straight into the answer's headers. A refusal carries its own (on its error).
-  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens, estimatedCost: leastCost(ctx, spec) }, ctx.admissionHeaders());
+  const admission = ctx.mesh.limiter.admit(client, { estimatedTokens: spec.needs.tokens, estimatedCost: leastCost(target, spec.needs.tokens) }, ctx.admissionHeaders());
   if (!admission.ok) {
     ctx.mesh.observability.clients.reject(client.name, admission.reason);
     throw admission.error;
@@ -77,17 +78,30 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
 }
 
 /** The least the request can cost on the models its name can reach (a budget admits it only if that fits). */
-function leastCost(ctx: RequestContext, spec: RouteSpec): number {
-  const target = ctx.mesh.runtime.registry.names.get(spec.model);
-  if (target === undefined) return 0;
-  return leastCostOf(target.kind === 'model' ? [target.model] : target.pool.members, spec.needs.tokens);
+function leastCost(target: NameTarget, tokens: number): number {
+  return leastCostOf(target.kind === 'model' ? [target.model] : target.pool.members, tokens);
 }
 
-/** The allow-list: an unknown name is as much "not allowed" as a known one outside the list. */
-function allowed(ctx: RequestContext, client: Client, requested: string): boolean {
-  if (client.config.pools === null) return ctx.mesh.clients.allows(client, requested, requested);
-  const target = ctx.mesh.runtime.registry.names.get(requested);
-  if (target === undefined) return false;
-  const resolved = target.kind === 'model' ? target.model.id : target.pool.name;
-  return ctx.mesh.clients.allows(client, requested, resolved);
+/**
+ * What `model` names, for a configured client that may use it; else the 404 model_not_found, counted like the
+ * allow-list's (a rejection, not a request): an unknown name is one for a client with an allow-list already,
+ * and a client without one must not be charged an rpm slot for it either. Also for endpoints that answer
+ * without routing (count_tokens), so a client learns nothing there it could not learn by routing.
+ */
+export function allowedTarget(ctx: RequestContext, client: Client, model: string): NameTarget {
+  const registry = ctx.mesh.runtime.registry;
+  const target = registry.names.get(model);
+  if (target === undefined || !ctx.mesh.clients.allows(client, model, resolvedName(target))) {
+    ctx.mesh.observability.clients.reject(client.name, 'model_not_allowed');
+    // A client allowed everything gets the router's own 404 (what exists, "did you mean"); one with an
+    // allow-list (or revoked by a reload) the same answer whether the name exists or not.
+    if (target === undefined && client.config.pools === null) registry.resolve(model); // throws that 404
+    throw modelNotAllowed(model);
+  }
+  return target;
+}
+
+/** What an allow-list entry is matched against besides the name sent: the model id, or the pool's name. */
+function resolvedName(target: NameTarget): string {
+  return target.kind === 'model' ? target.model.id : target.pool.name;
 }

@@ -21,6 +21,21 @@ export function optionalNumber(body: Record<string, unknown>, param: string, min
   return value;
 }
 
+/**
+ * The most output tokens a request may ask for (2^31 - 1, what upstreams parse as an int32): far past any
+ * model's limit, and small enough that prompt-plus-output estimates and their sums in the client limiter stay
+ * exact integers, never 1e308 swallowing every other reservation or turning a budget's cost estimate to noise.
+ */
+export const MAX_OUTPUT_TOKENS = 2 ** 31 - 1;
+
+/** `max_tokens` and kin: absent (undefined or null), or a whole number from 1 to MAX_OUTPUT_TOKENS. */
+export function optionalTokenCount(body: Record<string, unknown>, param: string): number | undefined {
+  const value = body[param];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_OUTPUT_TOKENS) return value;
+  throw new MeshError('invalid_param', `Invalid value for '${param}': expected an integer from 1 to ${MAX_OUTPUT_TOKENS}.`, { param });
+}
+
 export function optionalEnum<T extends string>(body: Record<string, unknown>, param: string, values: readonly T[]): T | undefined {
   const value = body[param];
   if (value === undefined || value === null) return undefined;
