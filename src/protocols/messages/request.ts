@@ -5,7 +5,7 @@
 import { chatMessages, systemText } from './content.ts';
 import { invalid, isRecord, type Json } from './common.ts';
 import { countImages, estimateInputTokens } from './count-tokens.ts';
-import type { ProtocolNeeds } from '../needs.ts';
+import { MAX_OUTPUT_TOKENS, type ProtocolNeeds } from '../needs.ts';
 
 export interface ChatTranslation {
   /** The chat completions body; `model` is the client's, for the router to resolve and the connector to rewrite. */
@@ -29,7 +29,7 @@ function optionalNumber(body: Json, key: string, min: number, max: number, integ
 /** Anthropic requires max_tokens (chat does not). 0 (cache pre-warming) has no chat meaning, so ≥ 1. */
 function maxTokens(body: Json): number {
   if (body['max_tokens'] === undefined || body['max_tokens'] === null) throw invalid('max_tokens', 'Field required');
-  return optionalNumber(body, 'max_tokens', 1, Number.MAX_SAFE_INTEGER, true) as number;
+  return optionalNumber(body, 'max_tokens', 1, MAX_OUTPUT_TOKENS, true) as number;
 }
 
 function model(body: Json): string {

@@ -48,10 +48,11 @@ export function optionalNumber(body: Record<string, unknown>, key: string, min: 
   return value;
 }
 
-export function optionalInteger(body: Record<string, unknown>, key: string, min: number): number | null {
+export function optionalInteger(body: Record<string, unknown>, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
   const value = body[key];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidType(key, 'an integer', value);
   if (value < min) throw new MeshError('invalid_param', `Invalid '${key}': integer below minimum value. Expected a value >= ${min}, but got ${value} instead.`, { param: key });
+  if (value > max) throw new MeshError('invalid_param', `Invalid '${key}': integer above maximum value. Expected a value <= ${max}, but got ${value} instead.`, { param: key });
   return value;
 }

@@ -7,7 +7,7 @@ import { invalidType, isRecord, missing, optionalBoolean, optionalInteger, optio
 import { inputMessages } from './input.ts';
 import { chatToolChoice, chatTools, responseFormat, textFormat, toolChoice, tools } from './tools.ts';
 import type { ChatMessage, ResponseEcho } from './types.ts';
-import type { ProtocolNeeds } from '../needs.ts';
+import { MAX_OUTPUT_TOKENS, type ProtocolNeeds } from '../needs.ts';
 
 /** Parameters only the Responses API itself can serve (state kept upstream, reusable prompts, background runs). */
 const UPSTREAM_ONLY = ['conversation', 'prompt'] as const;
@@ -102,7 +102,7 @@ function echoOf(body: Record<string, unknown>, instructions: string | null, prev
   if (text !== undefined && text !== null && !isRecord(text)) throw invalidType('text', 'an object', text);
   return {
     instructions,
-    max_output_tokens: optionalInteger(body, 'max_output_tokens', 1),
+    max_output_tokens: optionalInteger(body, 'max_output_tokens', 1, MAX_OUTPUT_TOKENS),
     parallel_tool_calls: optionalBoolean(body, 'parallel_tool_calls') ?? true,
     previous_response_id: previous,
     store: optionalBoolean(body, 'store') ?? true,

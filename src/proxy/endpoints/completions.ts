@@ -6,6 +6,7 @@
 import { MeshError } from '../../errors.ts';
 import { estimateTokens } from '../../lib/tokens.ts';
 import type { Needs } from '../../mesh/eligibility.ts';
+import { MAX_OUTPUT_TOKENS } from '../../protocols/needs.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
 import { relayBuffered, relaySse } from '../relay.ts';
@@ -87,7 +88,7 @@ function checkOptions(body: Record<string, unknown>): void {
       throw new MeshError('invalid_param', `Invalid type for '${param}': expected a boolean.`, { param });
     }
   }
-  integer(body, 'max_tokens', 0, Number.MAX_SAFE_INTEGER);
+  integer(body, 'max_tokens', 0, MAX_OUTPUT_TOKENS);
   const n = integer(body, 'n', 1, MAX_N);
   const bestOf = integer(body, 'best_of', 1, MAX_N);
   if (bestOf !== undefined && bestOf < (n ?? 1)) {

@@ -1,6 +1,7 @@
 // Request validation shared by the endpoint adapters: 400s that name the offending `param`
 // (openai-wire §1: type invalid_request_error, param set, code null or specific).
 import { MeshError } from '../../errors.ts';
+import { MAX_OUTPUT_TOKENS } from '../../protocols/needs.ts';
 import type { RequestContext } from '../context.ts';
 
 export function requireString(body: Record<string, unknown>, param: string): string {
@@ -20,13 +21,6 @@ export function optionalNumber(body: Record<string, unknown>, param: string, min
   }
   return value;
 }
-
-/**
- * The most output tokens a request may ask for (2^31 - 1, what upstreams parse as an int32): far past any
- * model's limit, and small enough that prompt-plus-output estimates and their sums in the client limiter stay
- * exact integers, never 1e308 swallowing every other reservation or turning a budget's cost estimate to noise.
- */
-export const MAX_OUTPUT_TOKENS = 2 ** 31 - 1;
 
 /** `max_tokens` and kin: absent (undefined or null), or a whole number from 1 to MAX_OUTPUT_TOKENS. */
 export function optionalTokenCount(body: Record<string, unknown>, param: string): number | undefined {

@@ -193,6 +193,7 @@ describe('toChatRequest', () => {
     rejects(base({ max_tokens: 'ten' }), 'max_tokens: Input should be a valid integer');
     rejects(base({ max_tokens: 1.5 }), 'max_tokens: Input should be a valid integer');
     rejects(base({ max_tokens: 0 }), 'max_tokens: Input should be greater than or equal to 1');
+    rejects(base({ max_tokens: 1e308 }), 'max_tokens: Input should be less than or equal to 2147483647');
     rejects([], 'body: Input should be a valid dictionary');
     rejects(base({ model: undefined }), 'model: Field required');
     rejects(base({ model: 7 }), 'model: Input should be a valid string');

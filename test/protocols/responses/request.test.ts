@@ -220,6 +220,7 @@ const CASES: [Record<string, unknown>, string, string, string][] = [
   [{ model: 'm', input: 'x', text: { format: { type: 'json_schema', name: 'n', schema: {}, strict: 1 } } }, 'text.format.strict', 'invalid_param', 'expected a boolean'],
   [{ model: 'm', input: 'x', text: { format: { type: 'json_schema', name: 'n', schema: {}, description: 1 } } }, 'text.format.description', 'invalid_param', 'expected a string'],
   [{ model: 'm', input: 'x', max_output_tokens: 1.5 }, 'max_output_tokens', 'invalid_param', "Invalid type for 'max_output_tokens': expected an integer"],
+  [{ model: 'm', input: 'x', max_output_tokens: 1e308 }, 'max_output_tokens', 'invalid_param', "Invalid 'max_output_tokens': integer above maximum value. Expected a value <= 2147483647, but got 1e+308 instead."],
   [{ model: 'm', input: 'x', max_output_tokens: 0 }, 'max_output_tokens', 'invalid_param', "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead."],
   [{ model: 'm', input: 'x', temperature: '1' }, 'temperature', 'invalid_param', "Invalid type for 'temperature': expected a decimal, but got a string instead."],
   [{ model: 'm', input: 'x', temperature: 3 }, 'temperature', 'invalid_param', "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead."],

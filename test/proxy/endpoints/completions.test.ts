@@ -168,6 +168,8 @@ test('invalid requests: 400 naming the parameter, nothing sent upstream', async 
     [{ ...ASK, suffix: 3 }, 'suffix'],
     [{ ...ASK, max_tokens: -1 }, 'max_tokens'],
     [{ ...ASK, max_tokens: 'ten' }, 'max_tokens'],
+    [{ ...ASK, max_tokens: 1e308 }, 'max_tokens'],
+    [{ ...ASK, max_tokens: 2 ** 31 }, 'max_tokens'],
     [{ ...ASK, n: 0 }, 'n'],
     [{ ...ASK, n: 2, best_of: 1 }, 'best_of'],
     [{ ...ASK, best_of: 2, stream: true }, 'best_of'],
