@@ -43,6 +43,20 @@ const seconds: Parser<number> = (value, path, problems) => {
   return undefined;
 };
 
+/**
+ * A bearer token (proxy.auth, proxy.admin), never quoted in a problem (it would end up in the log). A header
+ * arrives as bytes read as latin1, trimmed: a token past ASCII, with a control character or with spaces at its
+ * ends could never be presented as written, and would only look configured.
+ */
+const token: Parser<string> = (value, path, problems) => {
+  if (typeof value !== 'string' || value.trim() === '') return str(value, path, problems);
+  if (/[^\x20-\x7e]/.test(value) || value !== value.trim()) {
+    problems.add(path, 'a token may contain only printable ASCII characters, with no spaces at its ends (an HTTP header cannot carry any other token as written)');
+    return undefined;
+  }
+  return value;
+};
+
 const metricsPath: Parser<string> = (value, path, problems) => {
   if (typeof value === 'string' && /^\/\S*$/.test(value)) return value;
   problems.add(path, `expected a path starting with /, got ${describeValue(value)}`);
@@ -62,7 +76,7 @@ export function readProxy(root: Section, warnings: string[] = []): ProxyConfig {
 
   const endpoints = proxy.read('endpoints', [...OPENAI_ROUTES], listOf(route));
   const auth = proxy.section('auth', ['enabled', 'method', 'tokens']);
-  const tokens = auth.read('tokens', [], listOf(str));
+  const tokens = auth.read('tokens', [], listOf(token));
   // Listing tokens turns auth on (issue 11.7): `auth: {method: bearer, tokens: [...]}` must never leave the
   // proxy open. Only an explicit `enabled: false` keeps it off, and that is worth a warning.
   const authEnabled = auth.read('enabled', tokens.length > 0, bool);
@@ -109,7 +123,7 @@ export function readProxy(root: Section, warnings: string[] = []): ProxyConfig {
     },
     drain_timeout: proxy.read('drain_timeout', 30_000, duration),
     metrics: readMetrics(proxy),
-    admin: { tokens: admin.read('tokens', [], listOf(str)) },
+    admin: { tokens: admin.read('tokens', [], listOf(token)) },
     responses: { store_size: responses.read('store_size', 1000, int(1)), store_ttl: responses.read('store_ttl', 3_600_000, duration) },
   };
 }

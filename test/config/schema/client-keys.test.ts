@@ -143,3 +143,14 @@ test('SIGHUP with a client key equal to an admin token: the reload is refused an
   assert.equal(await models(ADMIN), 401, 'the admin token did not become a client key');
   for (const secret of [KEY, ADMIN, keyDigest(KEY), keyDigest(ADMIN)]) assert.ok(!stderr.includes(secret), 'a key or digest was logged');
 });
+
+test('proxy.auth and proxy.admin tokens an HTTP header cannot carry as written are config errors that never quote the token', () => {
+  const bad = ['tok-café-0123456789', 'tok-\u0007-bell-0123456', ' tok-leading-space-0123'];
+  for (const token of bad) {
+    const lines = [...problems({ proxy: { auth: { tokens: [token] } } }), ...problems({ proxy: { admin: { tokens: [token] } } })];
+    assert.deepEqual(lines.map((l) => l.split(':')[0]), ['proxy.auth.tokens[0]', 'proxy.admin.tokens[0]'], lines.join('\n'));
+    assert.ok(lines.every((l) => l.includes('printable ASCII') && !l.includes(token.trim())), lines.join('\n'));
+  }
+  // A token with inner spaces (printable ASCII) stays valid, as before.
+  assert.deepEqual(build({ proxy: { auth: { tokens: ['two words-0123456789'] } } }).proxy.auth.tokens, ['two words-0123456789']);
+});
