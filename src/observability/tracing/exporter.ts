@@ -206,9 +206,14 @@ export class OtlpExporter {
       const finish = (error: string | null): void => {
         if (done) return;
         done = true;
+        clearTimeout(deadline);
         this.#requests.delete(req);
         resolve(error);
       };
+      // Wall clock, not only node:http's `timeout` (an idle timer every byte resets): a collector trickling its
+      // answer would hold the one export in flight, and with it every later batch, for ever.
+      const deadline = setTimeout(() => req.destroy(new Error(`timed out after ${this.#timeout} ms`)), this.#timeout);
+      deadline.unref();
       const req = client.request(this.#url, {
         method: 'POST', agent: this.#agent, timeout: this.#timeout,
         headers: { ...this.#headers, 'content-length': String(body.length) },

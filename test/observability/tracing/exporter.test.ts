@@ -134,6 +134,38 @@ describe('OtlpExporter', () => {
     assert.equal(exporter.counters.dropped, 1);
   });
 
+  it('a collector trickling its answer is cut at the timeout (wall clock, not socket idle): the batch fails, the next one goes out', async (t) => {
+    let trickle = true;
+    const posts: number[] = [];
+    const server = createServer(async (req, res) => {
+      await collect(req);
+      posts.push(Date.now());
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (!trickle) return void res.end('{}');
+      res.write('{');
+      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const base = await listen(server);
+    t.after(() => {
+      server.closeAllConnections();
+      return closeServer(server);
+    });
+    const exporter = new OtlpExporter({ url: `${base}/v1/traces`, resource: { serviceName: 'm' }, timeout: 300, flushInterval: 60_000 });
+    t.after(() => exporter.stop(200));
+    exporter.enqueue(spansOf(2));
+    const started = Date.now();
+    await exporter.flush();
+    assert.ok(Date.now() - started < 2_000, `cut within its timeout (${Date.now() - started} ms)`);
+    assert.equal(exporter.counters.failed, 2);
+    assert.match(exporter.counters.lastError ?? '', /timed out after 300 ms/);
+    trickle = false;
+    exporter.enqueue(spansOf(3));
+    await exporter.flush();
+    assert.equal(exporter.counters.exported, 3, 'export carries on');
+    assert.equal(posts.length, 2);
+  });
+
   it('counts a non-2xx answer as a failure', async (t) => {
     const r = await receiver(t, 400);
     const exporter = new OtlpExporter({ url: r.url, resource: { serviceName: 'm' } });
