@@ -100,7 +100,7 @@ class Observability implements ObservabilityService {
     this.stats = new Stats(mesh);
     this.timeseries = new PoolTimeseries({ clock: mesh.clock });
     this.tracing = new TraceExport({
-      connectorOf: (id) => mesh.config.providers.get(id)?.connector, clientOf: clientOfEvent,
+      connectorOf: (id) => mesh.config.providers.get(id)?.connector, clientOf: clientOfEvent, redact: (text) => mesh.redact(text),
       warn: (msg, fields) => mesh.logger.warn(msg, fields), clock: mesh.clock,
     });
     // Statistics count from construction, so /metrics is right even for a mesh that was never started.

@@ -28,6 +28,8 @@ export interface TracingCounters {
 export interface TraceExportDeps {
   /** Provider id → connector id (`openai.llm.v1`), for gen_ai.provider.name. */
   connectorOf: (providerId: string) => string | undefined;
+  /** The secret redactor of the current config, for captured content. */
+  redact: (text: string) => string;
   /** The client (application) of a request, for modelmesh.client; null when unknown. */
   clientOf: (event: RequestEvent) => string | null;
   /** The operator's log, for spans lost to a failing or slow collector (at most one line a minute). */
@@ -139,7 +141,7 @@ export class TraceExport {
     this.#pending = [];
     const exporter = this.#exporter;
     if (exporter === null) return;
-    const options: SpanBuildOptions = { client: null, captureContent: this.#config.capture_content, connectorOf: this.#deps.connectorOf };
+    const options: SpanBuildOptions = { client: null, captureContent: this.#config.capture_content, redact: this.#deps.redact, connectorOf: this.#deps.connectorOf };
     const w = this.#writer;
     let event: Traced;
     const fill = (t: ByteTarget): void => {

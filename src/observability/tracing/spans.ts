@@ -59,6 +59,8 @@ export interface SpanBuildOptions {
   client?: string | null;
   /** Opt-in (observability.tracing.capture_content): prompt and answer JSON as span attributes. */
   captureContent?: boolean;
+  /** The secret redactor for captured content (a prompt may quote a key, as the request log knows). */
+  redact?: (text: string) => string;
   /** Provider id → connector id (`openai.llm.v1`), for gen_ai.provider.name; default: the id itself. */
   connectorOf?: (providerId: string) => string | undefined;
 }
@@ -184,7 +186,7 @@ function serverSpan(event: RequestEvent, trace: TraceContext, operation: string,
   // Last, the values that differ on every request (the JSON writer caches runs of repeating ones).
   if (event.model !== null) a.double('modelmesh.cost_usd', event.cost);
   a.str('modelmesh.request_id', event.requestId);
-  if (options.captureContent === true) captureContent(event, a);
+  if (options.captureContent === true) captureContent(event, a, options.redact ?? same);
 }
 
 interface AttemptPlace {
@@ -243,17 +245,20 @@ function serverStatus(event: RequestEvent): SpanHead['status'] {
 }
 
 /** Only with the opt-in, and only what the router attached (EventBus.wantsBodies must be set for it). */
-function captureContent(event: RequestEvent, a: AttributeSink): void {
+function captureContent(event: RequestEvent, a: AttributeSink, redact: (text: string) => string): void {
   const body = event.request_body;
   if (body !== undefined) {
     const input = body['messages'] ?? body['input'] ?? body['prompt'];
-    if (input !== undefined) a.str('gen_ai.input.messages', clip(JSON.stringify(input)));
+    // Redacted before it is clipped: a clip could cut a secret in two, and half of it would no longer match.
+    if (input !== undefined) a.str('gen_ai.input.messages', clip(redact(JSON.stringify(input))));
   }
   if (event.response_body !== undefined) {
     const text = typeof event.response_body === 'string' ? event.response_body : JSON.stringify(event.response_body);
-    a.str('gen_ai.output.messages', clip(text));
+    a.str('gen_ai.output.messages', clip(redact(text)));
   }
 }
+
+const same = (text: string): string => text;
 
 function clip(text: string): string {
   return text.length <= MAX_CONTENT_CHARS ? text : `${text.slice(0, MAX_CONTENT_CHARS)}…`;

@@ -145,6 +145,28 @@ test('capture_content puts the prompt and the answer in the server span', async 
   assert.match(String(server['gen_ai.output.messages']), /secret answer text/);
 });
 
+test('captured content is redacted like the request log: a configured secret quoted in the prompt or the answer never reaches the collector', async (t) => {
+  const secret = 'sk-b-live-0123456789abcdef';
+  const r = await startReceiver(t);
+  const a = await startFakeUpstream();
+  const b = await startFakeUpstream();
+  t.after(() => a.close());
+  t.after(() => b.close());
+  b.handle(json(200, { ...CHAT, choices: [{ index: 0, message: { role: 'assistant', content: `your key is ${secret}` }, finish_reason: 'stop' }] }));
+  const raw = meshYaml(a, b, { endpoint: r.url, capture_content: true });
+  (raw['providers'] as Record<string, Record<string, unknown>>)['b'] = { connector: 'openai.llm.v1', base_url: b.url, api_key: secret };
+  raw['pools'] = { chat: { models: ['b.m'] } };
+  const proxy = await startProxy(raw);
+  t.after(() => proxy.close());
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, { model: 'chat', messages: [{ role: 'user', content: `is ${secret} mine?` }] });
+  assert.equal(reply.status, 200);
+  await until(() => r.spans.length >= 2, 'spans');
+  const server = attrs(r.spans.find((s) => s.kind === 2) as OtlpSpan);
+  assert.match(String(server['gen_ai.input.messages']), /is \[REDACTED\] mine\?/);
+  assert.match(String(server['gen_ai.output.messages']), /your key is \[REDACTED\]/);
+  assert.ok(!JSON.stringify(r.spans).includes(secret));
+});
+
 test('sample_ratio 0 sends nothing, yet propagates an unsampled traceparent upstream', async (t) => {
   const { proxy, a, b, r } = await setup(t, (rec) => ({ endpoint: rec.url, sample_ratio: 0 }));
   for (let i = 0; i < 3; i++) assert.equal((await ask(proxy)).status, 200);

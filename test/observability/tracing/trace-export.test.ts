@@ -32,7 +32,7 @@ test('records that throw, before or in the middle of a span, are taken back whol
   });
   const base = await listen(server);
   t.after(() => closeServer(server));
-  const exp = new TraceExport({ connectorOf: () => 'openai.llm.v1', clientOf: () => 'app1' });
+  const exp = new TraceExport({ redact: (text) => text, connectorOf: () => 'openai.llm.v1', clientOf: () => 'app1' });
   exp.configure({ ...TRACING_OFF, enabled: true, endpoint: `${base}/v1/traces` });
   t.after(() => exp.stop());
   const good = traced({ requestId: 'req-a' });
@@ -68,7 +68,7 @@ test('spans lost to a failing collector are told to the operator\'s log once a m
   t.after(() => closeServer(server));
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
-  const exp = new TraceExport({ connectorOf: () => 'openai.llm.v1', clientOf: () => null, clock, warn: (msg, fields) => warnings.push({ msg, fields }) });
+  const exp = new TraceExport({ redact: (text) => text, connectorOf: () => 'openai.llm.v1', clientOf: () => null, clock, warn: (msg, fields) => warnings.push({ msg, fields }) });
   const endpoint = base.replace('http://', 'http://user:pass@');
   exp.configure({ ...TRACING_OFF, enabled: true, endpoint: `${endpoint}/v1/traces?token=secret` });
   t.after(() => exp.stop());
@@ -95,7 +95,7 @@ test('spans lost to a failing collector are told to the operator\'s log once a m
 test('spans a full queue turns away (a collector slower than the spans come) are told too', async (t) => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const warnings: Record<string, unknown>[] = [];
-  const exp = new TraceExport({ connectorOf: () => 'openai.llm.v1', clientOf: () => null, clock, warn: (_msg, fields) => warnings.push(fields) });
+  const exp = new TraceExport({ redact: (text) => text, connectorOf: () => 'openai.llm.v1', clientOf: () => null, clock, warn: (_msg, fields) => warnings.push(fields) });
   // A collector that never answers: the one POST in flight holds, and the queue of 3 spans fills up.
   const server = createServer(() => undefined);
   const base = await listen(server);
