@@ -65,6 +65,16 @@ export interface AttemptRecord {
 }
 
 /**
+ * How many times a request moved on to another model: its failovers (a retry of the same model is not one).
+ * The one count behind the routing record's `rotations`, the span's modelmesh.failovers and the status page.
+ */
+export function failoversOf(attempts: readonly AttemptRecord[]): number {
+  let n = 0;
+  for (let i = 1; i < attempts.length; i++) if (attempts[i]?.model !== attempts[i - 1]?.model) n++;
+  return n;
+}
+
+/**
  * The W3C trace of one request (issue 17), started by the proxy and only carried by the mesh, so the spans
  * can be built from the request event afterwards. Structurally the tracing service's TraceContext (the mesh
  * does not import observability).

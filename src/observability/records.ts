@@ -4,7 +4,7 @@
 // Every record carries `kind` (routing | request | statistics; routing records also a `type`), so the three
 // streams can share one console or one file and still be told apart with `jq 'select(.kind == "request")'`.
 import type { LogLevel } from '../config/types.ts';
-import type { MeshEvent, RequestEvent } from '../mesh/events.ts';
+import { failoversOf, type MeshEvent, type RequestEvent } from '../mesh/events.ts';
 import type { Scope, StatsSnapshot, StatValues } from './stats.ts';
 
 export type StreamName = 'routing' | 'logging' | 'statistics';
@@ -29,7 +29,7 @@ export function routingRecord(e: MeshEvent): LogRecord {
       return {
         kind: 'routing', type: 'decision', ts, request_id: e.requestId, endpoint: e.endpoint, requested: e.requested,
         pool: e.pool, client: e.client ?? null, candidates: e.candidates, excluded: e.excluded, model: e.model, provider: e.provider,
-        attempts: e.attempts, rotations: rotations(e), outcome: e.outcome, status: e.status, error: e.error,
+        attempts: e.attempts, rotations: failoversOf(e.attempts), outcome: e.outcome, status: e.status, error: e.error,
         latency_ms: ms(e.latency_ms),
       };
     case 'rotation':
@@ -62,11 +62,6 @@ export function hasOwnKeysOnly(record: LogRecord): boolean {
 }
 
 /** Number of times the request moved on to another model. */
-function rotations(e: RequestEvent): number {
-  let n = 0;
-  for (let i = 1; i < e.attempts.length; i++) if (e.attempts[i]?.model !== e.attempts[i - 1]?.model) n++;
-  return n;
-}
 
 /**
  * The request log at `level`:

@@ -3,7 +3,7 @@
 // bounded memory: pools are configured names (direct model requests share one row), each with a fixed ring of
 // buckets holding a fixed-size LatencyHistogram; the decision log is a ring of fixed capacity.
 import type { Clock } from '../lib/clock.ts';
-import type { AttemptRecord, RequestEvent } from '../mesh/events.ts';
+import { failoversOf, type AttemptRecord, type RequestEvent } from '../mesh/events.ts';
 import { LatencyHistogram } from './histogram.ts';
 
 /** The row of requests that named a model directly (no pool). */
@@ -146,11 +146,10 @@ export class DecisionLog {
   /** O(attempts): the attempt list is copied (the record is the router's). Literals, no spreads: hot path. */
   record(event: RequestEvent, client: string | null = null): void {
     const attempts: AttemptRecord[] = [];
-    let failovers = 0;
     for (const a of event.attempts) {
       attempts.push({ model: a.model, provider: a.provider, status: a.status, outcome: a.outcome, reason: a.reason, latency_ms: Math.round(a.latency_ms * 10) / 10 });
-      if (a.outcome === 'failure') failovers++;
     }
+    const failovers = failoversOf(event.attempts);
     this.#ring[this.#next] = {
       request_id: event.requestId, atMs: event.at, endpoint: event.endpoint, pool: event.pool,
       requested: event.requested, model: event.model, provider: event.provider, attempts, failovers,

@@ -87,6 +87,14 @@ describe('DecisionLog', () => {
     assert.equal(newest?.requested, 'text-generation');
   });
 
+  it('a single failed attempt, or a retry of the same model, is no failover (nothing to highlight)', () => {
+    const log = new DecisionLog(3);
+    const failed = { model: 'openai.gpt-4o', provider: 'openai.llm.v1', status: 400, outcome: 'failure' as const, reason: '400 bad', latency_ms: 5 };
+    log.record(failoverEvent({ requestId: 'one', attempts: [failed], outcome: 'failure', status: 400, model: null, provider: null }));
+    log.record(failoverEvent({ requestId: 'retry', attempts: [failed, { ...failed, status: 200, outcome: 'success', reason: null }] }));
+    assert.deepEqual(log.list().map((d) => [d.request_id, d.failovers]), [['retry', 0], ['one', 0]]);
+  });
+
   it('reads empty before the first decision', () => {
     assert.deepEqual(new DecisionLog().list(), []);
   });

@@ -7,7 +7,7 @@
 //
 // Built from the routing decision record (RequestEvent) once the request is over, so nothing here runs
 // while the request is being answered. Prompt and completion text only with `captureContent`.
-import type { AttemptRecord, RequestEvent } from '../../mesh/events.ts';
+import { failoversOf, type AttemptRecord, type RequestEvent } from '../../mesh/events.ts';
 import { newSpanId, type TraceContext } from './traceparent.ts';
 
 export const SPAN_KIND_SERVER = 2;
@@ -64,6 +64,9 @@ export interface SpanBuildOptions {
   /** Provider id → connector id (`openai.llm.v1`), for gen_ai.provider.name; default: the id itself. */
   connectorOf?: (providerId: string) => string | undefined;
 }
+
+/** error.type of an answer that failed after its 2xx status was sent (a stream cut mid-way). */
+export const INTERRUPTED = 'interrupted';
 
 /** Longest captured content attribute; collectors reject or truncate huge attributes anyway. */
 export const MAX_CONTENT_CHARS = 16_384;
@@ -153,9 +156,11 @@ function providerAttributes(provider: string, options: SpanBuildOptions, a: Attr
 }
 
 function serverSpan(event: RequestEvent, trace: TraceContext, operation: string, startMs: number, options: SpanBuildOptions, sink: SpanSink): void {
-  let failovers = 0;
-  for (const attempt of event.attempts) if (attempt.outcome === 'failure') failovers++;
   const status = serverStatus(event);
+  // Failed after the answer was committed (a stream cut mid-way): the client got the upstream's 2xx status,
+  // and the spans say so, with error.type naming what happened rather than a status nobody sent.
+  const last = event.attempts[event.attempts.length - 1];
+  const interrupted = event.outcome === 'failure' && last !== undefined && last.outcome === 'failure' && last.status >= 200 && last.status < 400;
   const a = sink.open({
     traceId: trace.traceId,
     spanId: trace.spanId,
@@ -172,8 +177,8 @@ function serverSpan(event: RequestEvent, trace: TraceContext, operation: string,
   a.str('modelmesh.outcome', event.outcome);
   a.bool('modelmesh.stream', event.stream);
   a.int('modelmesh.attempts', event.attempts.length);
-  a.int('modelmesh.failovers', failovers);
-  a.int('http.response.status_code', event.status);
+  a.int('modelmesh.failovers', failoversOf(event.attempts));
+  a.int('http.response.status_code', interrupted ? last.status : event.status);
   if (event.pool !== null) a.str('modelmesh.pool', event.pool);
   if (options.client != null) a.str('modelmesh.client', options.client);
   if (event.model !== null) {
@@ -182,7 +187,7 @@ function serverSpan(event: RequestEvent, trace: TraceContext, operation: string,
     a.int('gen_ai.usage.output_tokens', event.tokens_out);
   }
   if (event.provider !== null) providerAttributes(event.provider, options, a);
-  if (status.code === STATUS_ERROR) a.str('error.type', String(event.status));
+  if (status.code === STATUS_ERROR) a.str('error.type', interrupted ? INTERRUPTED : String(event.status));
   // Last, the values that differ on every request (the JSON writer caches runs of repeating ones).
   if (event.model !== null) a.double('modelmesh.cost_usd', event.cost);
   a.str('modelmesh.request_id', event.requestId);
@@ -218,7 +223,7 @@ function attemptSpan(event: RequestEvent, attempt: AttemptRecord, index: number,
   if (attempt.status > 0) a.int('http.response.status_code', attempt.status);
   if (attempt.outcome === 'failure') {
     a.str('modelmesh.failover.reason', attempt.reason ?? 'failure');
-    a.str('error.type', attempt.status > 0 ? String(attempt.status) : (attempt.reason ?? 'transport'));
+    a.str('error.type', attempt.status >= 400 ? String(attempt.status) : attempt.status > 0 ? INTERRUPTED : (attempt.reason ?? 'transport'));
   }
   if (answered) {
     a.str('gen_ai.response.model', attempt.model);

@@ -101,6 +101,29 @@ describe('buildRequestSpans', () => {
     assert.equal(unavailable?.attributes['error.type'], '503');
   });
 
+  it('a stream cut mid-way: the status the client got (200) with error.type interrupted, and no failover for a single attempt', () => {
+    const event = failoverEvent({
+      attempts: [{ model: 'openai.gpt-4o', provider: 'openai.llm.v1', status: 200, outcome: 'failure', reason: 'upstream stream failed: reset', latency_ms: 40 }],
+      model: 'openai.gpt-4o', provider: 'openai.llm.v1', outcome: 'failure', status: 502, error: 'upstream stream failed: reset', stream: true,
+    });
+    const [server, attempt] = buildRequestSpans(event, startTrace(undefined, 1));
+    assert.deepEqual(server?.attributes['http.response.status_code'], { int: 200 });
+    assert.equal(server?.attributes['error.type'], 'interrupted');
+    assert.equal(server?.status.code, STATUS_ERROR, 'ours to answer for');
+    assert.deepEqual(server?.attributes['modelmesh.failovers'], { int: 0 });
+    assert.deepEqual(attempt?.attributes['http.response.status_code'], { int: 200 });
+    assert.equal(attempt?.attributes['error.type'], 'interrupted', 'not "200"');
+  });
+
+  it('counts failovers as moves to another model: a retry of the same model is not one', () => {
+    const retry = { model: 'openai.gpt-4o', provider: 'openai.llm.v1', status: 503, outcome: 'failure' as const, reason: '503 overloaded', latency_ms: 40 };
+    const won = { ...retry, status: 200, outcome: 'success' as const, reason: null };
+    const [same] = buildRequestSpans(failoverEvent({ attempts: [retry, won], model: 'openai.gpt-4o' }), startTrace(undefined, 1));
+    assert.deepEqual(same?.attributes['modelmesh.failovers'], { int: 0 });
+    const [moved] = buildRequestSpans(failoverEvent({ attempts: [retry, retry, { ...won, model: 'anthropic.claude' }] }), startTrace(undefined, 1));
+    assert.deepEqual(moved?.attributes['modelmesh.failovers'], { int: 1 });
+  });
+
   it('keeps prompt and completion text out unless captureContent is set', () => {
     const event = failoverEvent({
       request_body: { model: 'text-generation', messages: [{ role: 'user', content: 'secret plan' }] },
