@@ -44,10 +44,21 @@ export const TRACING_OFF: TracingConfig = {
 
 export type TracingParse = { ok: true; config: TracingConfig } | { ok: false; problems: Problem[] };
 
-/** Like OTEL_EXPORTER_OTLP_ENDPOINT: a base URL gets `/v1/traces`; a URL already ending in it is kept. */
+/**
+ * Like OTEL_EXPORTER_OTLP_ENDPOINT: a base URL gets `/v1/traces`; a URL whose path already ends in it is kept.
+ * Only the path changes: a query (a tenant, a token some collectors take there) stays where it was.
+ */
 export function tracesUrl(endpoint: string): string {
-  const base = endpoint.replace(/\/+$/, '');
-  return base.endsWith(OTLP_TRACES_PATH) ? base : `${base}${OTLP_TRACES_PATH}`;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return endpoint; // not reached: httpUrl() validated it
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  url.pathname = path.endsWith(OTLP_TRACES_PATH) ? path : `${path}${OTLP_TRACES_PATH}`;
+  url.hash = '';
+  return url.toString();
 }
 
 /** Reads the section at `path` (`observability.tracing`) into a Section-based reader's problems. */

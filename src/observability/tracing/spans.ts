@@ -87,9 +87,12 @@ export function genAiProviderName(connector: string): string {
   return PROVIDER_NAMES[connector] ?? connector.split('.')[0] ?? connector;
 }
 
-// gen_ai.operation.name: `chat` and `embeddings` are registry values; the others have none yet, so the
-// endpoint name is used.
-const OPERATIONS: Readonly<Record<string, string>> = { chat: 'chat', embeddings: 'embeddings', images: 'image_generation' };
+// gen_ai.operation.name, from the semconv registry where it has a value: the Responses API and Anthropic Messages
+// are chat (modelmesh.endpoint tells the protocols apart), legacy completions text_completion. The others have
+// none yet, so the endpoint name is used.
+const OPERATIONS: Readonly<Record<string, string>> = {
+  chat: 'chat', responses: 'chat', messages: 'chat', completions: 'text_completion', embeddings: 'embeddings', images: 'image_generation',
+};
 
 export function genAiOperation(endpoint: string): string {
   return OPERATIONS[endpoint] ?? endpoint;

@@ -125,6 +125,21 @@ export function attemptTraceparent(trace: TraceContext, index: number): string {
   return formatTraceparent(trace.traceId, trace.attemptSpanIds[index] as string, trace.sampled);
 }
 
+/** The W3C limit a tracestate may be held to (Trace Context §3.3.1.5): longer ones are not forwarded. */
+const MAX_TRACESTATE = 512;
+
+/**
+ * The client's `tracestate` to send upstream with our traceparent (Trace Context §3.3: a participant that
+ * continues a trace propagates the vendors' state it does not change), or undefined: none, the trace was not
+ * continued (an invalid traceparent invalidates its tracestate too), or not a printable value within 512.
+ * Repeated headers arrive joined with commas, which is how tracestate lists combine.
+ */
+export function forwardedTracestate(trace: TraceContext, header: string | readonly string[] | undefined): string | undefined {
+  if (trace.parentSpanId === null || header === undefined) return undefined;
+  const value = (typeof header === 'string' ? header : header.join(',')).trim();
+  return value !== '' && value.length <= MAX_TRACESTATE && /^[\x20-\x7e]+$/.test(value) ? value : undefined;
+}
+
 /** The traceparent of our server span (for a `traceparent` response header or logs). */
 export function serverTraceparent(trace: TraceContext): string {
   return formatTraceparent(trace.traceId, trace.spanId, trace.sampled);

@@ -10,7 +10,7 @@ import type { NameTarget } from '../../mesh/registry.ts';
 import { leastCostOf } from '../../mesh/route/outcome.ts';
 import type { RouteRequest, Routed } from '../../mesh/router.ts';
 import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
-import { attemptTraceparent } from '../../observability/tracing/traceparent.ts';
+import { attemptTraceparent, forwardedTracestate } from '../../observability/tracing/traceparent.ts';
 import type { RequestContext } from '../context.ts';
 import { sessionOf } from './validate.ts';
 
@@ -51,8 +51,12 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
   // Set after the literal, not spread into it: a spread in a literal sends what follows through V8's slow path.
   if (trace != null) {
     request.trace = trace;
-    // Each upstream attempt gets a traceparent naming its own (attempt) span as the parent.
-    request.upstreamHeaders = (attempt: number) => ({ traceparent: attemptTraceparent(trace, attempt) });
+    // Each upstream attempt gets a traceparent naming its own (attempt) span as the parent, and the client's
+    // tracestate when its trace was continued.
+    const state = forwardedTracestate(trace, ctx.req.headers['tracestate']);
+    request.upstreamHeaders = state === undefined
+      ? (attempt: number) => ({ traceparent: attemptTraceparent(trace, attempt) })
+      : (attempt: number) => ({ traceparent: attemptTraceparent(trace, attempt), tracestate: state });
   }
   if (spec.translated !== undefined) request.translated = spec.translated;
   if (spec.nativeHeaders !== undefined) request.nativeHeaders = spec.nativeHeaders;

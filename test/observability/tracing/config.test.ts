@@ -52,5 +52,8 @@ describe('parseTracingConfig', () => {
   it('appends /v1/traces to a base URL only', () => {
     assert.equal(tracesUrl('http://c:4318'), 'http://c:4318/v1/traces');
     assert.equal(tracesUrl('http://c:4318/otlp/v1/traces/'), 'http://c:4318/otlp/v1/traces');
+    assert.equal(tracesUrl('http://c:4318?tenant=a'), 'http://c:4318/v1/traces?tenant=a', 'the path changes, not the query');
+    assert.equal(tracesUrl('https://c/v1/traces?tenant=a'), 'https://c/v1/traces?tenant=a');
+    assert.equal(tracesUrl('http://c:4318/base/'), 'http://c:4318/base/v1/traces');
   });
 });

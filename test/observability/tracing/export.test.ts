@@ -167,6 +167,19 @@ test('captured content is redacted like the request log: a configured secret quo
   assert.ok(!JSON.stringify(r.spans).includes(secret));
 });
 
+test("the client's tracestate goes upstream with every attempt of a continued trace, and only then", async (t) => {
+  const { proxy, a, b } = await setup(t, (rec) => ({ endpoint: rec.url }));
+  const tracestate = 'vendor1=abc,vendor2=x:y';
+  assert.equal((await ask(proxy, { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01`, tracestate })).status, 200);
+  assert.equal(a.requests[0]?.headers['tracestate'], tracestate, 'the failed attempt');
+  assert.equal(b.requests[0]?.headers['tracestate'], tracestate, 'the one that answered');
+  // An invalid traceparent starts a new trace: the tracestate that came with it is not carried on.
+  assert.equal((await ask(proxy, { traceparent: '00-zz-yy-01', tracestate })).status, 200);
+  assert.equal(b.requests[1]?.headers['tracestate'], undefined);
+  assert.equal((await ask(proxy, { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01`, tracestate: `v=${'x'.repeat(600)}` })).status, 200);
+  assert.equal(b.requests[2]?.headers['tracestate'], undefined, 'longer than 512: not forwarded');
+});
+
 test('sample_ratio 0 sends nothing, yet propagates an unsampled traceparent upstream', async (t) => {
   const { proxy, a, b, r } = await setup(t, (rec) => ({ endpoint: rec.url, sample_ratio: 0 }));
   for (let i = 0; i < 3; i++) assert.equal((await ask(proxy)).status, 200);

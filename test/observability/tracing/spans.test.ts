@@ -136,6 +136,11 @@ describe('buildRequestSpans', () => {
     assert.match(String(server?.attributes['gen_ai.output.messages']), /the answer/);
   });
 
+  it('gen_ai.operation.name takes the registry values: chat for every chat-like protocol, text_completion for legacy completions', () => {
+    const op = (endpoint: string) => buildRequestSpans(failoverEvent({ endpoint }), startTrace(undefined, 1))[0]?.attributes['gen_ai.operation.name'];
+    assert.deepEqual(['chat', 'responses', 'messages', 'completions', 'embeddings'].map(op), ['chat', 'chat', 'chat', 'text_completion', 'embeddings']);
+  });
+
   it('names providers by the semconv registry, falling back to the connector prefix', () => {
     assert.equal(genAiProviderName('google.gemini.v1'), 'gcp.gemini');
     assert.equal(genAiProviderName('ollama.local.v1'), 'ollama');
