@@ -21,6 +21,11 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 /** Largest buffered 2xx body (n=10 base64 images stay far below it). */
 const MAX_BODY = 256 * 1024 * 1024;
 const DEFAULT_TYPES = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' } as const;
+/**
+ * How soon after the request went out a close without an answer still counts as the keep-alive race (the
+ * server's close crossing our write: within a round trip), so the request is replayed once on a new socket.
+ */
+const REPLAY_WINDOW_MS = 100;
 
 export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
 
@@ -37,6 +42,8 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   #ok = false;
   readonly #timers: Deadlines;
   #retried = false;
+  /** performance.now() when the request was handed to the OS in full (0: not yet): bounds the replay. */
+  #writtenAt = 0;
   #waiting = false; // in the pool's queue
   /** The consumer has all it needs: the rest of the body is read and dropped so the socket can be reused. */
   #releasing = false;
@@ -88,7 +95,9 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     conn.parser.start(this, this.#r.method === 'HEAD');
     const socket = conn.socket;
     if (socket.connecting) this.#arm('connect'); // until TCP is up, and for https the TLS handshake too
+    this.#writtenAt = 0;
     const written = (): void => {
+      this.#writtenAt = performance.now();
       if (this.#res === undefined && !this.#finished && this.#conn === conn) this.#arm('first byte');
     };
     if (this.#wire !== null) {
@@ -122,10 +131,13 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#conn = undefined;
     if (this.#finished || conn === undefined) return;
     if (conn.parser.eof()) return; // a close-delimited body is complete
-    // A reused socket the server closed just as we wrote: nothing of an answer came, so the request most
-    // likely was never processed. Once, on a new socket, as node:http and undici do.
+    // A reused socket the server closed just as we wrote (its keep-alive timeout racing our request): nothing
+    // of an answer came, so the request most likely was never processed. Once, on a new socket. Only "just
+    // as": a close that comes later, after the server had the request for a while, may follow work it did
+    // (a generation run and billed), and sending it again would do that twice; it fails like any reset.
     const code = error?.code;
-    if (conn.parser.fresh && conn.uses > 1 && !this.#retried && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
+    const justWritten = this.#writtenAt === 0 || performance.now() - this.#writtenAt <= REPLAY_WINDOW_MS;
+    if (conn.parser.fresh && conn.uses > 1 && !this.#retried && justWritten && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
       this.#retried = true;
       this.#timers.clear('first byte');
       this.#waiting = true;

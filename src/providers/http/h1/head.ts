@@ -52,6 +52,10 @@ function addHeader(headers: IncomingHttpHeaders, name: string, value: string): v
   const prev = h[name];
   if (prev === undefined) h[name] = name === 'set-cookie' ? [value] : value;
   else if (name === 'set-cookie') (prev as string[]).push(value);
+  // Two different lengths: which one frames the body decides where the next answer on this socket starts,
+  // so keeping the first (as for other FIRST_WINS names) would hand the rest of this answer to the next
+  // request (response smuggling). A malformed answer, as llhttp has it (RFC 9112 §6.3 item 5).
+  else if (name === 'content-length' && prev !== value) throw new ParseError('conflicting content-length headers');
   else if (!FIRST_WINS.has(name)) h[name] = `${prev as string}${name === 'cookie' ? '; ' : ', '}${value}`;
 }
 

@@ -99,12 +99,21 @@ describe('h1 response parser', () => {
       'SSH-2.0-OpenSSH\r\n\r\n',
       'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n',
       'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
+      // Response smuggling: the second length would frame the next answer on this socket.
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2, 40\r\n\r\n{}',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX',
       'HTTP/1.1 101 Switching Protocols\r\n\r\n',
       `HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70_000)}`,
     ];
     for (const raw of bad) assert.throws(() => run([Buffer.from(raw)]), ParseError, raw.slice(0, 40));
+  });
+
+  test('a repeated Content-Length with the same value is one length (RFC 9110 §8.6)', () => {
+    const s = run([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok')]);
+    assert.equal(s.body, 'ok');
+    assert.deepEqual(s.ends, [true]);
   });
 
   test('header names: lower-cased whatever their case, a bad one refused every time, after good ones were remembered', () => {

@@ -238,6 +238,18 @@ describe('h1 transport conformance (raw upstreams)', () => {
     assert.equal(twice.requests.length, 3, 'first, the reused attempt, one retry');
   });
 
+  test('a reused socket reset after the server had the request for a while: no replay (the work may have been done), a failure', async () => {
+    const up = await upstream(async (s, r) => {
+      if (r.onConnection === 0) return void s.write(ok('{}'));
+      await pause(300); // the server works on it, then dies: not the keep-alive race
+      s.destroy();
+    });
+    const t = client(up);
+    await t.request(request());
+    assert.equal((await failure(t.request(request()))).upstream?.reason, 'connection reset');
+    assert.equal(up.requests.length, 2, 'the request was not sent a second time');
+  });
+
   test('a server that ends an idle socket: it leaves the pool, the next request connects anew', async () => {
     const up = await upstream(async (s) => {
       s.write(ok('{}'));
