@@ -14,14 +14,29 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** Node's timers hold at most 2^31-1 ms (24.8 days); a longer one fires after 1 ms with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
+    if (ms > MAX_TIMER_MS) return longTimeout(fn, ms);
     const t = setTimeout(fn, ms);
     t.unref();
     return { cancel: () => clearTimeout(t) };
   },
 };
+
+/** A timer past MAX_TIMER_MS, as a chain of the longest ones Node holds (a config may ask for 30 days). */
+export function longTimeout(fn: () => void, ms: number): TimerHandle {
+  let t: NodeJS.Timeout;
+  const arm = (left: number): void => {
+    t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), Math.min(left, MAX_TIMER_MS));
+    t.unref();
+  };
+  arm(ms);
+  return { cancel: () => clearTimeout(t) };
+}
 
 /** A clock that moves only when told to; timers fire in due order during advance(). */
 export class ManualClock implements Clock {

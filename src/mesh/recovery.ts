@@ -13,16 +13,13 @@
 // Timers use mesh.clock (unref'd on the system clock, ManualClock in tests) and stop in stop().
 import { toMeshError } from '../errors.ts';
 import { CancelToken } from '../lib/cancel.ts';
-import type { TimerHandle } from '../lib/clock.ts';
+import { MAX_TIMER_MS, type TimerHandle } from '../lib/clock.ts';
 import type { MeshRuntime, MeshService } from './runtime.ts';
 import { probeRequest, providerRecoverAt, recoverAt, standbyModel, standbyProvider } from './policy.ts';
 import { hasQuota, maintenanceAt, nextBoundary, quotaWindow, rollModelWindow, rollProviderSpend } from './quota.ts';
 import { rescueOrphanHolds, waitsForProbe } from './probe-holds.ts';
 import type { ModelEntry, PoolEntry } from './types.ts';
 
-/** Holds a probe may end. */
-/** Longest single timer: setTimeout overflows past 2^31-1 ms (24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 export interface ProbeResult {
   ok: boolean;

@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from '../../lib/clock.ts';
 export class RequestScope {
   readonly #token = new CancelToken();
   readonly #client: CancelSignal;
-  readonly #timer: TimerHandle;
+  readonly #timer: TimerHandle | null;
   readonly #onClientAbort = (): void => this.#token.abort(new MeshError('cancelled', 'client closed the request'));
   #deadlineHit = false;
   readonly deadlineMs: number;
@@ -17,10 +17,11 @@ export class RequestScope {
     this.deadlineMs = deadlineMs;
     if (client.aborted) this.#onClientAbort();
     else client.addEventListener('abort', this.#onClientAbort, { once: true });
-    this.#timer = clock.setTimeout(() => {
+    // 0 turns the deadline off, as 0 does for proxy.timeouts.request (not "exceeded at once").
+    this.#timer = deadlineMs > 0 ? clock.setTimeout(() => {
       this.#deadlineHit = true;
       this.#token.abort(new MeshError('timeout', `request deadline of ${deadlineMs}ms exceeded`));
-    }, deadlineMs);
+    }, deadlineMs) : null;
   }
 
   /** What attempts and backoff sleeps listen to. */
@@ -39,12 +40,12 @@ export class RequestScope {
 
   /** The answer is committed: the deadline covers routing only, a stream may then run as long as it needs. */
   committed(): void {
-    this.#timer.cancel();
+    this.#timer?.cancel();
   }
 
   /** The request is over: no timer and no listener outlives it. */
   release(): void {
-    this.#timer.cancel();
+    this.#timer?.cancel();
     this.#client.removeEventListener('abort', this.#onClientAbort);
   }
 }

@@ -10,6 +10,7 @@ import type { CancelSignal } from '../../lib/cancel.ts';
 import { MeshError } from '../../errors.ts';
 import { SseParser } from '../../lib/sse.ts';
 import type { SseEvent } from '../../lib/sse.ts';
+import { MAX_TIMER_MS } from '../../lib/clock.ts';
 import type { ProviderResponse, ResponseMode } from '../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from './upstream-failure.ts';
 
@@ -118,7 +119,8 @@ export class Exchange {
   #arm(what: 'connect' | 'first byte' | 'idle' | 'total'): void {
     const ms = this.#c.timeouts[what === 'first byte' ? 'first_byte' : what];
     if (!(ms > 0) || !Number.isFinite(ms)) return;
-    this.#timers[what] = setTimeout(() => this.#fail(upstreamError(this.#c.id, `${what} timeout after ${ms}ms`, 0, { timeout: true })), ms);
+    // Clamped: Node fires a longer timer after 1 ms, which would blame our own timer on the upstream.
+    this.#timers[what] = setTimeout(() => this.#fail(upstreamError(this.#c.id, `${what} timeout after ${ms}ms`, 0, { timeout: true })), Math.min(ms, MAX_TIMER_MS));
   }
 
   #onResponse(res: IncomingMessage): void {

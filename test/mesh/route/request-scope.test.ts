@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeshError } from '../../../src/errors.ts';
 import { CancelToken } from '../../../src/lib/cancel.ts';
-import { ManualClock } from '../../../src/lib/clock.ts';
+import { ManualClock, systemClock } from '../../../src/lib/clock.ts';
 import { RequestScope } from '../../../src/mesh/route/request-scope.ts';
 
 test('the deadline aborts the signal with a timeout error and is told apart from the client leaving', () => {
@@ -55,4 +55,21 @@ test('committed() stops the deadline; release() also stops listening to the clie
   scope.release();
   client.abort();
   assert.equal(scope.signal.aborted, false, 'a released scope no longer follows the client');
+});
+
+test('deadline 0 is no deadline (as 0 is for proxy.timeouts.request), not one exceeded at once', () => {
+  const clock = new ManualClock();
+  const scope = new RequestScope(new CancelToken(), clock, 0);
+  assert.equal(clock.pending, 0, 'no timer');
+  clock.advance(10 * 24 * 3_600_000);
+  assert.equal(scope.signal.aborted, false);
+  assert.equal(scope.deadlineHit, false);
+  scope.release();
+});
+
+test('a deadline past what a Node timer holds (2^31-1 ms) does not fire early on the system clock', async () => {
+  const scope = new RequestScope(new CancelToken(), systemClock, 30 * 24 * 3_600_000);
+  await new Promise((resolve) => setTimeout(resolve, 20)); // an overflowing timer fires after 1 ms
+  assert.equal(scope.signal.aborted, false);
+  scope.release();
 });

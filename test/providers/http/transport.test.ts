@@ -130,6 +130,15 @@ describe(`transport (${kind})`, () => {
     quick.close();
   });
 
+  test('timeouts past what a Node timer holds (2^31-1 ms, e.g. 30 days) do not fire early and blame the upstream', async () => {
+    up.handle((_req, res) => void setTimeout(() => res.end('{}'), 30)); // an overflowing timer fires after 1 ms
+    const month = 30 * 24 * 3_600_000;
+    const slow = transport(up.url, { timeouts: { connect: month, first_byte: month, idle: month, total: month } });
+    const res = await slow.request(request());
+    assert.equal(res.status, 200);
+    slow.close();
+  });
+
   test('idle timeout mid-stream throws from the iterator after the primed event', async () => {
     up.handle(sse([{ n: 1 }, { n: 2 }], { interval: 1_000 }));
     const quick = transport(up.url, { timeouts: { ...TIMEOUTS, idle: 50 } });

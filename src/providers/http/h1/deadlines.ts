@@ -7,6 +7,7 @@
 // milliseconds costs one setTimeout and one clearTimeout.
 
 import type { ProviderTimeouts } from '../../../config/types.ts';
+import { MAX_TIMER_MS } from '../../../lib/clock.ts';
 
 export type Deadline = 'connect' | 'first byte' | 'idle' | 'total' | 'release';
 
@@ -26,7 +27,7 @@ export function shortestTimeout(t: ProviderTimeouts): number {
 
 const KINDS: readonly Deadline[] = ['connect', 'first byte', 'idle', 'total', 'release'];
 /** setTimeout's largest delay; a longer one would fire after 1ms. The handler re-arms for the rest. */
-const MAX_DELAY = 2 ** 31 - 1;
+const MAX_DELAY = MAX_TIMER_MS;
 
 export class Deadlines {
   readonly #onDue: (what: Deadline) => void;
