@@ -171,7 +171,8 @@ class AttemptLoop<T> {
       }
     }
     const delay = retryDelay(retry, n, err.upstream?.retryAfterMs);
-    if (delay === 'rotate') return 'next';
+    // A wait the deadline would cut short ends in a 504 while another candidate may answer now.
+    if (delay === 'rotate' || delay >= this.#scope.remainingMs) return 'next';
     try {
       await sleep(this.#deps.clock, delay, this.#scope.signal);
     } catch {

@@ -11,10 +11,15 @@ export class RequestScope {
   readonly #onClientAbort = (): void => this.#token.abort(new MeshError('cancelled', 'client closed the request'));
   #deadlineHit = false;
   readonly deadlineMs: number;
+  readonly #clock: Clock;
+  /** clock.now() at which the deadline falls (Infinity: no deadline). */
+  readonly #endsAt: number;
 
   constructor(client: CancelSignal, clock: Clock, deadlineMs: number) {
     this.#client = client;
     this.deadlineMs = deadlineMs;
+    this.#clock = clock;
+    this.#endsAt = deadlineMs > 0 ? clock.now() + deadlineMs : Infinity;
     if (client.aborted) this.#onClientAbort();
     else client.addEventListener('abort', this.#onClientAbort, { once: true });
     // 0 turns the deadline off, as 0 does for proxy.timeouts.request (not "exceeded at once").
@@ -36,6 +41,11 @@ export class RequestScope {
 
   get deadlineHit(): boolean {
     return this.#deadlineHit;
+  }
+
+  /** Milliseconds left before the deadline (Infinity without one): a backoff longer than that is no retry. */
+  get remainingMs(): number {
+    return this.#endsAt === Infinity ? Infinity : Math.max(0, this.#endsAt - this.#clock.now());
   }
 
   /** The answer is committed: the deadline covers routing only, a stream may then run as long as it needs. */

@@ -127,6 +127,30 @@ test('429 with Retry-After within max_delay waits and retries; beyond max_delay 
   assert.equal(a.requests.length, 3, 'Retry-After 30s > max_delay 2s: no second try on a');
 });
 
+test('a Retry-After wait the deadline would cut short rotates at once instead of ending in a 504', async (t) => {
+  const a = await startFakeUpstream();
+  const b = await startFakeUpstream();
+  a.handle(json(503, { error: { message: 'busy' } }, { 'retry-after': '1' }));
+  b.handle(json(200, COMPLETION));
+  const proxy = await startProxy({
+    proxy: { timeouts: { deadline: '500ms' } },
+    providers: { a: { connector: 'openai.llm.v1', base_url: a.url, api_key: 'key-a' }, b: { connector: 'openai.llm.v1', base_url: b.url, api_key: 'key-b' } },
+    models: { 'a.model-a': { provider: 'a', capabilities: ['chat-completion'] }, 'b.model-b': { provider: 'b', capabilities: ['chat-completion'] } },
+    pools: { 'chat-pool': { models: ['a.model-a', 'b.model-b'], strategy: 'modelmesh.priority-selection.v1', retry: { max_attempts: 2, max_delay: '5s' } } },
+  });
+  t.after(async () => {
+    await proxy.close();
+    await a.close();
+    await b.close();
+  });
+  const started = Date.now();
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, ASK);
+  assert.equal(reply.status, 200, reply.body);
+  assert.equal(reply.headers['x-modelmesh-model'], 'b.model-b');
+  assert.equal(a.requests.length, 1, 'no wait of 1 s within a 500 ms deadline');
+  assert.ok(Date.now() - started < 400, `answered at once (${Date.now() - started} ms)`);
+});
+
 test('all attempts rate limited → 429 with Retry-After', async (t) => {
   const { a, b, proxy } = await setup(t, { retry: { max_attempts: 1 } });
   a.handle(json(429, { error: { message: 'rl a' } }, { 'retry-after': '7' }));
