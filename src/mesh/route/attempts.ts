@@ -11,7 +11,7 @@ import { afterFailure, afterSuccess } from '../policy.ts';
 import { retryDelay, shouldRetry } from '../retry.ts';
 import type { ModelEntry } from '../types.ts';
 import { attemptCall } from './attempt-call.ts';
-import type { Plan } from './plan.ts';
+import { strategyHears, type Plan } from './plan.ts';
 import type { RequestScope } from './request-scope.ts';
 import type { RouteDeps } from './request.ts';
 
@@ -124,7 +124,7 @@ class AttemptLoop<T> {
     this.#plan.attempts.push({ model: model.id, provider: model.config.provider, status: response.status, outcome: 'success', reason: null, latency_ms: latency });
     state.recordLatency(model.id, latency);
     afterSuccess(policy, model, state);
-    ctx.pool.strategy.observe?.(model, { ok: true, status: response.status, latencyMs: latency, headers: response.headers }, ctx);
+    if (strategyHears(this.#plan, response.status)) ctx.pool.strategy.observe?.(model, { ok: true, status: response.status, latencyMs: latency, headers: response.headers }, ctx);
     return { ok: true, response, model };
   }
 
@@ -151,7 +151,7 @@ class AttemptLoop<T> {
     if (deadlineHit) return 'final';
     // Only what came back from the upstream exchange says anything about the model (issue 11.1).
     const fromUpstream = err.upstream !== undefined;
-    if (fromUpstream) ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
+    if (fromUpstream && strategyHears(this.#plan, status)) ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: latency, headers: err.upstream?.headers ?? null }, ctx);
     const unavailable = fromUpstream && afterFailure(policy, poolName, model, { status, reason }, this.#deps.state);
     if (unavailable || n === policy.retry.max_attempts || !shouldRetry(status, policy.retry)) return 'next';
     return this.#again(model, n, err);

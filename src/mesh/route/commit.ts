@@ -6,7 +6,7 @@ import { afterFailure, afterUsage } from '../policy.ts';
 import { isNative } from './attempt-call.ts';
 import type { Won } from './attempts.ts';
 import { costOf, emitRequest, type Ending } from './outcome.ts';
-import type { Plan } from './plan.ts';
+import { strategyHears, type Plan } from './plan.ts';
 import type { RequestScope } from './request-scope.ts';
 import type { FinishInfo, RouteDeps, Routed } from './request.ts';
 
@@ -73,7 +73,7 @@ function failedEnding(plan: Plan, won: Won, failure: MeshError, deps: RouteDeps)
     afterFailure(plan.policy, plan.poolName, model, { status, reason: error }, deps.state);
     // The strategy hears of it too: stick-until-failure must not stay on a model that fails mid-stream.
     const { ctx } = plan;
-    ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - plan.started, headers: null }, ctx);
+    if (strategyHears(plan, status)) ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - plan.started, headers: null }, ctx);
   }
   return { outcome: 'failure', status: 502, error };
 }

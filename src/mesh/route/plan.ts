@@ -8,6 +8,7 @@ import { eligibleMembers } from '../eligibility.ts';
 import type { AttemptRecord } from '../events.ts';
 import { noCandidatesError } from '../failure.ts';
 import { sharedLimitRefusal } from '../policy.ts';
+import { CLIENT_ERROR_STATUSES } from '../retry.ts';
 import type { Registry } from '../registry.ts';
 import type { StateStore } from '../state.ts';
 import type { ModelEntry, PoolEntry, StrategyContext } from '../types.ts';
@@ -64,6 +65,15 @@ export function planAttempts(req: RouteRequest, target: Target, state: StateStor
     ?? (eligible.length === 0 ? (untranslatable ?? noCandidatesError(req.model, poolName, members, excluded, standby, state)) : null);
   const order = refusal !== null ? [] : pool ? orderCandidates(pool, eligible, ctx) : eligible;
   return { req, started, pool, poolName, policy, members, excluded, order, candidates: order.map((m) => m.id), ctx, attempts: [], refusal };
+}
+
+/**
+ * Whether the pool's strategy hears how an attempt went (`status` of the answer or failure). Not for a model
+ * asked for by name: the pool did not choose it (its order would follow one client's direct request). Not for
+ * a client error: a bad request says nothing about the model (stick-until-failure would drop its pick).
+ */
+export function strategyHears(plan: Plan, status: number): boolean {
+  return plan.pool !== null && !CLIENT_ERROR_STATUSES.has(status);
 }
 
 /** The pool's strategy order, or its fallback strategy's when the primary yields nothing. */

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { closedPort, destroy, hang, json, sse, startFakeUpstream, text, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { closedPort, destroy, hang, json, sse, startFakeUpstream, text, type Behaviour, type FakeUpstream } from '../../helpers/fake-upstream.ts';
 import { errorOf, postJson, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
 import type { RequestEvent } from '../../../src/mesh/events.ts';
 
@@ -149,6 +149,26 @@ test('a Retry-After wait the deadline would cut short rotates at once instead of
   assert.equal(reply.headers['x-modelmesh-model'], 'b.model-b');
   assert.equal(a.requests.length, 1, 'no wait of 1 s within a 500 ms deadline');
   assert.ok(Date.now() - started < 400, `answered at once (${Date.now() - started} ms)`);
+});
+
+test("stick-until-failure keeps its pick through a client's 400 and through a request naming another model directly", async (t) => {
+  const { a, b, proxy } = await setup(t, { retry: { max_attempts: 1 } });
+  const refusesBadTemperature = (ok: Behaviour): Behaviour => (req, res, recorded) => {
+    const temperature = (recorded.json as { temperature?: number } | undefined)?.temperature;
+    return temperature === 99 ? json(400, { error: { message: 'temperature must be at most 2' } })(req, res, recorded) : ok(req, res, recorded);
+  };
+  a.sequence(json(503, { error: { message: 'busy' } }), refusesBadTemperature(json(200, COMPLETION)));
+  b.handle(refusesBadTemperature(json(200, COMPLETION)));
+  const served = async (body: Record<string, unknown>): Promise<string> => {
+    const reply = await postJson(`${proxy.url}/v1/chat/completions`, body);
+    return `${reply.status}:${reply.headers['x-modelmesh-model'] ?? '-'}`;
+  };
+  assert.equal(await served(ASK), '200:b.model-b', 'a failed once: the pool moves to b');
+  assert.equal(await served(ASK), '200:b.model-b');
+  assert.equal((await served({ ...ASK, temperature: 99 })).split(':')[0], '400');
+  assert.equal(await served(ASK), '200:b.model-b', "a client's mistake is not b's failure");
+  assert.equal(await served({ ...ASK, model: 'a.model-a' }), '200:a.model-a', 'a model named directly');
+  assert.equal(await served(ASK), '200:b.model-b', 'the pool did not choose a: its pick stays b');
 });
 
 test('all attempts rate limited → 429 with Retry-After', async (t) => {
