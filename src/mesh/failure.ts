@@ -52,6 +52,8 @@ function backAt(member: ModelEntry, state: StateStore): number | null {
  * upstream timeout (408). Passed on, a 401 would tell an SDK that the *client's* key is wrong.
  */
 const UPSTREAM_SIDE_4XX: ReadonlySet<number> = new Set([401, 403, 407, 408]);
+/** The longest Retry-After passed on to a client (a day). */
+const MAX_RETRY_AFTER_S = 86_400;
 
 /**
  * Every attempt failed (DESIGN §4.5): the common 4xx if all failed with the same client error, 429 with
@@ -65,7 +67,8 @@ export function finalError(attempts: AttemptRecord[], last: MeshError | null, de
   const only = statuses.size === 1 ? [...statuses][0] : undefined;
   if (only === 429) {
     const wait = last?.upstream?.retryAfterMs;
-    const headers: Record<string, string> = { 'retry-after': String(wait === undefined ? 1 : Math.max(1, Math.ceil(wait / 1000))) };
+    // Whole seconds within a day: an upstream's 1e23 would be written as "1e+23", not a valid header value.
+    const headers: Record<string, string> = { 'retry-after': String(wait === undefined ? 1 : Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(wait / 1000)))) };
     return new MeshError('rate_limit_exceeded', message, { headers });
   }
   if (only !== undefined && only >= 400 && only < 500 && !UPSTREAM_SIDE_4XX.has(only)) {

@@ -37,6 +37,8 @@ test('all rate limited: 429 with Retry-After in whole seconds from the last fail
   assert.deepEqual(err.headers, { 'retry-after': '3' });
   assert.deepEqual(finalError(all429, upstream(429, '429 b', 10), false).headers, { 'retry-after': '1' });
   assert.deepEqual(finalError(all429, upstream(429, '429 b'), false).headers, { 'retry-after': '1' });
+  // An upstream's absurd wait is capped at a day, in whole seconds (never "1e+23", not a header value).
+  assert.deepEqual(finalError(all429, upstream(429, '429 b', 1e26), false).headers, { 'retry-after': '86400' });
 });
 
 test('the same client error everywhere passes its status on, with x-should-retry: false', () => {

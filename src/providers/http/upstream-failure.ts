@@ -55,6 +55,11 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
   const value = headers['retry-after']?.trim();
   if (value === undefined || value === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  // Only an HTTP-date (RFC 9110 §5.6.7, IMF-fixdate): V8's Date.parse takes nearly anything ("-1" is a day
+  // in 2001, "abc 2030" a wait of years).
+  if (!HTTP_DATE.test(value)) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;

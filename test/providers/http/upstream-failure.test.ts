@@ -44,6 +44,10 @@ describe('upstream failures', () => {
     assert.equal(retryAfterMs({ 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }, now), 30_000);
     assert.equal(retryAfterMs({ 'retry-after': 'Wed, 31 Dec 2025 00:00:00 GMT' }, now), 0);
     assert.equal(retryAfterMs({ 'retry-after': 'soon' }, now), undefined);
+    // Only an HTTP-date: V8's Date.parse reads "-1" as a day in 2001 and "abc 2030" as a wait of years.
+    assert.equal(retryAfterMs({ 'retry-after': '-1' }, now), undefined);
+    assert.equal(retryAfterMs({ 'retry-after': 'abc 2030' }, now), undefined);
+    assert.equal(retryAfterMs({ 'retry-after': '2026-01-01T00:00:30Z' }, now), undefined);
     assert.equal(retryAfterMs({ 'retry-after-ms': 'abc', 'retry-after': '' }, now), undefined);
     assert.equal(retryAfterMs({}, now), undefined);
   });
