@@ -88,6 +88,8 @@ export interface RequestTrace {
   sampled: boolean;
   /** Span ids of the upstream attempts in attempt order, filled as their traceparents are sent. */
   attemptSpanIds: string[];
+  /** Set when a request event carried this trace; a request answered without one gets its span elsewhere. */
+  recorded: boolean;
 }
 
 /** The routing decision record of one request (DESIGN §7): emitted once the request is over. */

@@ -28,6 +28,8 @@ export interface RequestContext {
   readonly trace?: RequestTrace | null;
   /** The configured client calling (`clients:`, found by its key), null for an anonymous caller. */
   readonly client: Client | null;
+  /** The model the body named, once an endpoint read it (routeFrom): for the span of a refused request. */
+  requested: string | null;
   /**
    * The client limiter's admission of this request (set by routeFrom); the pipeline releases it when the
    * request ends if the router's finish did not (release is idempotent).

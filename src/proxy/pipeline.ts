@@ -130,6 +130,7 @@ export class Pipeline {
     // Continued from the client's traceparent (W3C), else a new trace; spans are built after the request.
     if (traceRatio !== null) ctx.trace = startTrace(req.headers['traceparent'], traceRatio);
     let route = UNMATCHED_ROUTE;
+    let routeName = '';
     let errorShape: ErrorShape = 'openai';
     this.#active++;
     try {
@@ -170,6 +171,7 @@ export class Pipeline {
         });
       }
       route = match.route.path;
+      routeName = match.route.name;
       errorShape = match.route.errorShape;
       if (this.#server.draining && !match.route.whileDraining) {
         // Load-shedding during drain: this socket closes after the answer, so the client reconnects
@@ -196,6 +198,14 @@ export class Pipeline {
       }
     } finally {
       if (res.headersSent) this.#mesh.observability.httpResponses.record(route, res.statusCode);
+      // A model API request refused before the router (401, a client's limits, validation) still gets its span.
+      const trace = ctx.trace;
+      if (trace !== null && !trace.recorded && res.statusCode >= 400 && route.startsWith('/v1/')) {
+        this.#mesh.observability.tracing.recordRefused({
+          trace, at: Date.now(), latencyMs: performance.now() - startedAt, requestId, endpoint: routeName, requested: ctx.requested,
+          status: res.statusCode, client: ctx.client?.name ?? null,
+        });
+      }
       ctx.admission?.release(); // a no-op when the router's finish released it with the usage
       view.release();
       if (--this.#active === 0 && this.#onSettled.length > 0) this.#wake();

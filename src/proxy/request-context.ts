@@ -24,6 +24,7 @@ export class Context implements RequestContext {
   readonly #baseHeaders: Record<string, string>;
   trace: RequestTrace | null = null;
   client: Client | null = null;
+  requested: string | null = null;
   admission: Admitted | null = null;
   /** Set for a rate-limited client: its x-ratelimit-* join the base headers when first read (see baseHeaders). */
   #limitHeaders = false;

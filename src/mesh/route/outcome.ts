@@ -63,7 +63,10 @@ export function emitRequest(deps: RouteDeps, plan: Plan, end: Ending): void {
     event.request_body = b.request_body;
     if ('response_body' in b) event.response_body = b.response_body;
   }
-  if (req.trace !== undefined) event.trace = req.trace;
+  if (req.trace !== undefined) {
+    event.trace = req.trace;
+    req.trace.recorded = true;
+  }
   events.emit(event);
 }
 

@@ -40,6 +40,21 @@ export interface TraceExportDeps {
 
 type Traced = RequestEvent & { trace: RequestTrace };
 
+/** What the pipeline knows of a request it answered itself (TraceExport.recordRefused). */
+export interface RefusedRequest {
+  trace: RequestTrace;
+  /** Epoch ms at the answer. */
+  at: number;
+  latencyMs: number;
+  requestId: string;
+  /** The route's name (`chat`, `embeddings` …). */
+  endpoint: string;
+  /** The model the body named, when it was read that far. */
+  requested: string | null;
+  status: number;
+  client: string | null;
+}
+
 /** How long stop() gives the exporter to send what is queued. */
 const STOP_GRACE_MS = 3_000;
 /** Spans lost (a collector down, refusing the token, untrusted, or too slow) are logged at most once a minute. */
@@ -103,6 +118,21 @@ export class TraceExport {
       });
       this.#soon.unref();
     }
+  }
+
+  /**
+   * The SERVER span of a request answered without reaching the router (a 401, a client's 429 or 404, a 400
+   * from validation): no request event carries its trace, so the pipeline tells it here, after the answer.
+   */
+  recordRefused(refused: RefusedRequest): void {
+    const { trace } = refused;
+    if (this.#exporter === null || trace.recorded || !trace.sampled) return;
+    this.record({
+      type: 'request', at: refused.at, requestId: refused.requestId, endpoint: refused.endpoint, requested: refused.requested ?? '',
+      pool: null, candidates: [], excluded: [], attempts: [], model: null, provider: null, outcome: 'failure', status: refused.status,
+      error: null, stream: false, latency_ms: refused.latencyMs, ttfb_ms: refused.latencyMs, tokens_in: 0, tokens_out: 0, cost: 0,
+      client: refused.client, trace,
+    });
   }
 
   get counters(): TracingCounters {

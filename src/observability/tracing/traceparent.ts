@@ -27,6 +27,8 @@ export interface TraceContext {
   sampled: boolean;
   /** Span ids of upstream attempts, allocated by attemptTraceparent() in attempt order. */
   attemptSpanIds: string[];
+  /** A request event carried it (RequestTrace.recorded). */
+  recorded: boolean;
 }
 
 const HEX = /^[0-9a-f]+$/;
@@ -112,6 +114,7 @@ export function startTrace(header: string | readonly string[] | undefined, ratio
     parentSpanId: parent?.parentId ?? null,
     sampled: shouldSample(parent, traceId, ratio),
     attemptSpanIds: [],
+    recorded: false,
   };
 }
 

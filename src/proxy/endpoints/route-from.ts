@@ -36,6 +36,7 @@ export interface RouteSpec {
 export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, spec: RouteSpec): Promise<Routed> {
   const client = ctx.client;
   const trace = ctx.trace;
+  ctx.requested = spec.model;
   const request: RouteRequest = {
     endpoint: spec.endpoint,
     model: spec.model,

@@ -180,6 +180,47 @@ test("the client's tracestate goes upstream with every attempt of a continued tr
   assert.equal(b.requests[2]?.headers['tracestate'], undefined, 'longer than 512: not forwarded');
 });
 
+test('a request refused before the router (401, an unknown model, a bad body) still gets its SERVER span, continuing the client trace', async (t) => {
+  const r = await startReceiver(t);
+  const a = await startFakeUpstream();
+  const b = await startFakeUpstream();
+  t.after(() => a.close());
+  t.after(() => b.close());
+  const raw = meshYaml(a, b, { endpoint: r.url });
+  raw['proxy'] = { metrics: true, auth: { tokens: ['tok-0123456789abcdef'] } };
+  const proxy = await startProxy(raw);
+  t.after(() => proxy.close());
+  const traceparent = (n: number) => `00-${TRACE_ID}-${String(n).padStart(16, '0')}-01`;
+  const auth = { authorization: 'Bearer tok-0123456789abcdef' };
+  const post = (body: unknown, headers: Record<string, string>) => postJson(`${proxy.url}/v1/chat/completions`, body, headers);
+  assert.equal((await post({ model: 'chat', messages: [] }, { traceparent: traceparent(1) })).status, 401);
+  assert.equal((await post({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }, { ...auth, traceparent: traceparent(2) })).status, 404);
+  assert.equal((await post({ model: 'chat', messages: 'not a list' }, { ...auth, traceparent: traceparent(3) })).status, 400);
+  await proxy.mesh.observability.flush();
+  await until(() => r.spans.length >= 3, 'three spans');
+  assert.equal(r.spans.length, 3, 'one SERVER span each, no attempt spans');
+  const byParent = new Map(r.spans.map((span) => [span.parentSpanId, span]));
+  const statusOf = (n: number) => attrs(byParent.get(String(n).padStart(16, '0')) as OtlpSpan)['http.response.status_code'];
+  assert.deepEqual([statusOf(1), statusOf(2), statusOf(3)], ['401', '404', '400']);
+  for (const span of r.spans) {
+    assert.equal(span.kind, 2);
+    assert.equal(span.traceId, TRACE_ID);
+    assert.equal(span.status, undefined, "a 4xx is the caller's: status unset");
+  }
+  const unknown = byParent.get(String(2).padStart(16, '0')) as OtlpSpan;
+  assert.equal(unknown.name, 'chat nope');
+  assert.equal(attrs(unknown)['gen_ai.request.model'], 'nope');
+  assert.equal(byParent.get(String(1).padStart(16, '0'))?.name, 'chat', 'no model read before the 401');
+  // Routed requests are not told twice.
+  b.handle(json(200, CHAT));
+  a.handle(json(200, CHAT));
+  assert.equal((await post({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }, auth)).status, 200);
+  await proxy.mesh.observability.flush();
+  await until(() => r.spans.length >= 5, 'the routed request: server and attempt span');
+  await new Promise((res) => setTimeout(res, 50));
+  assert.equal(r.spans.length, 5);
+});
+
 test('sample_ratio 0 sends nothing, yet propagates an unsampled traceparent upstream', async (t) => {
   const { proxy, a, b, r } = await setup(t, (rec) => ({ endpoint: rec.url, sample_ratio: 0 }));
   for (let i = 0; i < 3; i++) assert.equal((await ask(proxy)).status, 200);
