@@ -60,20 +60,22 @@ export interface UiClientStatusInput {
   name: string;
   limits: { rpm: number | null; tpm: number | null; max_concurrent: number | null; budget: { daily: number | null; monthly: number | null } };
   usage: { minute: { requests: number; tokens: number }; day: { spend: number }; month: { spend: number }; concurrent: number };
-  totals: { requests: number };
-  rejections: { rpm: number; tpm: number; concurrency: number; budget: number };
 }
 
 /** Failed requests of a client (observability ClientStats), undefined when it made none. */
-export type ClientErrors = (name: string) => number | undefined;
+/**
+ * A client's requests, failures and refusals since this process started (ClientStats, as /metrics counts
+ * them): one source for the three, so "failed" is never a share of a total that survived a restart.
+ */
+export type ClientTotals = (name: string) => { requests: number; failed: number; refused: number } | undefined;
 
 /**
  * One row per configured client: requests and tokens this minute against rpm and tpm, requests in flight
  * against max_concurrent, spend today and this month against the budgets, and the totals.
  */
-export function uiClients(statuses: readonly UiClientStatusInput[], errorsOf: ClientErrors = () => undefined): UiClientInput[] {
+export function uiClients(statuses: readonly UiClientStatusInput[], totalsOf: ClientTotals = () => undefined): UiClientInput[] {
   return statuses.map((c) => {
-    const r = c.rejections;
+    const totals = totalsOf(c.name);
     return {
       name: c.name,
       limits: { rpm: c.limits.rpm, tpm: c.limits.tpm, concurrent: c.limits.max_concurrent, budget_daily: c.limits.budget.daily, budget_monthly: c.limits.budget.monthly },
@@ -81,9 +83,9 @@ export function uiClients(statuses: readonly UiClientStatusInput[], errorsOf: Cl
         rpm: c.usage.minute.requests, tpm: c.usage.minute.tokens, concurrent: c.usage.concurrent,
         budget_daily: round(c.usage.day.spend), budget_monthly: round(c.usage.month.spend),
       },
-      requests: c.totals.requests,
-      errors: errorsOf(c.name) ?? 0,
-      rejected: r.rpm + r.tpm + r.concurrency + r.budget,
+      requests: totals?.requests ?? 0,
+      errors: totals?.failed ?? 0,
+      rejected: totals?.refused ?? 0,
     };
   });
 }

@@ -61,16 +61,14 @@ describe('uiData', () => {
       name: 'app1',
       limits: { rpm: 60, tpm: null, max_concurrent: 3, budget: { daily: 5, monthly: null } },
       usage: { minute: { requests: 7, tokens: 1234 }, day: { spend: 0.123456789 }, month: { spend: 2.5 }, concurrent: 2 },
-      totals: { requests: 90 },
-      rejections: { rpm: 1, tpm: 0, concurrency: 2, budget: 3 },
     };
-    const [row] = uiClients([status], (name) => (name === 'app1' ? 4 : undefined));
+    const [row] = uiClients([status], (name) => (name === 'app1' ? { requests: 90, failed: 4, refused: 6 } : undefined));
     assert.deepEqual(row, {
       name: 'app1',
       limits: { rpm: 60, tpm: null, concurrent: 3, budget_daily: 5, budget_monthly: null },
       usage: { rpm: 7, tpm: 1234, concurrent: 2, budget_daily: 0.123457, budget_monthly: 2.5 },
       requests: 90, errors: 4, rejected: 6,
     });
-    assert.equal(uiClients([{ ...status, name: 'other' }])[0]?.errors, 0, 'no statistics yet: zero failed');
+    assert.deepEqual(uiClients([{ ...status, name: 'other' }]).map((c) => [c.requests, c.errors, c.rejected]), [[0, 0, 0]], 'no statistics yet: zeros');
   });
 });

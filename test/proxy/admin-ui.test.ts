@@ -10,6 +10,8 @@ import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { STATUS_PAGE_CSP } from '../../src/proxy/ui/page.ts';
 import { json, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { postJson, request, startProxy, type StartedProxy } from '../helpers/proxy.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { join } from 'node:path';
 
 const ADMIN = 'admin-token-ui-123456';
 const CHAT = { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } };
@@ -159,4 +161,38 @@ test('GET /mesh/ui/data: per-client usage against limits and budgets, with real 
     assert.ok(!reply.body.includes(key));
     assert.ok(!reply.body.includes(keyDigest(key)));
   }
+});
+
+test("the page's per-client requests, failures and refusals come from one source: after a restart that restored usage, none is half persisted", async (t) => {
+  const dir = tempDir(t);
+  const bad = await startFakeUpstream();
+  t.after(() => bad.close());
+  bad.handle(json(503, { error: { message: 'overloaded', type: 'server_error', param: null, code: null } }));
+  const key = 'mm-ui-restart-0123456789abcdefgh';
+  const raw = {
+    proxy: { host: '127.0.0.1', port: 0, admin: { tokens: [ADMIN] } },
+    providers: { bad: { connector: 'openai.llm.v1', base_url: bad.url, api_key: 'sk-bad-0000000000' } },
+    models: { 'bad.m': { provider: 'bad', capabilities: ['chat-completion'] } },
+    pools: { broken: { models: ['bad.m'], retry: { max_attempts: 1 } } },
+    clients: { app: { key_sha256: keyDigest(key) } },
+    storage: { path: join(dir, 'state.json'), sync_policy: 'sync-on-boundary' },
+  };
+  const row = async (): Promise<unknown> => {
+    const server = new ProxyServer(ModelMesh.fromConfig(raw, { env: {} }));
+    await server.start();
+    try {
+      const url = `http://127.0.0.1:${server.getStatus().port}`;
+      const before = await request(`${url}/mesh/ui/data`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const failed = await postJson(`${url}/v1/chat/completions`, { model: 'broken', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` });
+      assert.ok(failed.status >= 500);
+      const { requests, errors, rejected } = (before.json as { clients: { requests: number; errors: number; rejected: number }[] }).clients[0] ?? {};
+      return { requests, errors, rejected };
+    } finally {
+      await server.stop(); // saves the client usage to the state file
+    }
+  };
+  assert.deepEqual(await row(), { requests: 0, errors: 0, rejected: 0 });
+  // The second process restored the first one's usage (its /mesh/clients totals say 1 request), yet the
+  // page's trio is this process's, as /metrics counts: not 1 request with 0 of its failures.
+  assert.deepEqual(await row(), { requests: 0, errors: 0, rejected: 0 });
 });

@@ -79,7 +79,14 @@ function providerAction(action: 'activate' | 'deactivate'): Handler {
 export function clientUsageForUi(ctx: RequestContext): UiClientInput[] {
   const { data } = clientsStatus(ctx.mesh.clients, ctx.mesh.limiter, ctx.mesh.runtime.clock.now());
   const stats = ctx.mesh.observability.clients;
-  return uiClients(data, (name) => stats.get(name)?.requests.failure);
+  return uiClients(data, (name) => {
+    const c = stats.get(name);
+    if (c === undefined) return undefined;
+    const { success, failure, cancelled } = c.requests;
+    const r = c.rejections;
+    // Refused by the client's own limits (a 404 for a model it may not use is not a limit).
+    return { requests: success + failure + cancelled, failed: failure, refused: r.rpm + r.tpm + r.concurrency + r.budget_daily + r.budget_monthly };
+  });
 }
 
 export const getUiData: Handler = view((ctx) => {
