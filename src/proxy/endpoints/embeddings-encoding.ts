@@ -33,9 +33,11 @@ export function answerFormat(body: Buffer): EmbeddingFormat | null {
  * Re-encodes every `data[i].embedding` as `want`: float arrays → base64 of little-endian float32 (exactly the
  * bytes openai-node's `toFloat32Array` and numpy `dtype="float32"` decode), base64 → floats. Everything else in
  * the answer (object, index, model, usage, unknown fields) is kept. Null when the answer is not a JSON object
- * with a `data` array (it is then relayed as received).
+ * with a `data` array (it is then relayed as received). `{ malformed }` when a vector is not one: an element
+ * that is not a finite number, or base64 that is not whole float32 values (encoded or passed on, it would be a
+ * 200 of NaNs and zeros, or a string the SDK cannot decode).
  */
-export function convertEmbeddings(body: Buffer, want: EmbeddingFormat): { body: Buffer; usage: Usage | null } | null {
+export function convertEmbeddings(body: Buffer, want: EmbeddingFormat): { body: Buffer; usage: Usage | null } | { malformed: string } | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -47,12 +49,13 @@ export function convertEmbeddings(body: Buffer, want: EmbeddingFormat): { body: 
     if (!isRecord(item)) continue;
     const embedding = item['embedding'];
     if (want === 'base64' && Array.isArray(embedding)) {
+      if (!embedding.every((v) => typeof v === 'number' && Number.isFinite(v))) return { malformed: 'an embedding element is not a number' };
       item['embedding'] = floatsToBase64(embedding as number[]);
     } else if (want === 'float' && typeof embedding === 'string') {
       try {
         item['embedding'] = base64ToFloats(embedding);
       } catch {
-        // not whole float32 values: left as received rather than guessed at
+        return { malformed: 'a base64 embedding is not whole float32 values' };
       }
     }
   }

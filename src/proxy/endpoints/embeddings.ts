@@ -43,6 +43,15 @@ export async function embeddings(ctx: RequestContext): Promise<void> {
     const got = answerFormat(response.body);
     if (got !== null && got !== want) {
       const converted = convertEmbeddings(response.body, want);
+      if (converted !== null && 'malformed' in converted) {
+        // The upstream's failure (counted against the model), not a 200 of garbage; found after the answer
+        // was chosen, so no failover (the check would cost a parse of every embeddings answer).
+        const failure = new MeshError('upstream_error', `The upstream answer is not a valid embeddings answer: ${converted.malformed}.`, {
+          upstream: { status: 0, reason: `malformed embeddings answer: ${converted.malformed}` },
+        });
+        routed.finish({ usage: null, error: failure });
+        throw failure;
+      }
       if (converted !== null) {
         const { usage } = converted;
         return relayBuffered(ctx, withResponse(routed, { ...response, body: converted.body }), () => usage);

@@ -52,6 +52,21 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, aUrl?: str
 
 const post = (proxy: StartedProxy, body: Json) => postJson(`${proxy.url}/v1/embeddings`, body);
 
+test('a malformed vector is the upstream\'s failure (502, counted against the model), never a 200 of NaNs or an undecodable string', async (t) => {
+  const { a, proxy, events } = await setup(t);
+  const answer = (embedding: unknown) => ({ object: 'list', data: [{ object: 'embedding', index: 0, embedding }], model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } });
+  a.handle(json(200, answer([0.5, 'x', null, {}])));
+  const asBase64 = await post(proxy, { model: 'embeddings', input: 'one', encoding_format: 'base64' });
+  assert.equal(asBase64.status, 502, asBase64.body);
+  assert.match(asBase64.body, /not a valid embeddings answer: an embedding element is not a number/);
+  a.handle(json(200, answer('AAA')));
+  const asFloat = await post(proxy, { model: 'embeddings', input: 'one' });
+  assert.equal(asFloat.status, 502, asFloat.body);
+  assert.match(asFloat.body, /a base64 embedding is not whole float32 values/);
+  const requests = events.filter((e): e is Extract<MeshEvent, { type: 'request' }> => e.type === 'request');
+  assert.deepEqual(requests.map((e) => [e.outcome, e.attempts[0]?.outcome]), [['failure', 'failure'], ['failure', 'failure']]);
+});
+
 test('base64 asked, upstream asked for floats: the SDK decode yields exactly the upstream floats as float32', async (t) => {
   const { a, b, proxy, events } = await setup(t);
   const reply = await post(proxy, { model: 'embeddings', input: ['one', 'two'], encoding_format: 'base64', dimensions: 8, user: 'u-1', extra_field: { keep: [1] } });
