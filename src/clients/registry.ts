@@ -4,6 +4,7 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { ClientConfig, PoolConfig } from '../config/types.ts';
 import { MeshError } from '../errors.ts';
+import { clipEcho } from '../lib/clip.ts';
 
 export interface Client {
   readonly name: string;
@@ -119,7 +120,7 @@ function allowSet(pools: readonly string[] | null, poolOfAlias: ReadonlyMap<stri
 
 /** 404 for a model the client may not use: OpenAI's wording, the same whether it exists or not. */
 export function modelNotAllowed(requested: string): MeshError {
-  return new MeshError('model_not_found', `The model \`${requested}\` does not exist or you do not have access to it.`, {
+  return new MeshError('model_not_found', `The model \`${clipEcho(requested)}\` does not exist or you do not have access to it.`, {
     param: 'model',
   });
 }

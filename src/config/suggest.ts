@@ -23,18 +23,24 @@ export function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** Longest word a suggestion is looked for. */
+export const MAX_SUGGEST_LENGTH = 256;
+
 /**
  * The candidate closest to `word`, when it is close enough to be a plausible typo: distance at most
  * max(2, len/3), and not a complete rewrite (`ab` is not a typo of `id`). Ties go to the earlier candidate.
  * Comparison ignores case so `Retry` finds `retry`.
  */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  // A client-sent name can be megabytes long: the distance table is (len+1)², so no suggestion for such words
+  // (no typo of a real name is that long), and a candidate whose length alone is too far is not compared.
+  if (word.length > MAX_SUGGEST_LENGTH) return undefined;
   const limit = Math.max(2, Math.floor(word.length / 3));
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    if (candidate === word) continue;
+    if (candidate === word || Math.abs(candidate.length - word.length) > limit) continue;
     const distance = editDistance(lower, candidate.toLowerCase());
     if (distance > limit || distance >= Math.max(word.length, candidate.length)) continue;
     if (distance < bestDistance) {

@@ -11,6 +11,7 @@ import { createProvider } from '../providers/registry.ts';
 import { CapabilityTree, PREDEFINED_POOLS } from './capabilities.ts';
 import { createStrategy, type StrategyDeps } from './strategies/index.ts';
 import type { ModelEntry, PoolEntry } from './types.ts';
+import { clipEcho } from '../lib/clip.ts';
 
 export type NameTarget = { kind: 'pool' | 'alias'; pool: PoolEntry } | { kind: 'model'; model: ModelEntry };
 
@@ -120,9 +121,10 @@ export class Registry {
     const pools = [...this.pools.values()].filter((p) => p.members.length > 0).map((p) => p.name);
     const hint = nearest(name, this.names.keys());
     const suggestion = hint === undefined ? '' : ` Did you mean \`${hint}\`?`;
+    const shown = clipEcho(name);
     throw new MeshError(
       'model_not_found',
-      `The model \`${name}\` does not exist.${suggestion} Available pools: ${pools.join(', ') || '(none)'}; see GET /v1/models.`,
+      `The model \`${shown}\` does not exist.${suggestion} Available pools: ${pools.join(', ') || '(none)'}; see GET /v1/models.`,
       { param: 'model' },
     );
   }

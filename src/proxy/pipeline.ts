@@ -20,6 +20,7 @@ import { sendError } from './respond.ts';
 import { buildRouteTable } from './route-list.ts';
 import { isMatch, type ErrorShape, type RouteTable } from './route-table.ts';
 import type { ServerView } from './server-view.ts';
+import { clipEcho } from '../lib/clip.ts';
 
 /** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -145,7 +146,7 @@ export class Pipeline {
       const expect = req.headers.expect;
       if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
         // RFC 9110 §10.1.1 (reached through 'checkExpectation', proxy-server.ts: node:http's own 417 has no body).
-        throw new MeshError('invalid_request', `Unsupported Expect header '${clip(expect)}': only 100-continue is supported.`, {
+        throw new MeshError('invalid_request', `Unsupported Expect header '${clipEcho(expect)}': only 100-continue is supported.`, {
           status: 417, headers: { connection: 'close' },
         });
       }
@@ -166,7 +167,7 @@ export class Pipeline {
       if (match === null) throw notFound(method, path);
       if (!isMatch(match)) {
         const allow = match.allowed.join(', ');
-        throw new MeshError('method_not_allowed', `Method ${method} is not allowed for ${clip(path)}. Allowed: ${allow}.`, {
+        throw new MeshError('method_not_allowed', `Method ${method} is not allowed for ${clipEcho(path)}. Allowed: ${allow}.`, {
           headers: { allow },
         });
       }
@@ -247,13 +248,9 @@ function isAnthropicPath(path: string): boolean {
   return path.startsWith('/v1/messages') || path.startsWith('/messages');
 }
 
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
 /** OpenAI's wording for an unknown URL: `Invalid URL (POST /v1/chat/completion)`. */
 function notFound(method: string, path: string): MeshError {
-  return new MeshError('not_found', `Invalid URL (${method} ${clip(path)})`, { headers: { 'x-should-retry': 'false' } });
+  return new MeshError('not_found', `Invalid URL (${method} ${clipEcho(path)})`, { headers: { 'x-should-retry': 'false' } });
 }
 
 /** Host header lines in a raw header list (name, value, name, value …). */

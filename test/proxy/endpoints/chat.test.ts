@@ -171,6 +171,18 @@ test("stick-until-failure keeps its pick through a client's 400 and through a re
   assert.equal(await served(ASK), '200:b.model-b', 'the pool did not choose a: its pick stays b');
 });
 
+test('a megabyte model name is a quick 404 with the name clipped (the did-you-mean table was (len+1)² per known name)', async (t) => {
+  const { proxy } = await setup(t);
+  const name = 'x'.repeat(1_000_000);
+  const started = Date.now();
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, model: name });
+  assert.equal(reply.status, 404);
+  assert.equal(errorOf(reply).code, 'model_not_found');
+  assert.ok(Date.now() - started < 1_000, `answered in ${Date.now() - started} ms`);
+  assert.ok(reply.body.length < 1_000, `the name is not echoed whole (${reply.body.length} bytes)`);
+  assert.match(errorOf(reply).message, /^The model `x{200}…` does not exist\./);
+});
+
 test('all attempts rate limited → 429 with Retry-After', async (t) => {
   const { a, b, proxy } = await setup(t, { retry: { max_attempts: 1 } });
   a.handle(json(429, { error: { message: 'rl a' } }, { 'retry-after': '7' }));
