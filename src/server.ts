@@ -10,6 +10,7 @@ import { formatSummary, loadConfigFile } from './config/load.ts';
 import type { MeshConfig } from './config/types.ts';
 import { JsonLogger } from './log.ts';
 import { checkSharedState } from './storage/redis/shared-state.ts';
+import { checkStatePath } from './storage/local-file.ts';
 import { ModelMesh } from './mesh/mesh.ts';
 import { ProxyServer } from './proxy/proxy-server.ts';
 
@@ -132,6 +133,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       await new ModelMesh(config).shutdown();
       // Like nginx -t for its upstream resolution: a wrong password or unreachable Redis is a config error here.
       if (config.storage.redis !== undefined) await checkSharedState(config.storage.redis);
+      if (config.storage.path !== null) await checkStatePath(config.storage.path);
       process.stdout.write(`${formatSummary(config)}\nconfig ok\n`);
     } catch (err) {
       process.stderr.write(`${message(err)}\nconfig invalid\n`);

@@ -1,6 +1,8 @@
 // `modelmesh.local-file.v1` (DESIGN §6): model and provider state as one JSON file. Saving goes through
-// writeFileAtomic; loading never crashes startup: a file that cannot be read, parsed or understood is moved
-// aside to `path.corrupt-<timestamp>` with a warning, and the mesh starts with fresh state.
+// writeFileAtomic; a file whose content cannot be parsed or understood is moved aside to
+// `path.corrupt-<timestamp>` with a warning, and the mesh starts with fresh state. A path that cannot be read
+// at all (a folder, no permission) is a start error that leaves the path alone: moved aside, a folder named by
+// mistake (the one mesh.yaml is in, systemd's StateDirectory) would go with everything in it.
 import { promises as fsp } from 'node:fs';
 import type { Logger } from '../log.ts';
 import type { StateSnapshot } from '../mesh/state.ts';
@@ -41,7 +43,7 @@ export class LocalFileStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { snapshot: null, movedTo: null };
-      return { snapshot: null, movedTo: await this.#moveAside(`cannot be read (${code ?? String(err)})`) };
+      throw new Error(unreadable(this.path, code ?? (err instanceof Error ? err.message : String(err))));
     }
     const problem = validate(text);
     if (typeof problem === 'string') return { snapshot: null, movedTo: await this.#moveAside(problem) };
@@ -67,6 +69,30 @@ export class LocalFileStore {
       });
       return null;
     }
+  }
+}
+
+function unreadable(path: string, code: string): string {
+  if (code === 'EISDIR') return `storage.path ${path} is a folder, not a file: name a file in it (e.g. ${path.replace(/\/+$/, '')}/mesh-state.json)`;
+  return `storage.path ${path} cannot be read (${code}): fix its permissions or name another file`;
+}
+
+/**
+ * For `--check`: throws what load() would for `path` (a folder, an unreadable file); a missing file is fine
+ * (a first start), and a file's content is not judged (it would only be moved aside).
+ */
+export async function checkStatePath(path: string): Promise<void> {
+  try {
+    const handle = await fsp.open(path, 'r');
+    try {
+      if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new Error(unreadable(path, code ?? (err instanceof Error ? err.message : String(err))));
   }
 }
 

@@ -1,12 +1,13 @@
 // The storage service: each sync policy with a ManualClock, restore rules, corrupt files, failing saves.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { nodeFs, type AtomicFs } from '../../src/storage/atomic-write.ts';
 import { createStorageService } from '../../src/storage/storage-service.ts';
+import { checkStatePath } from '../../src/storage/local-file.ts';
 import { captureLogger } from '../helpers/proxy.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -115,6 +116,19 @@ for (const [name, content] of [
     assert.equal(readState(path).models['sim.a'] ?? null, null);
   });
 }
+
+test('a storage.path that is a folder is a clear start error and the folder is left alone (it was renamed aside with all it held)', async (t) => {
+  const dir = tempDir(t);
+  const folder = join(dir, 'conf');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'mesh.yaml'), 'kept: true\n');
+  const { storage } = meshFor(folder, 'sync-on-boundary', new ManualClock());
+  await assert.rejects(storage.start?.() ?? Promise.resolve(), /storage\.path .*conf is a folder, not a file: name a file in it/);
+  assert.deepEqual(readdirSync(dir), ['conf'], 'nothing moved aside');
+  assert.equal(readFileSync(join(folder, 'mesh.yaml'), 'utf8'), 'kept: true\n');
+  await assert.rejects(checkStatePath(folder), /is a folder/, '--check says the same');
+  await checkStatePath(join(dir, 'absent.json')); // a first start is fine
+});
 
 test('periodic: saves every sync_interval only when state.version moved, and at stop', async (t) => {
   const path = join(tempDir(t), 'state.json');
