@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { postJson, request } from '../helpers/proxy.ts';
@@ -157,6 +157,38 @@ test('SIGHUP reloads a valid file (new alias visible) and keeps the old config o
   assert.ok((await ids()).includes('e2e-alias'), 'old config still serves');
   assert.equal((await postJson(`${url}/v1/chat/completions`, CHAT)).status, 200);
 
+  r.child.kill('SIGTERM');
+  assert.equal(await r.exit, 0);
+});
+
+/** True once `pid` catches SIGHUP (Linux: bit 1 of SigCgt in /proc/<pid>/status). */
+function catchesHup(pid: number): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+test('a SIGHUP while the server is still loading (systemctl reload right after start) is a reload once it is up, not the end of the process', async (t) => {
+  const file = tempConfig(t, configYaml());
+  const port = await freePort();
+  const r = run(['--config', file, '--port', String(port)]);
+  t.after(() => killIfRunning(r.child));
+  const pid = r.child.pid ?? 0;
+  const end = Date.now() + 10_000;
+  while (!catchesHup(pid)) {
+    assert.ok(Date.now() < end, 'the program never caught SIGHUP');
+    await delay(2);
+  }
+  assert.ok(!logLines(r).some((l) => l.msg === 'listening'), 'still loading when the signal comes');
+  writeFileSync(file, configYaml({ aliases: ['after-hup'] }));
+  r.child.kill('SIGHUP');
+  await waitForLog(r, 'SIGHUP received while starting: reloading now');
+  await waitForLog(r, 'config reloaded');
+  const ids = ((await request(`http://127.0.0.1:${port}/v1/models`)).json.data as { id: string }[]).map((m) => m.id);
+  assert.ok(ids.includes('after-hup'), 'the file as it was at the signal');
   r.child.kill('SIGTERM');
   assert.equal(await r.exit, 0);
 });
