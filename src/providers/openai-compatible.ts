@@ -9,6 +9,7 @@ import { HttpConnector } from './http/connector.ts';
 import { chatErrorAnswer } from './error-answer.ts';
 import { brokenJsonAnswer } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
+import type { TransportRequest } from './http/exchange.ts';
 
 /** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
@@ -36,6 +37,9 @@ export function withModel(form: FormData, name: string): FormData {
   if (!found) parts.push({ name: 'model', data: Buffer.from(name, 'utf8') });
   return { parts };
 }
+
+/** Endpoints whose models may answer a streaming request without streaming (TransportRequest.unstreamed). */
+const UNSTREAMED_OK: ReadonlySet<Endpoint> = new Set(['transcriptions', 'translations', 'speech']);
 
 export class OpenAiCompatibleProvider extends HttpConnector {
   /** A 2xx that is not a complete JSON object is a failed attempt (issue 11.3): retried, rotated, counted. */
@@ -67,7 +71,10 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     const extra = call.headers;
     if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
     const check = call.mode === 'buffer' && expectsJson(call) ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
-    const answer = this.transport.request({ path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check });
+    const request: TransportRequest = { path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check };
+    // Audio models may answer a streaming request whole (whisper-1 ignores stream=true, tts-1 has no SSE).
+    if (call.mode === 'sse' && UNSTREAMED_OK.has(call.endpoint)) request.unstreamed = true;
+    const answer = this.transport.request(request);
     return call.mode === 'sse' ? answer.then((res): ProviderResponse | Promise<ProviderResponse> => (res.kind === 'sse' ? this.#checkFirstEvent(res) : res)) : answer;
   }
 

@@ -30,6 +30,18 @@ export interface TransportRequest {
    * the caller: one promise and one microtask hop fewer per request (issue 16).
    */
   check?: ((body: Buffer, status: number) => Error | null) | undefined;
+  /**
+   * For `sse`: a 2xx answer that is not `text/event-stream` is taken whole and resolved as a buffered answer
+   * (the upstream answered without streaming, as whisper-1 does to `stream=true` and tts-1 to SSE), not
+   * failed as "no events": that is the model's documented answer, not its failure.
+   */
+  unstreamed?: boolean;
+}
+
+/** The mode an answer is read in: `sse` becomes `buffer` for a 2xx that is not an event stream, when allowed. */
+export function answerMode(r: TransportRequest, ok: boolean, contentType: string | undefined): ResponseMode {
+  if (r.mode !== 'sse' || r.unstreamed !== true || !ok) return r.mode;
+  return contentType !== undefined && /^\s*text\/event-stream\s*(?:;|$)/i.test(contentType) ? 'sse' : 'buffer';
 }
 
 /** Settles `call` with a complete buffered 2xx answer, or rejects it with what `r.check` refuses it for (a check that throws: that error). */
@@ -64,6 +76,8 @@ type Item = SseEvent | Buffer;
 export class Exchange {
   readonly #c: ExchangeContext;
   readonly #r: TransportRequest;
+  /** How this answer is read: the request's mode, or `buffer` for an unstreamed answer (answerMode). */
+  #mode: ResponseMode;
   readonly #call: Settle;
   #req: ClientRequest | undefined;
   #res: IncomingMessage | undefined;
@@ -84,6 +98,7 @@ export class Exchange {
   constructor(c: ExchangeContext, r: TransportRequest, call: Settle) {
     this.#c = c;
     this.#r = r;
+    this.#mode = r.mode;
     this.#call = call;
   }
 
@@ -129,9 +144,10 @@ export class Exchange {
     const ok = status >= 200 && status < 300;
     res.on('error', noop); // a premature close is reported by 'close' below
     res.on('close', () => res.complete || (this.#releasing ? this.#done() : this.#fail(upstreamError(this.#c.id, 'upstream closed the connection'))));
+    this.#mode = answerMode(this.#r, ok, res.headers['content-type']);
     // The first-byte timer keeps running in the streaming modes until the first event/chunk (priming).
-    if (!ok || this.#r.mode === 'buffer') this.#startIdle();
-    if (ok && this.#r.mode === 'sse') this.#parser = new SseParser();
+    if (!ok || this.#mode === 'buffer') this.#startIdle();
+    if (ok && this.#mode === 'sse') this.#parser = new SseParser();
     res.on('data', (chunk: Buffer) => (ok ? this.#onData(chunk) : this.#onErrorData(res, chunk)));
     res.on('end', () => (ok ? this.#onEnd(res) : this.#onErrorEnd(res)));
   }
@@ -160,7 +176,7 @@ export class Exchange {
   #onData(chunk: Buffer): void {
     if (this.#finished || this.#releasing) return;
     this.#timers.idle?.refresh();
-    if (this.#r.mode === 'buffer') {
+    if (this.#mode === 'buffer') {
       this.#bytes += chunk.length;
       if (this.#bytes > MAX_BODY) return this.#fail(upstreamError(this.#c.id, `response body larger than ${MAX_BODY} bytes`));
       this.#chunks.push(chunk);
@@ -179,7 +195,7 @@ export class Exchange {
   #onEnd(res: IncomingMessage): void {
     if (this.#finished) return;
     if (this.#releasing) return this.#done(); // the socket goes back to the agent's pool
-    const mode = this.#r.mode;
+    const mode = this.#mode;
     if (mode === 'buffer') {
       this.#done();
       settleBuffered(this.#call, this.#r, { kind: 'buffer', status: res.statusCode ?? 200, headers: res.headers, contentType: this.#contentType(res), body: Buffer.concat(this.#chunks, this.#bytes) });
@@ -216,7 +232,7 @@ export class Exchange {
       [Symbol.asyncIterator]() { return this; },
     };
     const base = { status: res.statusCode ?? 200, headers: res.headers, contentType: this.#contentType(res), close: () => this.#close(), release: () => this.#release() };
-    if (this.#r.mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> });
+    if (this.#mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> });
     else this.#call.resolve({ kind: 'bytes', ...base, chunks: iterator as AsyncIterableIterator<Buffer> });
   }
 
@@ -246,7 +262,7 @@ export class Exchange {
   }
 
   #contentType(res: IncomingMessage): string {
-    return res.headers['content-type'] ?? DEFAULT_TYPES[this.#r.mode];
+    return res.headers['content-type'] ?? DEFAULT_TYPES[this.#mode];
   }
 
   /**

@@ -6,7 +6,7 @@ import { NO_NEEDS } from '../../mesh/eligibility.ts';
 import type { Usage } from '../../mesh/types.ts';
 import { readJson } from '../body.ts';
 import type { RequestContext } from '../context.ts';
-import { relayBytes, relaySse } from '../relay.ts';
+import { relayBuffered, relayBytes, relaySse } from '../relay.ts';
 import { doneEventFilter, withResponse } from './usage-scan.ts';
 import { isRecord, optionalEnum, optionalNumber, requireString } from './validate.ts';
 import { routeFrom } from './route-from.ts';
@@ -48,8 +48,10 @@ export async function speech(ctx: RequestContext): Promise<void> {
   // Speech is billed per input character (tts-1) unless the upstream reports tokens (the SSE done event of
   // gpt-4o-mini-tts): characters are recorded as prompt tokens, so `input_per_1m` is the per-1M-character price.
   const estimate: Usage = { prompt_tokens: chars, completion_tokens: 0 };
-  if (sse) return relaySse(ctx, routed, doneEventFilter('speech.audio.done', estimate));
   const { response } = routed;
+  if (sse && response.kind === 'sse') return relaySse(ctx, routed, doneEventFilter('speech.audio.done', estimate));
+  // Audio answered whole to an SSE request (tts-1 has no SSE): relayed as the audio it is.
+  if (response.kind === 'buffer') return relayBuffered(ctx, routed, () => estimate);
   // The upstream's own Content-Type is relayed as is; only a missing one is filled in from the format asked for.
   if (response.kind === 'bytes' && response.headers['content-type'] === undefined) {
     return relayBytes(ctx, withResponse(routed, { ...response, contentType: MEDIA_TYPES[format] }), estimate);

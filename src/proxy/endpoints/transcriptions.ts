@@ -61,8 +61,9 @@ async function audioToText(ctx: RequestContext, endpoint: Endpoint): Promise<voi
     mode: stream ? 'sse' : 'buffer',
     needs: { ...NO_NEEDS, stream, file_bytes: file.data.length, ...languageNeed(fields) },
   });
-  if (stream) return relaySse(ctx, routed, doneEventFilter('transcript.text.done'));
   const { response } = routed;
+  // An upstream that answered whole (whisper-1 ignores stream=true) is relayed whole, as OpenAI does.
+  if (stream && response.kind === 'sse') return relaySse(ctx, routed, doneEventFilter('transcript.text.done'));
   if (response.kind === 'buffer' && TEXT_FORMATS.has(format)) {
     // text/srt/vtt carry no usage. An upstream that labels such an answer as JSON would make the SDK's
     // JSON.parse throw, so the label is corrected (and a JSON-wrapped `text` answer unwrapped).

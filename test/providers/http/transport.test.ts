@@ -139,6 +139,18 @@ describe(`transport (${kind})`, () => {
     slow.close();
   });
 
+  test('unstreamed: an sse request answered whole (not text/event-stream) resolves as a buffered answer; without the flag it fails', async () => {
+    up.handle(json(200, { text: 'hello' }));
+    const t = transport(up.url);
+    const res = await t.request(request({ mode: 'sse', unstreamed: true }));
+    assert.equal(res.kind, 'buffer');
+    assert.equal(res.kind === 'buffer' ? res.body.toString() : '', '{"text":"hello"}');
+    assert.match((await failure(t.request(request({ mode: 'sse' })))).upstream?.reason ?? '', /no events/);
+    up.handle(sse([{ type: 'transcript.text.done', text: 'hi' }]));
+    assert.equal((await t.request(request({ mode: 'sse', unstreamed: true }))).kind, 'sse', 'an event stream is still one');
+    t.close();
+  });
+
   test('idle timeout mid-stream throws from the iterator after the primed event', async () => {
     up.handle(sse([{ n: 1 }, { n: 2 }], { interval: 1_000 }));
     const quick = transport(up.url, { timeouts: { ...TIMEOUTS, idle: 50 } });

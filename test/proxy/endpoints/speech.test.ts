@@ -65,6 +65,20 @@ test('audio is relayed byte for byte with the upstream content type; the upstrea
   assert.equal(events[0]?.outcome, 'success');
 });
 
+test("stream_format sse answered with audio (tts-1 has no SSE): the audio is relayed, a success, the model never put in standby", async (t) => {
+  const { a, b, proxy, events } = await setup(t);
+  for (let i = 0; i < 4; i++) {
+    const reply = await postForBytes(`${proxy.url}/v1/audio/speech`, { ...ASK, stream_format: 'sse' });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['content-type'], 'audio/mpeg');
+    assert.ok(reply.body.equals(AUDIO), 'the audio, byte for byte');
+  }
+  assert.equal(a.requests.length, 4);
+  assert.equal(b.requests.length, 0, 'no failure, no rotation');
+  assert.ok(events.every((e) => e.outcome === 'success'));
+  assert.equal(proxy.mesh.state.model('a.tts-a').status, 'active');
+});
+
 test('audio is streamed: the first chunk reaches the client while the upstream is still sending', async (t) => {
   const { a, proxy } = await setup(t);
   let release!: () => void;

@@ -275,6 +275,20 @@ test('stream=true relays the transcript events; usage from transcript.text.done'
   assert.deepEqual([events[0]?.outcome, events[0]?.stream, events[0]?.tokens_in, events[0]?.tokens_out], ['success', true, 30, 4]);
 });
 
+test('stream=true answered whole (whisper-1 ignores it): the JSON is relayed as OpenAI sends it, a success, the model never put in standby', async (t) => {
+  const { a, b, proxy, events } = await setup(t);
+  for (let i = 0; i < 4; i++) {
+    const reply = await upload(`${proxy.url}/v1/audio/transcriptions`, encode(formOf([{ name: 'stream', value: 'true' }])));
+    assert.equal(reply.status, 200, reply.body);
+    assert.match(String(reply.headers['content-type']), /^application\/json/);
+    assert.deepEqual(JSON.parse(reply.body), { text: 'hello', usage: { type: 'duration', seconds: 8.2 } });
+  }
+  assert.equal(a.requests.length, 4, 'every request on the first model: no failure, no rotation');
+  assert.equal(b.requests.length, 0);
+  assert.ok(events.every((e) => e.outcome === 'success'));
+  assert.equal(proxy.mesh.state.model('a.stt-a').status, 'active');
+});
+
 test('translations: same form handling, forwarded to /audio/translations', async (t) => {
   const { a, proxy } = await setup(t);
   a.handle(text(200, 'Bonjour -> Hello\n', 'text/plain'));

@@ -5,8 +5,8 @@ import http from 'node:http';
 import type { ProviderTimeouts } from '../../../config/types.ts';
 import { MeshError } from '../../../errors.ts';
 import { SseParser, type SseEvent } from '../../../lib/sse.ts';
-import { settleBuffered, type Settle, type TransportRequest } from '../exchange.ts';
-import type { ProviderResponse } from '../../provider.ts';
+import { answerMode, settleBuffered, type Settle, type TransportRequest } from '../exchange.ts';
+import type { ProviderResponse, ResponseMode } from '../../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
 import { Deadlines, shortestTimeout, timeoutOf, timeoutOn, type Deadline } from './deadlines.ts';
@@ -32,6 +32,8 @@ export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; he
 export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   readonly #c: H1Context;
   readonly #r: TransportRequest;
+  /** How this answer is read: the request's mode, or `buffer` for an unstreamed answer (answerMode). */
+  #mode: ResponseMode;
   readonly #call: Settle;
   // The request as written, kept for its one replay: small ones merged (no head string held), else head + chunks.
   #wire: Buffer | null = null;
@@ -58,6 +60,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   constructor(c: H1Context, r: TransportRequest, call: Settle) {
     this.#c = c;
     this.#r = r;
+    this.#mode = r.mode;
     this.#call = call;
     this.#timers = new Deadlines((what) => this.#due(what), shortestTimeout(c.timeouts));
   }
@@ -150,10 +153,11 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   onHead(head: ResponseHead): void {
     this.#res = head;
     this.#ok = head.status >= 200 && head.status < 300;
+    this.#mode = answerMode(this.#r, this.#ok, head.headers['content-type']);
     // The first-byte timer keeps running in the streaming modes until the first event/chunk (priming).
-    if (!this.#ok || this.#r.mode === 'buffer') this.#startIdle();
+    if (!this.#ok || this.#mode === 'buffer') this.#startIdle();
     else this.#queue = new StreamQueue(this.#conn?.socket, () => this.#arm('idle'), () => this.#timers.clear('idle'));
-    if (this.#ok && this.#r.mode === 'sse') this.#sse = new SseParser();
+    if (this.#ok && this.#mode === 'sse') this.#sse = new SseParser();
   }
 
   onBody(chunk: Buffer): void {
@@ -161,7 +165,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     if (!this.#ok) return this.#onErrorData(chunk);
     if (this.#releasing) return;
     this.#timers.touch();
-    if (this.#r.mode === 'buffer') {
+    if (this.#mode === 'buffer') {
       this.#bytes += chunk.length;
       if (this.#bytes > MAX_BODY) return this.#fail(upstreamError(this.#c.id, `response body larger than ${MAX_BODY} bytes`));
       this.#chunks.push(chunk);
@@ -188,7 +192,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     if (this.#finished) return;
     if (!this.#ok) return this.#onErrorEnd();
     if (this.#releasing) return this.#end();
-    const mode = this.#r.mode;
+    const mode = this.#mode;
     const res = this.#res as ResponseHead;
     if (mode === 'buffer') {
       this.#done();
@@ -245,12 +249,12 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#startIdle();
     const iterator = queue.iterator(() => this.#close());
     const base = { status: res.status, headers: res.headers, contentType: this.#contentType(), close: () => this.#close(), release: () => this.#release() };
-    if (this.#r.mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> & { takeReady(): SseEvent | undefined } });
+    if (this.#mode === 'sse') this.#call.resolve({ kind: 'sse', ...base, events: iterator as AsyncIterableIterator<SseEvent> & { takeReady(): SseEvent | undefined } });
     else this.#call.resolve({ kind: 'bytes', ...base, chunks: iterator as AsyncIterableIterator<Buffer> });
   }
 
   #contentType(): string {
-    return (this.#res as ResponseHead).headers['content-type'] ?? DEFAULT_TYPES[this.#r.mode];
+    return (this.#res as ResponseHead).headers['content-type'] ?? DEFAULT_TYPES[this.#mode];
   }
 
   /**
