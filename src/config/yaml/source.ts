@@ -1,6 +1,7 @@
 // The source text of a YAML document as every stage of the reader sees it (lines, for positions and
 // error snippets), and the one error helper all stages share.
 
+import { isSensitiveKey } from '../redact.ts';
 import { ConfigError } from '../errors.ts';
 
 /** What every stage (lexer, parser) carries; their state objects extend it. */
@@ -71,10 +72,33 @@ export function splitSource(text: string, filename: string): SourceState {
  */
 export function fail(state: SourceState, message: string, line: number, column: number): never {
   const source = state.lines[line - 1] ?? '';
+  const withheld = credentialOn(source);
+  if (withheld !== null) {
+    // The line (and a scalar the message quotes) may be a key written literally, and a broken file is not
+    // redacted yet (no secrets resolved): the position and the key name say where, never the value.
+    const quiet = message.replace(/'[^']*'/g, "'[REDACTED]'");
+    throw new ConfigError(`${state.filename}:${line}:${column}: ${quiet}\n  ${withheld}`, { location: { line, column } });
+  }
   // Copy tabs into the caret line so the caret stays aligned however the terminal expands them.
   let pad = '';
   for (let i = 0; i < column - 1; i++) pad += source[i] === '\t' ? '\t' : ' ';
   throw new ConfigError(`${state.filename}:${line}:${column}: ${message}\n  ${source}\n  ${pad}^`, {
     location: { line, column },
   });
+}
+
+const KEY_BEFORE_COLON = /([A-Za-z0-9_-]+)["']?\s*:/g;
+/** A run a generated key or token is made of (24 or more such characters), which no config word needs. */
+const TOKEN_LIKE = /[A-Za-z0-9_+/=-]{24,}/;
+
+/**
+ * What to show of a source line that may hold a credential: up to its credential-named key (`api_key`,
+ * `token`, `authorization` …) with the rest `[REDACTED]`, or a placeholder for a line with a token-like run;
+ * null for a line that holds neither (shown as it is).
+ */
+function credentialOn(source: string): string | null {
+  for (const m of source.matchAll(KEY_BEFORE_COLON)) {
+    if (isSensitiveKey(m[1] ?? '')) return `${source.slice(0, (m.index ?? 0) + m[0].length)} [REDACTED]`;
+  }
+  return TOKEN_LIKE.test(source) ? '(line not shown: it may hold a credential)' : null;
 }

@@ -396,6 +396,26 @@ test('error message: file:line:column, the source line, and a caret under the co
   );
 });
 
+test('an error on a line holding a credential shows where, never the value (a broken file is not redacted yet)', () => {
+  const cases: [string, string][] = [
+    ['  api_key: "sk-live-1234567890abcdef', '    api_key: [REDACTED]'],
+    ['  api_key: sk-proj-abc: x', '    api_key: [REDACTED]'],
+    ['  token: &sk-live-1234567890abcdef', '    token: [REDACTED]'],
+    ['  headers: {authorization: "Bearer abc123', '    headers: {authorization: [REDACTED]'],
+    ['  name: *Zq3xVb7nWm2Lp9Rt4Ks8Jh6Gd1', '(line not shown: it may hold a credential)'],
+  ];
+  for (const [line, shown] of cases) {
+    assert.throws(() => parseYaml(doc('providers:', '  p:', `  ${line}`), 'mesh.yaml'), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const secret = /(sk-[\w-]+|abc123|Zq3xVb7nWm2Lp9Rt4Ks8Jh6Gd1)/.exec(line)?.[1] ?? '';
+      assert.ok(!err.message.includes(secret), err.message);
+      assert.match(err.message, /^mesh\.yaml:3:\d+: /);
+      assert.equal(err.message.split('\n')[1], `  ${shown}`, err.message);
+      return true;
+    }, line);
+  }
+});
+
 test('error message defaults to "config" as the file name', () => {
   assert.throws(() => parseYaml('a: 1\na: 2\n'), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
