@@ -165,8 +165,11 @@ export interface StateStore {
   noteRequest(id: string): void;
   /** Tell the store which models each provider has (registry build and reload). */
   setTopology(providerModels: ReadonlyMap<string, readonly string[]>): void;
-  /** Restore from storage; state of models and providers no longer configured is dropped. */
-  restore(snapshot: StateSnapshot, keepModels: ReadonlySet<string>, keepProviders: ReadonlySet<string>): void;
+  /**
+   * Restore from storage; state of models and providers no longer configured is dropped. Returns how many
+   * fields held a value of the wrong type (a hand-edited or damaged file) and took their default instead.
+   */
+  restore(snapshot: StateSnapshot, keepModels: ReadonlySet<string>, keepProviders: ReadonlySet<string>): number;
 }
 
 /** Local request counting (rate_limit.max_rpm) looks back one minute. */

@@ -168,7 +168,8 @@ class Storage implements StorageService {
     const config = this.#mesh.config;
     const keepModels = new Set(config.models.keys());
     const keepProviders = new Set(config.providers.keys());
-    this.#mesh.state.restore(snapshot, keepModels, keepProviders);
+    const reset = this.#mesh.state.restore(snapshot, keepModels, keepProviders);
+    if (reset > 0) this.#mesh.logger.warn('state file: fields of the wrong type took their defaults', { path: this.#config.path, fields: reset });
     const models = Object.entries(snapshot.models).filter(([id]) => keepModels.has(id));
     const providers = Object.keys(snapshot.providers).filter((id) => keepProviders.has(id));
     const dropped = Object.keys(snapshot.models).length - models.length + Object.keys(snapshot.providers).length - providers.length;

@@ -130,6 +130,29 @@ test('a storage.path that is a folder is a clear start error and the folder is l
   await checkStatePath(join(dir, 'absent.json')); // a first start is fine
 });
 
+test('fields of the wrong type in a state file take their defaults with a warning; the model keeps working and the bad values are not saved back', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  writeFileSync(path, JSON.stringify({
+    version: 1, saved_at: 1,
+    models: { 'sim.a': { status: 'active', recent: null, minute: null, consecutive_failures: 'x', window_cost: 2 } },
+    providers: { sim: { status: 'active', outage_models: null, spend_daily: 'x', spend_monthly: 3 } },
+  }));
+  const clock = new ManualClock();
+  const { mesh, storage, records } = meshFor(path, 'sync-on-boundary', clock);
+  await storage.start?.();
+  const warn = records.find((r) => r.level === 'warn' && r.msg === 'state file: fields of the wrong type took their defaults');
+  assert.deepEqual(warn?.fields?.['fields'], 5);
+  const model = mesh.state.model('sim.a');
+  assert.deepEqual([model.recent, model.minute, model.consecutive_failures, model.window_cost], [[], [], 0, 2], 'good fields kept');
+  const provider = mesh.state.provider('sim');
+  assert.deepEqual([provider.outage_models, provider.spend_daily, provider.spend_monthly], [[], 0, 3]);
+  mesh.state.noteRequest('sim.a'); // threw on a null `minute`: every request to the model was a 500
+  mesh.state.recordOutcome('sim.a', 'sim', 1, 10);
+  await storage.stop?.();
+  const saved = readState(path).models['sim.a'] as unknown as Record<string, unknown>;
+  assert.ok(Array.isArray(saved['recent']) && Array.isArray(saved['minute']), JSON.stringify(saved));
+});
+
 test('periodic: saves every sync_interval only when state.version moved, and at stop', async (t) => {
   const path = join(tempDir(t), 'state.json');
   const clock = new ManualClock();
