@@ -58,7 +58,7 @@ export class Registry {
     for (const pool of poolConfigs.values()) attempt(() => this.#addPool(pool));
     for (const pool of config.pools.values()) {
       pool.aliases.forEach((alias, i) => {
-        if (PREDEFINED_POOLS[alias] !== undefined) problems.push(`pools.${pool.name}.aliases[${i}]: alias "${alias}" is already the name of the predefined pool ${alias}`);
+        if (Object.hasOwn(PREDEFINED_POOLS, alias)) problems.push(`pools.${pool.name}.aliases[${i}]: alias "${alias}" is already the name of the predefined pool ${alias}`);
       });
     }
 
@@ -73,8 +73,9 @@ export class Registry {
     const path = `pools.${pool.name}`;
     let capability: string | null = null;
     if (pool.capability !== null) capability = this.tree.resolve(pool.capability, `${path}.capability`);
-    else if (this.tree.has(pool.name) || PREDEFINED_POOLS[pool.name] !== undefined) {
-      capability = PREDEFINED_POOLS[pool.name] ?? pool.name;
+    else if (this.tree.has(pool.name) || Object.hasOwn(PREDEFINED_POOLS, pool.name)) {
+      // Own keys only: a pool named `toString` is not Object.prototype's.
+      capability = (Object.hasOwn(PREDEFINED_POOLS, pool.name) ? PREDEFINED_POOLS[pool.name] : undefined) ?? pool.name;
     }
     const members: ModelEntry[] = [];
     const seen = new Set<string>();

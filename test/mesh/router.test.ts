@@ -222,3 +222,13 @@ test('eligibility: declared features and constraints exclude a model, with the r
   assert.equal(unfitReason(strict, 'transcriptions', { ...NO_NEEDS, file_bytes: 1024, language: 'de', images: 1 }), null);
   await mesh.shutdown();
 });
+
+test('a pool or alias named like an Object.prototype member (toString, constructor) is an ordinary name', () => {
+  const mesh = ModelMesh.fromConfig({
+    providers: { sim: { connector: 'modelmesh.simulated.v1' } },
+    models: { 'sim.chat': { provider: 'sim', capabilities: ['chat-completion'] } },
+    pools: { constructor: { models: ['sim.chat'], aliases: ['toString'] } },
+  }, { env: {} });
+  assert.deepEqual(mesh.findModel('toString')?.id, 'toString');
+  assert.ok(mesh.listModels().some((card) => card.id === 'constructor'));
+});
