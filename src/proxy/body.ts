@@ -49,6 +49,18 @@ export function requireJsonType(contentType: string | undefined): void {
   );
 }
 
+/**
+ * Throws 415 for a Content-Encoding other than identity (RFC 9110 §15.5.16). Not decoded: read as it is, a
+ * gzip body was "invalid JSON" at byte 0, and a `br` label on plain JSON was taken silently.
+ */
+function checkCoding(req: IncomingMessage): void {
+  const coding = req.headers['content-encoding'];
+  if (coding === undefined || coding.trim().toLowerCase() === 'identity') return;
+  throw new MeshError('unsupported_media_type', `Unsupported request body: Content-Encoding '${coding.slice(0, 50)}' is not accepted; send the body uncompressed.`, {
+    headers: { 'x-should-retry': 'false', 'accept-encoding': 'identity' },
+  });
+}
+
 /** Throws 413 when the declared Content-Length already exceeds the limit (nothing is read). */
 function checkDeclaredLength(req: IncomingMessage, limit: number): void {
   const declared = req.headers['content-length'];
@@ -68,6 +80,7 @@ function sendContinue(ctx: RequestContext): void {
 export function readBuffer(ctx: RequestContext, limit: number): Promise<Buffer> {
   const req = ctx.req;
   checkDeclaredLength(req, limit);
+  checkCoding(req);
   sendContinue(ctx);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -166,6 +179,7 @@ export async function readJson(ctx: RequestContext, limit: number = ctx.mesh.con
 export async function* readRaw(ctx: RequestContext, limit: number): AsyncGenerator<Buffer, void, undefined> {
   const req = ctx.req;
   checkDeclaredLength(req, limit);
+  checkCoding(req);
   sendContinue(ctx);
   let total = 0;
   // destroyOnReturn: false — the default async iterator destroys the request (and with it the socket)

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { test, type TestContext } from 'node:test';
 import { MeshError } from '../../src/errors.ts';
 import type { RequestContext } from '../../src/proxy/context.ts';
@@ -70,6 +71,18 @@ test('415 for form bodies (curl -d) and for a missing Content-Type', async (t) =
     assert.throws(() => requireJsonType(undefined), MeshError);
     assert.throws(() => requireJsonType(''), MeshError);
   }
+});
+
+test('a Content-Encoding other than identity is a 415 (a gzip body was "invalid JSON" at byte 0, a br label on plain JSON taken silently)', async (t) => {
+  const url = await serve(t, echoJson);
+  const gz = await request(url, { method: 'POST', headers: { ...json, 'content-encoding': 'gzip' }, body: gzipSync('{"x":1}') });
+  assert.equal(gz.status, 415);
+  assert.equal(errorOf(gz).code, 'unsupported_media_type');
+  assert.match(errorOf(gz).message, /Content-Encoding 'gzip' is not accepted; send the body uncompressed/);
+  const br = await request(url, { method: 'POST', headers: { ...json, 'content-encoding': 'br' }, body: '{"x":1}' });
+  assert.equal(br.status, 415);
+  const identity = await request(url, { method: 'POST', headers: { ...json, 'content-encoding': 'identity' }, body: '{"x":1}' });
+  assert.equal(identity.status, 200);
 });
 
 test('invalid JSON: 400 invalid_json saying where', async (t) => {
