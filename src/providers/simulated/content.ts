@@ -252,10 +252,15 @@ function timestamp(seconds: number, separator: ',' | '.'): string {
  * json / verbose_json as JSON; text, srt (SubRip: index, `start --> end`, text, blank line) and
  * vtt (W3C WebVTT: `WEBVTT` header, blank line, cue timing, text) as text/plain.
  */
+/** The text the simulated provider "hears" in `bytes` of audio. */
+export function transcriptText(bytes: number, filename: string | undefined): string {
+  return `Simulated transcription of ${bytes} bytes of audio${filename ? ` from ${filename}` : ''}.`;
+}
+
 export function transcription(
   bytes: number, filename: string | undefined, responseFormat: string,
 ): { contentType: string; body: string } {
-  const text = `Simulated transcription of ${bytes} bytes of audio${filename ? ` from ${filename}` : ''}.`;
+  const text = transcriptText(bytes, filename);
   const duration = Math.max(0.1, Math.round((bytes / AUDIO_BYTES_PER_SECOND) * 100) / 100);
   const durationUsage = { type: 'duration', seconds: Math.ceil(duration) };
   const json = 'application/json';

@@ -7,8 +7,9 @@ import { MeshError } from '../../errors.ts';
 import { formField } from '../../lib/multipart.ts';
 import type { SseEvent } from '../../lib/sse.ts';
 import type { BufferedResponse, Provider, ProviderCall, ProviderResponse } from '../provider.ts';
-import { chatChunks, chatCompletion, chatReply, completionId, estimateTokens, transcription } from './content.ts';
+import { chatChunks, chatCompletion, chatReply, completionId, estimateTokens, transcription, transcriptText } from './content.ts';
 import { png, wav, pcm } from './media.ts';
+import { speechEvents, transcriptEvents } from './audio-events.ts';
 import { editAsGeneration, legacyId, moderation, textCompletion, textCompletionChunks } from './legacy.ts';
 import { embedText, floatsToBase64 } from '../../lib/vectors.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
@@ -81,7 +82,7 @@ export class SimulatedProvider implements Provider {
       const audio = isPcm ? pcm(input, ms) : wav(input, ms);
       const contentType = isPcm ? 'audio/pcm' : 'audio/wav';
       if (call.mode === 'buffer') return buffered(audio, contentType);
-      if (call.mode !== 'bytes') throw this.#badRequest('speech answers binary audio');
+      if (call.mode === 'sse') return this.#sse(speechEvents(audio, input), call.signal);
       const pieces: Buffer[] = [];
       for (let i = 0; i < audio.length; i += AUDIO_CHUNK) pieces.push(audio.subarray(i, i + AUDIO_CHUNK));
       const { iterator, close } = this.#paced(pieces, 0, call.signal);
@@ -89,6 +90,11 @@ export class SimulatedProvider implements Provider {
       return { kind: 'bytes', status: 200, headers, contentType, chunks: iterator, close };
     }
     if (call.endpoint === 'completions') return this.#completion(call);
+    if (call.mode === 'sse' && (call.endpoint === 'transcriptions' || call.endpoint === 'translations')) {
+      const file = call.form?.parts.find((p) => p.name === 'file');
+      if (file === undefined) throw this.#badRequest('file is required');
+      return this.#sse(transcriptEvents(transcriptText(file.data.length, file.filename), file.data.length), call.signal);
+    }
     if (call.mode !== 'buffer') throw this.#badRequest(`${call.endpoint} does not stream`);
     if (call.endpoint === 'moderations') {
       return buffered(JSON.stringify(moderation(body, model.name, legacyId('modr', `${call.requestId}\0${model.id}`))), 'application/json');
@@ -117,6 +123,12 @@ export class SimulatedProvider implements Provider {
     const events: SseEvent[] = textCompletionChunks(call.body, call.model.name, created, id, includeUsage).map((c) => ({ data: JSON.stringify(c) }));
     events.push({ data: '[DONE]' });
     const { iterator, close } = this.#paced(events, this.config.simulated.chunk_interval, call.signal);
+    return { kind: 'sse', status: 200, headers: { 'content-type': 'text/event-stream' }, contentType: 'text/event-stream', events: iterator, close };
+  }
+
+  /** `events` as an event stream paced at chunk_interval. */
+  #sse(events: SseEvent[], signal: CancelSignal): ProviderResponse {
+    const { iterator, close } = this.#paced(events, this.config.simulated.chunk_interval, signal);
     return { kind: 'sse', status: 200, headers: { 'content-type': 'text/event-stream' }, contentType: 'text/event-stream', events: iterator, close };
   }
 

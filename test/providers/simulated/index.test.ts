@@ -148,6 +148,27 @@ describe('simulated provider', () => {
     assert.equal((await rejection(p.call(call({ endpoint: 'transcriptions', form: null, body: {} })))).upstream?.status, 400);
   });
 
+  test('streaming audio: speech as speech.audio.delta events then speech.audio.done; transcripts as transcript.text.* (no [DONE])', async () => {
+    const p = sim({ chunk_interval: 0 });
+    const speech = await p.call(call({ endpoint: 'speech', mode: 'sse', body: { input: 'a b c d e f g h i j', voice: 'alloy' } }));
+    assert.equal(speech.kind, 'sse');
+    const wavBytes = await p.call(call({ endpoint: 'speech', mode: 'buffer', body: { input: 'a b c d e f g h i j', voice: 'alloy' } }));
+    const said = speech.kind === 'sse' ? (await all(speech.events)).map((e) => JSON.parse(e.data) as { type: string; audio?: string; usage?: { total_tokens: number } }) : [];
+    assert.ok(said.slice(0, -1).every((e) => e.type === 'speech.audio.delta'));
+    assert.equal(said.at(-1)?.type, 'speech.audio.done');
+    assert.ok((said.at(-1)?.usage?.total_tokens ?? 0) > 0);
+    const audio = Buffer.concat(said.slice(0, -1).map((e) => Buffer.from(e.audio ?? '', 'base64')));
+    assert.ok(wavBytes.kind === 'buffer' && audio.equals(wavBytes.body), 'the deltas add up to the same WAV');
+    const form = { parts: [{ name: 'file', filename: 'clip.wav', contentType: 'audio/wav', data: Buffer.alloc(32_000) }, { name: 'model', data: Buffer.from('whisper-1') }] };
+    const heard = await p.call(call({ endpoint: 'transcriptions', mode: 'sse', form, body: {} }));
+    const events = heard.kind === 'sse' ? (await all(heard.events)).map((e) => JSON.parse(e.data) as { type: string; delta?: string; text?: string }) : [];
+    assert.ok(events.length > 2);
+    const done = events.at(-1);
+    assert.equal(done?.type, 'transcript.text.done');
+    assert.equal(events.slice(0, -1).map((e) => e.delta).join(''), done?.text);
+    assert.match(done?.text ?? '', /32000 bytes .*clip\.wav/);
+  });
+
   test('images: n PNGs, b64_json or data: URLs, size honoured up to 256', async () => {
     const p = sim();
     const b64 = json(await p.call(call({ endpoint: 'images', body: { prompt: 'a cat', n: 2, size: '32x16', response_format: 'b64_json' } })));
@@ -165,7 +186,7 @@ describe('simulated provider', () => {
     assert.deepEqual([big.readUInt32BE(16), big.readUInt32BE(20)], [64, 64]);
     assert.equal((await rejection(p.call(call({ endpoint: 'images', mode: 'sse', body: {} })))).upstream?.status, 400);
     assert.equal((await rejection(p.call(call({ endpoint: 'chat', mode: 'bytes' })))).upstream?.status, 400);
-    assert.equal((await rejection(p.call(call({ endpoint: 'speech', mode: 'sse', body: { input: 'x' } })))).upstream?.status, 400);
+    // Speech in sse mode streams now (the streaming audio test above); images still do not.
   });
 
   test('failure_rate 1 always fails with a 503', async () => {
