@@ -16,7 +16,12 @@ interface ParseState extends SourceState {
   readonly tokens: readonly Token[];
   /** Index of the next token to read; the last token is always `eof`. */
   index: number;
+  /** Collections open around the token being read (MAX_DEPTH bounds it). */
+  depth: number;
 }
+
+/** Deepest nesting read, as for request bodies: deeper input would only overflow the stack of this parser. */
+const MAX_DEPTH = 128;
 
 /**
  * Parses one YAML document into plain values: objects (keys in document order), arrays, strings,
@@ -25,7 +30,7 @@ interface ParseState extends SourceState {
  */
 export function parseYaml(text: string, filename = 'config'): unknown {
   const source = splitSource(text, filename);
-  const state: ParseState = { ...source, tokens: tokenize(source), index: 0 };
+  const state: ParseState = { ...source, tokens: tokenize(source), index: 0, depth: 0 };
   return readDocument(state);
 }
 
@@ -89,6 +94,15 @@ function readDocument(state: ParseState): unknown {
  */
 function readBlockNode(state: ParseState): unknown {
   const token = peek(state);
+  if (++state.depth > MAX_DEPTH) failAt(state, token, `nesting deeper than ${MAX_DEPTH} levels`);
+  try {
+    return readBlockNodeAt(state, token);
+  } finally {
+    state.depth--;
+  }
+}
+
+function readBlockNodeAt(state: ParseState, token: Token): unknown {
   if (token.kind === 'dash') return readBlockSequence(state, token.column, false);
   if (atKey(state)) return readBlockMapping(state, token.column);
   if (token.kind === 'colon') failAt(state, token, `empty mapping keys are ${UNSUPPORTED}`);
@@ -179,7 +193,12 @@ function readBlockSequence(state: ParseState, column: number, inMapping: boolean
 /** `[a, b]` or `{a: 1}` (§7.4, §7.5), possibly over several lines, possibly nested. */
 function readFlowCollection(state: ParseState): unknown {
   const open = next(state);
-  return open.kind === '[' ? readFlowSequence(state) : readFlowMapping(state);
+  if (++state.depth > MAX_DEPTH) failAt(state, open, `nesting deeper than ${MAX_DEPTH} levels`);
+  try {
+    return open.kind === '[' ? readFlowSequence(state) : readFlowMapping(state);
+  } finally {
+    state.depth--;
+  }
 }
 
 function readFlowSequence(state: ParseState): unknown[] {

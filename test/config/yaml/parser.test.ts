@@ -416,6 +416,15 @@ test('an error on a line holding a credential shows where, never the value (a br
   }
 });
 
+test('nesting deeper than 128 levels is an error at its position, not a stack overflow', () => {
+  const flow = `capabilities: ${'['.repeat(3000)}${']'.repeat(3000)}\n`;
+  assert.throws(() => parseYaml(flow, 'mesh.yaml'), (err: unknown) => err instanceof ConfigError && /^mesh\.yaml:1:\d+: nesting deeper than 128 levels/.test(err.message));
+  const block = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + '\n';
+  assert.throws(() => parseYaml(block), (err: unknown) => err instanceof ConfigError && /nesting deeper than 128 levels/.test(err.message));
+  const fine = `a: ${'['.repeat(100)}1${']'.repeat(100)}\n`;
+  assert.doesNotThrow(() => parseYaml(fine));
+});
+
 test('error message defaults to "config" as the file name', () => {
   assert.throws(() => parseYaml('a: 1\na: 2\n'), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
