@@ -179,7 +179,13 @@ export class ModelMesh implements MeshRuntime {
         return mesh.observability();
       },
       listModels: () => cards().filter((card) => card.modelmesh.kind !== 'model'),
-      findModel: (id) => cards().find((card) => card.id === id),
+      // A card's own id, else any other name that routes (a model's unique upstream name): retrieve, then use.
+      findModel: (id) => {
+        const own = cards().find((card) => card.id === id);
+        if (own !== undefined) return own;
+        const target = registry.names.get(id);
+        return target?.kind === 'model' ? cards().find((card) => card.id === target.model.id) : undefined;
+      },
     };
     return { config, registry, router, clients, redact, loadedAt, view, leases: 0, retired: false };
   }

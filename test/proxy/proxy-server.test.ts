@@ -228,6 +228,18 @@ test('/v1/models lists pools and aliases; /v1/models/{id} decodes %2F; unknown i
   });
 });
 
+test('/v1/models/{name} answers for every name that routes: a model\'s unique upstream name gives its card', async (t) => {
+  const p = await startProxy({ ...simulatedConfig(), models: { 'sim.chat': { provider: 'sim', name: 'chat-upstream', capabilities: ['chat-completion'] } } });
+  t.after(() => p.close());
+  assert.equal((await postJson(`${p.url}/v1/chat/completions`, { ...CHAT, model: 'chat-upstream' })).status, 200, 'it routes');
+  const card = await request(`${p.url}/v1/models/chat-upstream`);
+  assert.equal(card.status, 200, card.body);
+  assert.equal(card.json.id, 'sim.chat');
+  const long = await request(`${p.url}/v1/models/${'y'.repeat(5000)}`);
+  assert.equal(long.status, 404);
+  assert.ok(long.body.length < 600, 'the id is echoed clipped');
+});
+
 test('/chat/completions without /v1 is routed', async (t) => {
   const p = await startProxy(simulatedConfig());
   t.after(() => p.close());

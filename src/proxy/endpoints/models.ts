@@ -4,6 +4,7 @@
 // worded like one for a name that does not exist.
 import type { ModelCard } from '../../mesh/listing.ts';
 import { MeshError } from '../../errors.ts';
+import { clipEcho } from '../../lib/clip.ts';
 import type { RequestContext } from '../context.ts';
 import { sendJson } from '../respond.ts';
 
@@ -31,7 +32,7 @@ export async function getModel(ctx: RequestContext): Promise<void> {
   const id = ctx.params['id'] ?? '';
   const card = ctx.mesh.findModel(id);
   if (card === undefined || !visible(ctx, card)) {
-    throw new MeshError('model_not_found', `The model \`${id}\` does not exist or you do not have access to it.`, {
+    throw new MeshError('model_not_found', `The model \`${clipEcho(id)}\` does not exist or you do not have access to it.`, {
       headers: { 'x-should-retry': 'false' },
     });
   }
