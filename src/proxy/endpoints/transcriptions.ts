@@ -70,7 +70,19 @@ async function audioToText(ctx: RequestContext, endpoint: Endpoint): Promise<voi
     const fixed = JSON_TYPE.test(response.contentType) ? asPlainText(response, format) : response;
     return relayBuffered(ctx, fixed === response ? routed : withResponse(routed, fixed), () => null);
   }
+  if (response.kind === 'buffer' && !JSON_TYPE.test(response.contentType) && isJsonObject(response.body)) {
+    // A JSON format labelled text/plain (some servers do): the SDKs would hand the client a string.
+    return relayBuffered(ctx, withResponse(routed, { ...response, contentType: 'application/json' }), transcriptionUsage);
+  }
   relayBuffered(ctx, routed, transcriptionUsage);
+}
+
+function isJsonObject(body: Buffer): boolean {
+  try {
+    return isRecord(JSON.parse(body.toString('utf8')));
+  } catch {
+    return false;
+  }
 }
 
 /** The request body as a parsed form: 415 unless multipart, 413 past max_upload (nothing is forwarded). */

@@ -144,6 +144,17 @@ test('text, srt and vtt answers are text/plain, even when an upstream labels the
   }
 });
 
+test('a JSON format an upstream labels text/plain is relabelled JSON (the SDK would hand back a string); a body that is not JSON stays a failed attempt', async (t) => {
+  const { a, proxy } = await setup(t);
+  a.handle(text(200, JSON.stringify({ text: 'hi', duration: 2 }), 'text/plain'));
+  const reply = await upload(`${proxy.url}/v1/audio/transcriptions`, encode(formOf([{ name: 'response_format', value: 'verbose_json' }])));
+  assert.match(String(reply.headers['content-type']), /^application\/json/);
+  assert.deepEqual(JSON.parse(reply.body), { text: 'hi', duration: 2 });
+  a.handle(text(200, 'not json', 'text/plain'));
+  const plain = await upload(`${proxy.url}/v1/audio/transcriptions`, encode(formOf([{ name: 'response_format', value: 'json' }])));
+  assert.equal(plain.headers['x-modelmesh-model'], 'b.stt-b', 'a 2xx that is not the JSON asked for is a failed attempt (issue 11.3): failed over');
+});
+
 test('usage in tokens is recorded from a JSON answer', async (t) => {
   const { a, proxy, events } = await setup(t);
   a.handle(json(200, { text: 'hi', usage: { type: 'tokens', input_tokens: 14, input_token_details: { text_tokens: 10, audio_tokens: 4 }, output_tokens: 101, total_tokens: 115 } }));
