@@ -13,7 +13,7 @@ import type { ActualUsage, Admission, AdmitRequest, ClientUsage, Rejected } from
 import type { Client } from './registry.ts';
 import { dayWindow, formatReset, minuteWindow, monthWindow } from './windows.ts';
 import type { Window } from './windows.ts';
-import { emptyTotals, readSnapshot } from './usage-snapshot.ts';
+import { emptyTotals, readableSnapshot, readSnapshot } from './usage-snapshot.ts';
 import type { ClientTotals, UsageSnapshot } from './usage-snapshot.ts';
 
 export type { LimitReason } from './limit-errors.ts';
@@ -143,7 +143,8 @@ export class ClientLimiter {
    * Adds a snapshot's totals, and its spend where its day / month is still the current one (a snapshot of
    * yesterday frees today's budget). Call once, at start, before traffic. Malformed entries are skipped.
    */
-  restore(snapshot: unknown): void {
+  restore(snapshot: unknown): boolean {
+    if (!readableSnapshot(snapshot)) return false;
     const now = this.#clock.now();
     for (const [name, saved] of readSnapshot(snapshot)) {
       const s = this.#current(this.#state(name), now);
@@ -160,6 +161,7 @@ export class ClientLimiter {
         this.#counters.add(s.monthlyKey, saved.spend.monthly, s.month.end);
       }
     }
+    return true;
   }
 
   #state(name: string): State {

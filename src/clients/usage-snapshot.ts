@@ -30,6 +30,11 @@ function count(record: Readonly<Record<string, unknown>>, key: string): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
 
+/** Whether `snapshot` is one readSnapshot can read (this version, a mapping of clients). */
+export function readableSnapshot(snapshot: unknown): boolean {
+  return isMapping(snapshot) && snapshot['version'] === 1 && isMapping(snapshot['clients']);
+}
+
 /** The well-formed entries of a snapshot; anything else (another version, not a mapping) reads as none. */
 export function readSnapshot(snapshot: unknown): [string, SavedClient][] {
   if (!isMapping(snapshot) || snapshot['version'] !== 1 || !isMapping(snapshot['clients'])) return [];

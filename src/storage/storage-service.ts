@@ -34,8 +34,8 @@ export interface StorageService extends MeshService {
 /** Per-client usage saved next to the model state (src/clients/limits.ts ClientLimiter; issue 12 §5). */
 export interface ClientUsageStore {
   snapshot(): unknown;
-  /** Called once, after the state file was read, before traffic. */
-  restore(snapshot: unknown): void;
+  /** Called once, after the state file was read, before traffic. False when the snapshot is not one it reads. */
+  restore(snapshot: unknown): boolean;
 }
 
 export function createStorageService(mesh: MeshRuntime, options: { fs?: AtomicFs; clients?: ClientUsageStore } = {}): StorageService {
@@ -103,7 +103,11 @@ class Storage implements StorageService {
     const { snapshot } = await store.load();
     if (snapshot !== null) this.#restore(snapshot);
     // A file written before client keys has no `clients` part: nothing to restore.
-    if (snapshot?.clients !== undefined) this.#clients?.restore(snapshot.clients);
+    if (snapshot?.clients !== undefined) {
+      // Budgets would silently refill: say so when the file's client usage is not one this version reads.
+      const restored = this.#clients?.restore(snapshot.clients) ?? true;
+      if (!restored) this.#mesh.logger.warn('state file: client usage in a form this version does not read, not restored (budgets and totals start from zero)', { path: this.#config.path });
+    }
     this.#savedVersion = this.#mesh.state.version;
   }
 

@@ -153,6 +153,21 @@ test('fields of the wrong type in a state file take their defaults with a warnin
   assert.ok(Array.isArray(saved['recent']) && Array.isArray(saved['minute']), JSON.stringify(saved));
 });
 
+test('client usage in a form this version does not read is not restored, with a warning (budgets refilled silently)', async (t) => {
+  const path = join(tempDir(t), 'state.json');
+  writeFileSync(path, JSON.stringify({ version: 1, saved_at: 1, models: {}, providers: {}, clients: { version: 2, clients: {} } }));
+  const { mesh, records } = meshFor(path, 'sync-on-boundary', new ManualClock());
+  const storage = createStorageService(mesh, { clients: mesh.clientLimiter });
+  await storage.start?.();
+  assert.ok(records.some((r) => r.level === 'warn' && r.msg.startsWith('state file: client usage in a form this version does not read')), JSON.stringify(records));
+  await storage.stop?.();
+  const { mesh: again, records: quiet } = meshFor(path, 'sync-on-boundary', new ManualClock());
+  const second = createStorageService(again, { clients: again.clientLimiter });
+  await second.start?.(); // the file now holds this version's client usage
+  assert.ok(!quiet.some((r) => r.level === 'warn'), JSON.stringify(quiet));
+  await second.stop?.();
+});
+
 test('periodic: saves every sync_interval only when state.version moved, and at stop', async (t) => {
   const path = join(tempDir(t), 'state.json');
   const clock = new ManualClock();
