@@ -74,6 +74,11 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     const request: TransportRequest = { path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check };
     // Audio models may answer a streaming request whole (whisper-1 ignores stream=true, tts-1 has no SSE).
     if (call.mode === 'sse' && UNSTREAMED_OK.has(call.endpoint)) request.unstreamed = true;
+    if (call.mode === 'bytes') {
+      // JSON instead of audio: read whole, and a 200 `{"error":…}` is a failed attempt before the commit.
+      request.bufferJson = true;
+      request.check = this.#checkChat;
+    }
     const answer = this.transport.request(request);
     return call.mode === 'sse' ? answer.then((res): ProviderResponse | Promise<ProviderResponse> => (res.kind === 'sse' ? this.#checkFirstEvent(res) : res)) : answer;
   }

@@ -36,12 +36,25 @@ export interface TransportRequest {
    * failed as "no events": that is the model's documented answer, not its failure.
    */
   unstreamed?: boolean;
+  /**
+   * For `bytes` (audio): a 2xx JSON answer is taken whole as a buffered answer, so that `check` can refuse a
+   * gateway's 200 error envelope before the answer is committed (JSON is not the audio asked for).
+   */
+  bufferJson?: boolean;
 }
 
-/** The mode an answer is read in: `sse` becomes `buffer` for a 2xx that is not an event stream, when allowed. */
+const EVENT_STREAM = /^\s*text\/event-stream\s*(?:;|$)/i;
+const JSON_TYPE = /^\s*application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
+
+/**
+ * The mode an answer is read in: `sse` becomes `buffer` for a 2xx that is not an event stream (unstreamed),
+ * `bytes` becomes `buffer` for a 2xx JSON answer (bufferJson); otherwise the request's mode.
+ */
 export function answerMode(r: TransportRequest, ok: boolean, contentType: string | undefined): ResponseMode {
-  if (r.mode !== 'sse' || r.unstreamed !== true || !ok) return r.mode;
-  return contentType !== undefined && /^\s*text\/event-stream\s*(?:;|$)/i.test(contentType) ? 'sse' : 'buffer';
+  if (!ok) return r.mode;
+  if (r.mode === 'sse' && r.unstreamed === true) return contentType !== undefined && EVENT_STREAM.test(contentType) ? 'sse' : 'buffer';
+  if (r.mode === 'bytes' && r.bufferJson === true && contentType !== undefined && JSON_TYPE.test(contentType)) return 'buffer';
+  return r.mode;
 }
 
 /** Settles `call` with a complete buffered 2xx answer, or rejects it with what `r.check` refuses it for (a check that throws: that error). */

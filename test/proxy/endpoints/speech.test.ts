@@ -79,6 +79,17 @@ test("stream_format sse answered with audio (tts-1 has no SSE): the audio is rel
   assert.equal(proxy.mesh.state.model('a.tts-a').status, 'active');
 });
 
+test("a 200 JSON error envelope instead of audio is the first model's failure: failed over to the next, before any byte", async (t) => {
+  const { a, b, proxy, events } = await setup(t);
+  a.handle(json(200, { error: { message: 'quota exceeded', type: 'insufficient_quota', code: 502 } }));
+  const reply = await postForBytes(`${proxy.url}/v1/audio/speech`, ASK);
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers['content-type'], 'audio/flac', 'the audio of b');
+  assert.ok(reply.body.equals(AUDIO));
+  assert.equal(b.requests.length, 1);
+  assert.deepEqual(events[0]?.attempts.map((x) => [x.model, x.outcome]), [['a.tts-a', 'failure'], ['b.tts-b', 'success']]);
+});
+
 test('audio is streamed: the first chunk reaches the client while the upstream is still sending', async (t) => {
   const { a, proxy } = await setup(t);
   let release!: () => void;
