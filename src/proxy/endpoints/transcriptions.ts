@@ -103,8 +103,15 @@ export function readForm(ctx: RequestContext, example = '-F file=@audio.mp3 -F m
   return parseMultipart(readRaw(ctx, limit), type, { maxBytes: limit });
 }
 
-/** First text field `name`; a required one that is missing or empty is a 400 naming it. */
+/**
+ * The one text field `name`; a required one that is missing or empty is a 400 naming it, and so is one given
+ * twice: we would read the first and an upstream (FastAPI, vLLM) the last, and judge its answer by the wrong one.
+ */
 export function textField(form: FormData, name: string, required: boolean): string | undefined {
+  let seen = 0;
+  for (const part of form.parts) if (part.name === name && ++seen > 1) {
+    throw new MeshError('invalid_param', `Invalid form: '${name}' is given more than once; send it once.`, { param: name });
+  }
   const value = formField(form, name);
   if (value === undefined && required) throw new MeshError('missing_param', `Missing required parameter: '${name}'.`, { param: name });
   if (value !== undefined && value.length === 0 && required) {

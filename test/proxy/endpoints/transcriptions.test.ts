@@ -260,6 +260,10 @@ test('invalid forms: 400 naming the parameter, nothing sent upstream', async (t)
     [formOf([{ name: 'stream', value: 'yes' }]), 'stream'],
     [formOf([{ name: 'temperature', value: '1.5' }]), 'temperature'],
     [formOf([{ name: 'temperature', value: 'hot' }]), 'temperature'],
+    // Given twice: we would read the first, an upstream (FastAPI, vLLM) the last.
+    [formOf([{ name: 'response_format', value: 'json' }, { name: 'response_format', value: 'text' }]), 'response_format'],
+    [formOf([{ name: 'stream', value: 'false' }, { name: 'stream', value: 'true' }]), 'stream'],
+    [[FILE, { name: 'model', value: 'speech-to-text' }, { name: 'model', value: 'other' }], 'model'],
     [formOf([{ name: 'temperature', value: '' }]), 'temperature'],
   ];
   for (const [parts, param] of cases) {
