@@ -44,6 +44,20 @@ function describe(code: string | undefined): string {
 const answered = new WeakSet<Socket>();
 
 /**
+ * The headers every answer of a request carries (x-request-id, CORS), kept on its ServerResponse by the
+ * pipeline so an error answered here mid-request (its body broke or timed out) carries them too: a browser
+ * would otherwise see an opaque CORS failure instead of the 408. A symbol property, not a WeakMap (an
+ * entry per request is GC work on every answer).
+ */
+export const BASE_HEADERS = Symbol('modelmesh.baseHeaders');
+type Tagged = ServerResponse & { [BASE_HEADERS]?: Record<string, string> };
+
+/** Remembers `headers` as what every answer on `res` carries (the pipeline, once per request). */
+export function tagResponse(res: ServerResponse, headers: Record<string, string>): void {
+  (res as Tagged)[BASE_HEADERS] = headers;
+}
+
+/**
  * The 'clientError' listener. `onAnswer(status, res)` is told about each error answered on the raw socket
  * (metrics); an answer through an in-flight ServerResponse is counted by the pipeline instead.
  */
@@ -62,7 +76,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   if (res !== undefined) {
     // A request already handed to the pipeline (body framing broke, or its body never finished):
     // answered through its response, so the handler sees it as sent.
-    res.writeHead(status, { ...error.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, { ...(res as Tagged)[BASE_HEADERS], ...error.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   } else {
     const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'content-type: application/json', `content-length: ${Buffer.byteLength(text)}`];

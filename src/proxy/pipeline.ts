@@ -21,6 +21,7 @@ import { buildRouteTable } from './route-list.ts';
 import { isMatch, type ErrorShape, type RouteTable } from './route-table.ts';
 import type { ServerView } from './server-view.ts';
 import { clipEcho } from '../lib/clip.ts';
+import { tagResponse } from './client-error.ts';
 
 /** A client's x-request-id is echoed only if it is short and plain (no header or log injection). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -128,6 +129,7 @@ export class Pipeline {
     // One generation of the mesh for the whole request: a reload meanwhile changes nothing it sees.
     const view: MeshLease = this.#mesh.view();
     const ctx = new Context(req, res, view, requestId, baseHeaders, startedAt);
+    tagResponse(res, baseHeaders);
     // Continued from the client's traceparent (W3C), else a new trace; spans are built after the request.
     if (traceRatio !== null) ctx.trace = startTrace(req.headers['traceparent'], traceRatio);
     let route = UNMATCHED_ROUTE;

@@ -74,3 +74,18 @@ test('proxy.timeouts.request 2s: a body that never finishes gets a 408 within ab
   assertOpenAiError(reply, 408);
   assert.ok(reply.closedAfterMs >= 1_900 && reply.closedAfterMs < 3_200, `closed after ${Math.round(reply.closedAfterMs)} ms`);
 });
+
+test('an error answered mid-request (the body broke or timed out) carries the request id and the CORS headers like every answer', async (t) => {
+  const proxy = await startProxy(simulatedConfig({ proxy: { cors: { enabled: true, origins: ['*'] }, timeouts: { headers: '1s', request: '1s' } } }));
+  t.after(() => proxy.close());
+  const timedOut = await rawExchange(proxy.port, async (socket) => {
+    socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nX-Request-Id: my-id-2\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model":');
+  }, 6_000);
+  assertOpenAiError(timedOut, 408);
+  assert.equal(timedOut.headers['x-request-id'], 'my-id-2');
+  assert.equal(timedOut.headers['access-control-allow-origin'], '*');
+  const broken = await rawSend(proxy.port, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nX-Request-Id: my-id-3\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+  assertOpenAiError(broken, 400);
+  assert.equal(broken.headers['x-request-id'], 'my-id-3');
+  assert.equal(broken.headers['access-control-allow-origin'], '*');
+});
