@@ -185,7 +185,9 @@ export class TraceExport {
         exporter.enqueueWith(1 + event.attempts.length, fill);
       } catch {
         w.abandon(); // the queue took back what was written of it: nothing more may be written there
-        this.#base.dropped++; // a malformed record must not stop the others (and never reaches the request)
+        // A malformed record must not stop the others (and never reaches the request); counted in spans, as
+        // every other drop is (modelmesh_tracing_spans_dropped_total).
+        this.#base.dropped += 1 + (Array.isArray(event.attempts) ? event.attempts.length : 0);
       }
     }
   }
