@@ -141,6 +141,23 @@ describe('status page in a real browser', skipWithoutBrowser(), () => {
     assert.deepEqual(page.problems, []);
   });
 
+  it("an action's 404 (a model a reload removed) shows the server's message, not 'the admin API is off'", async () => {
+    const message = 'The model `simulated.chat2` does not exist.';
+    await page.answer('/mesh/models/simulated.chat2/deactivate', { error: { message, type: 'invalid_request_error', param: null, code: 'model_not_found' } }, 404);
+    const clicked = await page.eval<boolean>(`(() => {
+      const member = Array.from(document.querySelectorAll('#pool-list .member')).find((m) => m.querySelector('.id').textContent === 'simulated.chat2');
+      const button = member && Array.from(member.querySelectorAll('button')).find((b) => b.textContent === 'Deactivate');
+      if (!button) return false;
+      setTimeout(() => button.click(), 0);
+      return true;
+    })()`);
+    assert.ok(clicked);
+    await page.waitFor(`document.getElementById('action-error').textContent !== ''`);
+    assert.equal(await page.eval('document.getElementById("action-error").textContent'), `deactivate simulated.chat2: ${message}`);
+    assert.equal(await page.eval('document.getElementById("conn").textContent'), 'live', 'still connected: the admin API is on');
+    page.problems.length = 0; // the 404 itself is logged as a failed resource load
+  });
+
   it('fits a phone screen, and reopens from the tab without asking for the token again', async () => {
     await page.viewport(390, 844, true);
     await page.reload(); // a new document: the token comes from this tab's sessionStorage

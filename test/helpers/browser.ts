@@ -156,8 +156,8 @@ export class Page {
   readonly requests: string[] = [];
   /** The dialogs it opened (confirm texts), each accepted. */
   readonly dialogs: string[] = [];
-  /** URL suffix → the JSON text answered instead of the server (answer()). */
-  readonly #answers = new Map<string, string>();
+  /** URL suffix → the status and JSON text answered instead of the server (answer()). */
+  readonly #answers = new Map<string, { status: number; body: string }>();
 
   constructor(browser: Browser, session: string) {
     this.#browser = browser;
@@ -178,12 +178,12 @@ export class Page {
       this.requests.push(String(p.request?.url));
     } else if (method === 'Fetch.requestPaused') {
       const url = String(p.request?.url);
-      const body = [...this.#answers].find(([suffix]) => url.endsWith(suffix))?.[1];
-      if (body === undefined) void this.send('Fetch.continueRequest', { requestId: p.requestId });
+      const answer = [...this.#answers].find(([suffix]) => url.endsWith(suffix))?.[1];
+      if (answer === undefined) void this.send('Fetch.continueRequest', { requestId: p.requestId });
       else {
         void this.send('Fetch.fulfillRequest', {
-          requestId: p.requestId, responseCode: 200,
-          responseHeaders: [{ name: 'content-type', value: 'application/json' }], body: Buffer.from(body).toString('base64'),
+          requestId: p.requestId, responseCode: answer.status,
+          responseHeaders: [{ name: 'content-type', value: 'application/json' }], body: Buffer.from(answer.body).toString('base64'),
         });
       }
     } else if (method === 'Page.javascriptDialogOpening') {
@@ -197,11 +197,11 @@ export class Page {
   }
 
   /**
-   * Answers every request whose URL ends with `suffix` with `json` (200, application/json) instead of the
-   * server: the page then renders data a test made (the Fetch domain pauses each such request).
+   * Answers every request whose URL ends with `suffix` with `json` (`status`, application/json) instead of
+   * the server: the page then renders data a test made (the Fetch domain pauses each such request).
    */
-  async answer(suffix: string, json: unknown): Promise<void> {
-    this.#answers.set(suffix, JSON.stringify(json));
+  async answer(suffix: string, json: unknown, status = 200): Promise<void> {
+    this.#answers.set(suffix, { status, body: JSON.stringify(json) });
     await this.send('Fetch.enable', { patterns: [...this.#answers.keys()].map((s) => ({ urlPattern: `*${s}` })) });
   }
 

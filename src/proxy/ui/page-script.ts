@@ -70,7 +70,8 @@ export const PAGE_SCRIPT = `
       headers: { authorization: 'Bearer ' + token, accept: 'application/json' }
     }).then(function (res) {
       if (res.status === 401 || res.status === 403) { forget('The token was refused (HTTP ' + res.status + ').'); throw new Error('auth'); }
-      if (res.status === 404) throw new Error('The admin API is off (HTTP 404): set proxy.admin.tokens.');
+      /* Only the data call's 404 means the admin API is off; an action's says what it did not find (a model a reload removed). */
+      if (res.status === 404 && path === '/ui/data') throw new Error('The admin API is off (HTTP 404): set proxy.admin.tokens.');
       return res.json().then(function (json) {
         if (!res.ok) throw new Error((json && json.error && json.error.message) || ('HTTP ' + res.status));
         return json;
