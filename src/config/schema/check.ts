@@ -3,6 +3,7 @@
 
 import { DURATION_HINT, SIZE_HINT, describeValue, durationMs, sizeBytes } from '../duration.ts';
 import { nearest } from '../suggest.ts';
+import { WRITTEN_AS } from '../yaml/parser.ts';
 
 export interface Problem {
   path: string;
@@ -184,8 +185,11 @@ export const httpUrl: Parser<string> = (value, path, problems) => {
 export const stringMap: Parser<Record<string, string>> = (value, path, problems) => {
   if (!isMapping(value)) return wrong(problems, path, 'a mapping', value);
   const entries: [string, string][] = [];
+  // A number written `000123` or `2.10` in YAML is that text, as written (the parser kept it).
+  const written = (value as { [WRITTEN_AS]?: Record<string, string> })[WRITTEN_AS];
   for (const [key, item] of Object.entries(value)) {
-    if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
+    if (typeof item === 'number' && written !== undefined && Object.hasOwn(written, key)) entries.push([key, written[key] as string]);
+    else if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
       entries.push([key, String(item)]);
     } else {
       wrong(problems, joinPath(path, key), 'a string', item);

@@ -18,6 +18,25 @@ interface ParseState extends SourceState {
   index: number;
   /** Collections open around the token being read (MAX_DEPTH bounds it). */
   depth: number;
+  /** The text of the plain scalar just read when it is a number whose text does not round-trip (`000123`). */
+  lossy: string | null;
+}
+
+/**
+ * On a mapping: its keys whose plain numeric value was written otherwise than String(value) gives back
+ * (`x-account-id: 000123` is 123), with the text as written, for settings that take text (header values,
+ * metadata: config/schema/check.ts stringMap). A non-enumerable symbol key: invisible to Object.keys, JSON
+ * and deep equality.
+ */
+export const WRITTEN_AS = Symbol('modelmesh.yaml.writtenAs');
+type Written = YamlMapping & { [WRITTEN_AS]?: Record<string, string> };
+
+function keepText(state: ParseState, mapping: Written, name: string): void {
+  if (state.lossy === null) return;
+  // Not enumerable: the mapping stays deep-equal to the plain object it reads as.
+  if (mapping[WRITTEN_AS] === undefined) Object.defineProperty(mapping, WRITTEN_AS, { value: {}, enumerable: false });
+  (mapping[WRITTEN_AS] as Record<string, string>)[name] = state.lossy;
+  state.lossy = null;
 }
 
 /** Deepest nesting read, as for request bodies: deeper input would only overflow the stack of this parser. */
@@ -30,7 +49,7 @@ const MAX_DEPTH = 128;
  */
 export function parseYaml(text: string, filename = 'config'): unknown {
   const source = splitSource(text, filename);
-  const state: ParseState = { ...source, tokens: tokenize(source), index: 0, depth: 0 };
+  const state: ParseState = { ...source, tokens: tokenize(source), index: 0, depth: 0, lossy: null };
   return readDocument(state);
 }
 
@@ -140,8 +159,10 @@ function readBlockMapping(state: ParseState, column: number): YamlMapping {
     if (!atKey(state)) failMisplaced(state, token, column, startLine, 'mapping', false);
     const name = keyName(state, next(state), keyLines);
     const colon = next(state);
+    state.lossy = null;
     const value = readBlockValue(state, column, colon);
     mapping[name] = value;
+    keepText(state, mapping, name);
     afterScalar = isScalar(value);
   }
 }
@@ -236,7 +257,9 @@ function readFlowMapping(state: ParseState): YamlMapping {
     // `{a, b: 1}`: a key without `:` has a null value (§7.4.2).
     const hasValue = peek(state).kind === 'colon';
     if (hasValue) next(state);
+    state.lossy = null;
     mapping[name] = hasValue ? readFlowValue(state, '}') : null;
+    keepText(state, mapping, name);
     readFlowSeparator(state, '}');
   }
 }
@@ -283,8 +306,11 @@ function keyName(state: ParseState, key: Token, keyLines: Map<string, number>): 
 }
 
 function scalarValue(state: ParseState, token: Token): unknown {
+  state.lossy = null;
   if (token.style !== 'plain') return token.value;
-  return resolvePlainScalar(token.value, (message) => failAt(state, token, message));
+  const value = resolvePlainScalar(token.value, (message) => failAt(state, token, message));
+  if (typeof value === 'number' && String(value) !== token.value) state.lossy = token.value;
+  return value;
 }
 
 const isScalar = (value: unknown): boolean => value === null || typeof value !== 'object';

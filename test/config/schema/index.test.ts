@@ -375,6 +375,25 @@ describe('loading files', () => {
     assert.match(formatSummary(build({})), /^config: \(built from an object\)$/m);
   });
 
+  test('text settings (header values, client metadata) take a number as it was written: 000123 stays 000123', (t) => {
+    const dir = tempDir(t, 'mesh-load-');
+    writeFileSync(join(dir, 'mesh.yaml'), [
+      'providers:',
+      '  p: {connector: openai.llm.v1, base_url: "http://127.0.0.1:1/v1", api_key: sk-aaaaaaaaaaaaaaaa,',
+      '      headers: {x-account-id: 000123, x-api-version: 2.10, x-n: 7}}',
+      'clients:',
+      '  app:',
+      `    key_sha256: ${'a'.repeat(64)}`,
+      '    metadata:',
+      '      cost-center: 0042',
+      '      build: 0x1F',
+      '',
+    ].join('\n'));
+    const config = loadConfigFile(join(dir, 'mesh.yaml'), {});
+    assert.deepEqual(config.providers.get('p')?.headers, { 'x-account-id': '000123', 'x-api-version': '2.10', 'x-n': '7' });
+    assert.deepEqual(config.clients.get('app')?.metadata, { 'cost-center': '0042', build: '0x1F' });
+  });
+
   test('a missing file, a YAML error and a schema error are all config_invalid', (t) => {
     const dir = tempDir(t, 'mesh-load-');
     assert.throws(() => loadConfigFile(join(dir, 'absent.yaml')), { code: 'config_invalid', message: `config file ${join(dir, 'absent.yaml')} not found` });
