@@ -2,7 +2,7 @@
 // resolved values are collected so the redactor can blank them everywhere. Errors and warnings name
 // secrets, never their values.
 
-import { WRITTEN_AS } from './yaml/parser.ts';
+import { copyWritten } from './yaml/written-as.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 
@@ -223,9 +223,7 @@ function resolveIn(value: unknown, base: string, keys: (string | number)[], stor
       if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
       else copy[key] = item;
     }
-    // Numbers the YAML had written otherwise (`000123`): kept with the copy (yaml/parser.ts WRITTEN_AS).
-    const written = (value as { [WRITTEN_AS]?: unknown })[WRITTEN_AS];
-    if (written !== undefined) Object.defineProperty(copy, WRITTEN_AS, { value: written, enumerable: false });
+    copyWritten(value, copy); // numbers the YAML had written otherwise (`000123`) keep that text
     return copy;
   }
   return value;

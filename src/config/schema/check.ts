@@ -3,7 +3,7 @@
 
 import { DURATION_HINT, SIZE_HINT, describeValue, durationMs, sizeBytes } from '../duration.ts';
 import { nearest } from '../suggest.ts';
-import { WRITTEN_AS } from '../yaml/parser.ts';
+import { writtenAs } from '../yaml/written-as.ts';
 
 export interface Problem {
   path: string;
@@ -185,10 +185,10 @@ export const httpUrl: Parser<string> = (value, path, problems) => {
 export const stringMap: Parser<Record<string, string>> = (value, path, problems) => {
   if (!isMapping(value)) return wrong(problems, path, 'a mapping', value);
   const entries: [string, string][] = [];
-  // A number written `000123` or `2.10` in YAML is that text, as written (the parser kept it).
-  const written = (value as { [WRITTEN_AS]?: Record<string, string> })[WRITTEN_AS];
   for (const [key, item] of Object.entries(value)) {
-    if (typeof item === 'number' && written !== undefined && Object.hasOwn(written, key)) entries.push([key, written[key] as string]);
+    // A number written `000123` or `2.10` in YAML is that text, as written (the parser kept it).
+    const written = typeof item === 'number' ? writtenAs(value, key) : undefined;
+    if (written !== undefined) entries.push([key, written]);
     else if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
       entries.push([key, String(item)]);
     } else {

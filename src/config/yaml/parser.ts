@@ -8,6 +8,7 @@ import { tokenize } from './lexer.ts';
 import type { Token } from './lexer.ts';
 import { resolvePlainScalar } from './scalars.ts';
 import { fail, splitSource, UNSUPPORTED } from './source.ts';
+import { keepWritten } from './written-as.ts';
 import type { SourceState } from './source.ts';
 
 type YamlMapping = Record<string, unknown>;
@@ -20,23 +21,6 @@ interface ParseState extends SourceState {
   depth: number;
   /** The text of the plain scalar just read when it is a number whose text does not round-trip (`000123`). */
   lossy: string | null;
-}
-
-/**
- * On a mapping: its keys whose plain numeric value was written otherwise than String(value) gives back
- * (`x-account-id: 000123` is 123), with the text as written, for settings that take text (header values,
- * metadata: config/schema/check.ts stringMap). A non-enumerable symbol key: invisible to Object.keys, JSON
- * and deep equality.
- */
-export const WRITTEN_AS = Symbol('modelmesh.yaml.writtenAs');
-type Written = YamlMapping & { [WRITTEN_AS]?: Record<string, string> };
-
-function keepText(state: ParseState, mapping: Written, name: string): void {
-  if (state.lossy === null) return;
-  // Not enumerable: the mapping stays deep-equal to the plain object it reads as.
-  if (mapping[WRITTEN_AS] === undefined) Object.defineProperty(mapping, WRITTEN_AS, { value: {}, enumerable: false });
-  (mapping[WRITTEN_AS] as Record<string, string>)[name] = state.lossy;
-  state.lossy = null;
 }
 
 /** Deepest nesting read, as for request bodies: deeper input would only overflow the stack of this parser. */
@@ -113,9 +97,14 @@ function readDocument(state: ParseState): unknown {
  */
 function readBlockNode(state: ParseState): unknown {
   const token = peek(state);
+  return nested(state, token, () => readBlockNodeAt(state, token));
+}
+
+/** `read` one level deeper; past MAX_DEPTH an error at `token`. */
+function nested<T>(state: ParseState, token: Token, read: () => T): T {
   if (++state.depth > MAX_DEPTH) failAt(state, token, `nesting deeper than ${MAX_DEPTH} levels`);
   try {
-    return readBlockNodeAt(state, token);
+    return read();
   } finally {
     state.depth--;
   }
@@ -162,7 +151,7 @@ function readBlockMapping(state: ParseState, column: number): YamlMapping {
     state.lossy = null;
     const value = readBlockValue(state, column, colon);
     mapping[name] = value;
-    keepText(state, mapping, name);
+    keepLossy(state, mapping, name);
     afterScalar = isScalar(value);
   }
 }
@@ -214,12 +203,7 @@ function readBlockSequence(state: ParseState, column: number, inMapping: boolean
 /** `[a, b]` or `{a: 1}` (§7.4, §7.5), possibly over several lines, possibly nested. */
 function readFlowCollection(state: ParseState): unknown {
   const open = next(state);
-  if (++state.depth > MAX_DEPTH) failAt(state, open, `nesting deeper than ${MAX_DEPTH} levels`);
-  try {
-    return open.kind === '[' ? readFlowSequence(state) : readFlowMapping(state);
-  } finally {
-    state.depth--;
-  }
+  return nested(state, open, () => (open.kind === '[' ? readFlowSequence(state) : readFlowMapping(state)));
 }
 
 function readFlowSequence(state: ParseState): unknown[] {
@@ -259,7 +243,7 @@ function readFlowMapping(state: ParseState): YamlMapping {
     if (hasValue) next(state);
     state.lossy = null;
     mapping[name] = hasValue ? readFlowValue(state, '}') : null;
-    keepText(state, mapping, name);
+    keepLossy(state, mapping, name);
     readFlowSeparator(state, '}');
   }
 }
@@ -303,6 +287,12 @@ function keyName(state: ParseState, key: Token, keyLines: Map<string, number>): 
   if (first !== undefined) failAt(state, key, `duplicate key '${name}' (first defined on line ${first})`);
   keyLines.set(name, key.line);
   return name;
+}
+
+/** A number just read for `name` whose text does not round-trip is kept as written (written-as.ts). */
+function keepLossy(state: ParseState, mapping: YamlMapping, name: string): void {
+  if (state.lossy !== null) keepWritten(mapping, name, state.lossy);
+  state.lossy = null;
 }
 
 function scalarValue(state: ParseState, token: Token): unknown {

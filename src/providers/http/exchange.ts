@@ -13,6 +13,7 @@ import type { SseEvent } from '../../lib/sse.ts';
 import { MAX_TIMER_MS } from '../../lib/clock.ts';
 import type { ProviderResponse, ResponseMode } from '../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from './upstream-failure.ts';
+import { answerMode, DEFAULT_TYPES } from './answer-mode.ts';
 
 export interface TransportRequest {
   /** @default 'POST' */
@@ -30,31 +31,10 @@ export interface TransportRequest {
    * the caller: one promise and one microtask hop fewer per request (issue 16).
    */
   check?: ((body: Buffer, status: number) => Error | null) | undefined;
-  /**
-   * For `sse`: a 2xx answer that is not `text/event-stream` is taken whole and resolved as a buffered answer
-   * (the upstream answered without streaming, as whisper-1 does to `stream=true` and tts-1 to SSE), not
-   * failed as "no events": that is the model's documented answer, not its failure.
-   */
+  /** For `sse`: a 2xx that is not an event stream is a buffered answer (whisper-1 ignores stream=true), not "no events". */
   unstreamed?: boolean;
-  /**
-   * For `bytes` (audio): a 2xx JSON answer is taken whole as a buffered answer, so that `check` can refuse a
-   * gateway's 200 error envelope before the answer is committed (JSON is not the audio asked for).
-   */
+  /** For `bytes`: a 2xx JSON answer is buffered, so `check` can refuse an error envelope before the commit. */
   bufferJson?: boolean;
-}
-
-const EVENT_STREAM = /^\s*text\/event-stream\s*(?:;|$)/i;
-const JSON_TYPE = /^\s*application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
-
-/**
- * The mode an answer is read in: `sse` becomes `buffer` for a 2xx that is not an event stream (unstreamed),
- * `bytes` becomes `buffer` for a 2xx JSON answer (bufferJson); otherwise the request's mode.
- */
-export function answerMode(r: TransportRequest, ok: boolean, contentType: string | undefined): ResponseMode {
-  if (!ok) return r.mode;
-  if (r.mode === 'sse' && r.unstreamed === true) return contentType !== undefined && EVENT_STREAM.test(contentType) ? 'sse' : 'buffer';
-  if (r.mode === 'bytes' && r.bufferJson === true && contentType !== undefined && JSON_TYPE.test(contentType)) return 'buffer';
-  return r.mode;
 }
 
 /** Settles `call` with a complete buffered 2xx answer, or rejects it with what `r.check` refuses it for (a check that throws: that error). */
@@ -76,7 +56,6 @@ const MAX_BODY = 256 * 1024 * 1024;
 /** Queued events/chunks before the upstream is paused (backpressure from a slow client), and when to resume. */
 const HIGH_WATER = 64;
 const LOW_WATER = 16;
-const DEFAULT_TYPES: Record<ResponseMode, string> = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' };
 const noop = (): void => undefined;
 
 /** What an exchange needs from its transport: the provider id, timeouts, and how to open a request. */

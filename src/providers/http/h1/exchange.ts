@@ -5,7 +5,8 @@ import http from 'node:http';
 import type { ProviderTimeouts } from '../../../config/types.ts';
 import { MeshError } from '../../../errors.ts';
 import { SseParser, type SseEvent } from '../../../lib/sse.ts';
-import { answerMode, settleBuffered, type Settle, type TransportRequest } from '../exchange.ts';
+import { answerMode, DEFAULT_TYPES } from '../answer-mode.ts';
+import { settleBuffered, type Settle, type TransportRequest } from '../exchange.ts';
 import type { ProviderResponse, ResponseMode } from '../../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
@@ -20,11 +21,7 @@ import { StreamQueue } from './stream-queue.ts';
 const ERROR_BODY_LIMIT = 64 * 1024;
 /** Largest buffered 2xx body (n=10 base64 images stay far below it). */
 const MAX_BODY = 256 * 1024 * 1024;
-const DEFAULT_TYPES = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' } as const;
-/**
- * How soon after the request went out a close without an answer still counts as the keep-alive race (the
- * server's close crossing our write: within a round trip), so the request is replayed once on a new socket.
- */
+/** A close with no answer this soon after the write is the keep-alive race (a round trip): replayed once. */
 const REPLAY_WINDOW_MS = 100;
 
 export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
@@ -134,10 +131,9 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#conn = undefined;
     if (this.#finished || conn === undefined) return;
     if (conn.parser.eof()) return; // a close-delimited body is complete
-    // A reused socket the server closed just as we wrote (its keep-alive timeout racing our request): nothing
-    // of an answer came, so the request most likely was never processed. Once, on a new socket. Only "just
-    // as": a close that comes later, after the server had the request for a while, may follow work it did
-    // (a generation run and billed), and sending it again would do that twice; it fails like any reset.
+    // A reused socket the server closed just as we wrote (its keep-alive timeout racing us), with nothing of an
+    // answer: most likely never processed, so once more on a new socket. Later, the server may have done the
+    // work (a generation run and billed): sent again, it would be done twice, so it fails like any reset.
     const code = error?.code;
     const justWritten = this.#writtenAt === 0 || performance.now() - this.#writtenAt <= REPLAY_WINDOW_MS;
     if (conn.parser.fresh && conn.uses > 1 && !this.#retried && justWritten && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
