@@ -1,6 +1,6 @@
 // The in-memory StateStore (issue 10.3): one process, plain records, every change through a named operation
 // and marked in #touch(). Quota and spend totals also go to WindowCounters (local-windows.ts, issue 13).
-import { overDefaults } from './saved-fields.ts';
+import { restoreInto } from './saved-fields.ts';
 import type { Clock } from '../lib/clock.ts';
 import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import type { EventBus } from './events.ts';
@@ -276,19 +276,8 @@ export class LocalStateStore implements StateStore {
   restore(snapshot: StateSnapshot, keepModels: ReadonlySet<string>, keepProviders: ReadonlySet<string>): number {
     // Fields added after a file was written take their defaults; so do fields of the wrong type.
     const now = this.clock.now();
-    let reset = 0;
-    for (const [id, s] of Object.entries(snapshot.models)) {
-      if (!keepModels.has(id)) continue;
-      const { value, wrong } = overDefaults(freshModel(now), s);
-      this.#models.set(id, value);
-      reset += wrong;
-    }
-    for (const [id, s] of Object.entries(snapshot.providers)) {
-      if (!keepProviders.has(id)) continue;
-      const { value, wrong } = overDefaults(freshProvider(now), s);
-      this.#providers.set(id, value);
-      reset += wrong;
-    }
+    const reset = restoreInto(this.#models, snapshot.models, keepModels, () => freshModel(now))
+      + restoreInto(this.#providers, snapshot.providers, keepProviders, () => freshProvider(now));
     this.#touch();
     return reset;
   }

@@ -26,3 +26,15 @@ function fits(model: unknown, v: unknown): boolean {
   if (typeof model === 'object') return typeof v === 'object' && v !== null && !Array.isArray(v);
   return typeof v === typeof model && (typeof v !== 'number' || Number.isFinite(v));
 }
+
+/** Each saved entry still configured (`keep`), over `fresh()`, into `into`; returns the fields reset. */
+export function restoreInto<T extends object>(into: Map<string, T>, saved: Readonly<Record<string, unknown>>, keep: ReadonlySet<string>, fresh: () => T): number {
+  let reset = 0;
+  for (const [id, entry] of Object.entries(saved)) {
+    if (!keep.has(id)) continue;
+    const { value, wrong } = overDefaults(fresh(), entry);
+    into.set(id, value);
+    reset += wrong;
+  }
+  return reset;
+}
