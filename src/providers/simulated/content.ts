@@ -277,6 +277,11 @@ export function transcription(
       const body = { task: 'transcribe', language: 'english', duration, text, segments: [segment] };
       return { contentType: json, body: JSON.stringify({ ...body, usage: durationUsage }) };
     }
+    case 'diarized_json': {
+      // gpt-4o-transcribe-diarize's shape: segments with a speaker label each.
+      const segment = { type: 'transcript.text.segment', id: 'seg_0', start: 0, end: duration, text, speaker: 'A' };
+      return { contentType: json, body: JSON.stringify({ task: 'transcribe', duration, text, segments: [segment], usage: durationUsage }) };
+    }
     case 'text':
       return { contentType: plain, body: `${text}\n` };
     case 'srt':
@@ -286,7 +291,7 @@ export function transcription(
     default:
       throw new MeshError(
         'invalid_param',
-        `response_format must be one of json, text, srt, verbose_json, vtt; got ${JSON.stringify(responseFormat)}.`,
+        `response_format must be one of json, text, srt, verbose_json, vtt, diarized_json; got ${JSON.stringify(responseFormat)}.`,
         { param: 'response_format' },
       );
   }

@@ -9,7 +9,7 @@ import type { SseEvent } from '../../lib/sse.ts';
 import type { BufferedResponse, Provider, ProviderCall, ProviderResponse } from '../provider.ts';
 import { chatChunks, chatCompletion, chatReply, completionId, estimateTokens, transcription, transcriptText } from './content.ts';
 import { png, wav, pcm } from './media.ts';
-import { speechEvents, transcriptEvents } from './audio-events.ts';
+import { imageEvents, speechEvents, transcriptEvents } from './stream-events.ts';
 import { editAsGeneration, legacyId, moderation, textCompletion, textCompletionChunks } from './legacy.ts';
 import { embedText, floatsToBase64 } from '../../lib/vectors.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
@@ -95,6 +95,7 @@ export class SimulatedProvider implements Provider {
       if (file === undefined) throw this.#badRequest('file is required');
       return this.#sse(transcriptEvents(transcriptText(file.data.length, file.filename), file.data.length), call.signal);
     }
+    if (call.mode === 'sse' && (call.endpoint === 'images' || call.endpoint === 'image-edits')) return this.#imageStream(call);
     if (call.mode !== 'buffer') throw this.#badRequest(`${call.endpoint} does not stream`);
     if (call.endpoint === 'moderations') {
       return buffered(JSON.stringify(moderation(body, model.name, legacyId('modr', `${call.requestId}\0${model.id}`))), 'application/json');
@@ -124,6 +125,18 @@ export class SimulatedProvider implements Provider {
     events.push({ data: '[DONE]' });
     const { iterator, close } = this.#paced(events, this.config.simulated.chunk_interval, call.signal);
     return { kind: 'sse', status: 200, headers: { 'content-type': 'text/event-stream' }, contentType: 'text/event-stream', events: iterator, close };
+  }
+
+  /** `stream: true` images: the b64_json answer's images as gpt-image's events. */
+  #imageStream(call: ProviderCall): ProviderResponse {
+    let body: Json;
+    if (call.endpoint === 'images') body = { ...call.body };
+    else if (call.form !== null) body = editAsGeneration(call.form);
+    else throw this.#badRequest('image edits take a multipart form');
+    body['response_format'] = 'b64_json';
+    const data = images(body)['data'] as { b64_json: string }[];
+    const prefix = call.endpoint === 'images' ? 'image_generation' : 'image_edit';
+    return this.#sse(imageEvents(prefix, data.map((d) => d.b64_json), typeof body['prompt'] === 'string' ? body['prompt'] : ''), call.signal);
   }
 
   /** `events` as an event stream paced at chunk_interval. */

@@ -358,6 +358,14 @@ test('transcription json and verbose_json parse and mention the byte count', () 
   assert.deepEqual([segments[0]?.start, segments[0]?.end, segments[0]?.text], [0, 2.5, ` ${text}`]);
 });
 
+test('transcription diarized_json: segments with a speaker each (gpt-4o-transcribe-diarize)', () => {
+  const answer = transcription(40000, 'call.wav', 'diarized_json');
+  assert.equal(answer.contentType, 'application/json');
+  const body = JSON.parse(answer.body) as { text: string; segments: { type: string; speaker: string; start: number; end: number; text: string }[] };
+  assert.equal(body.text, 'Simulated transcription of 40000 bytes of audio from call.wav.');
+  assert.deepEqual(body.segments.map((x) => [x.type, x.speaker, x.start, x.end, x.text]), [['transcript.text.segment', 'A', 0, 2.5, body.text]]);
+});
+
 test('transcription text, srt and vtt are text/plain in valid syntax; unknown formats rejected', () => {
   const plain = transcription(10, 'a.mp3', 'text');
   assert.deepEqual(plain, { contentType: 'text/plain; charset=utf-8', body: 'Simulated transcription of 10 bytes of audio from a.mp3.\n' });
@@ -373,6 +381,6 @@ test('transcription text, srt and vtt are text/plain in valid syntax; unknown fo
   assert.deepEqual([header, blank], ['WEBVTT', '']);
   assert.match(vttTiming ?? '', /^\d{2}:\d{2}:\d{2}\.\d{3} --> \d{2}:\d{2}:\d{2}\.\d{3}$/);
   assert.deepEqual([vttTiming, vttText], ['00:00:00.000 --> 00:00:00.100', 'Simulated transcription of 0 bytes of audio.']);
-  assert.throws(() => transcription(1, undefined, 'diarized_json'), invalidParam);
+  assert.throws(() => transcription(1, undefined, 'docx'), invalidParam); // diarized_json is simulated now (its own test)
   assert.throws(() => transcription(1, undefined, ''), (err: unknown) => err instanceof MeshError && err.param === 'response_format');
 });

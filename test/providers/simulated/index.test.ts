@@ -184,9 +184,23 @@ describe('simulated provider', () => {
     assert.match(first, /^data:image\/png;base64,/);
     const big = Buffer.from(first.slice('data:image/png;base64,'.length), 'base64');
     assert.deepEqual([big.readUInt32BE(16), big.readUInt32BE(20)], [64, 64]);
-    assert.equal((await rejection(p.call(call({ endpoint: 'images', mode: 'sse', body: {} })))).upstream?.status, 400);
+    // images in sse mode stream now (the streaming images test below).
     assert.equal((await rejection(p.call(call({ endpoint: 'chat', mode: 'bytes' })))).upstream?.status, 400);
-    // Speech in sse mode streams now (the streaming audio test above); images still do not.
+    // Speech in sse mode streams now (the streaming audio test above).
+  });
+
+  test('streaming images: per image a partial_image then a completed event with the PNG and usage, for generations and edits', async () => {
+    const p = sim({ chunk_interval: 0 });
+    const res = await p.call(call({ endpoint: 'images', mode: 'sse', body: { prompt: 'a cat', n: 2, size: '32x16' } }));
+    const events = res.kind === 'sse' ? (await all(res.events)).map((e) => JSON.parse(e.data) as { type: string; b64_json: string; usage?: { total_tokens: number } }) : [];
+    assert.deepEqual(events.map((e) => e.type), ['image_generation.partial_image', 'image_generation.completed', 'image_generation.partial_image', 'image_generation.completed']);
+    const png = Buffer.from(events[1]?.b64_json ?? '', 'base64');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [32, 16]);
+    assert.ok((events[1]?.usage?.total_tokens ?? 0) > 0);
+    const form = { parts: [{ name: 'image', filename: 'a.png', contentType: 'image/png', data: Buffer.alloc(64) }, { name: 'prompt', data: Buffer.from('hat') }] };
+    const edit = await p.call(call({ endpoint: 'image-edits', mode: 'sse', form, body: {} }));
+    const types = edit.kind === 'sse' ? (await all(edit.events)).map((e) => (JSON.parse(e.data) as { type: string }).type) : [];
+    assert.deepEqual(types, ['image_edit.partial_image', 'image_edit.completed']);
   });
 
   test('failure_rate 1 always fails with a 503', async () => {

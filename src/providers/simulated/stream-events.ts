@@ -1,7 +1,8 @@
-// The simulated provider's audio streams (wire §4, §5), so a fresh checkout answers the streaming forms too:
+// The simulated provider's media streams (wire §4-§6), so a fresh checkout answers the streaming forms too:
 // `stream_format: "sse"` speech as speech.audio.delta events (base64 audio) and one speech.audio.done with
 // usage; `stream=true` transcriptions as transcript.text.delta events (a word each) and one
-// transcript.text.done with the whole text and usage. Like OpenAI's, these streams end without [DONE].
+// transcript.text.done with the whole text and usage; `stream: true` images (generations and edits) as one
+// partial_image and one completed event per image. Like OpenAI's, these streams end without [DONE].
 import type { SseEvent } from '../../lib/sse.ts';
 import { estimateTokens } from '../../lib/tokens.ts';
 
@@ -27,5 +28,22 @@ export function transcriptEvents(text: string, audioBytes: number): SseEvent[] {
   const input_tokens = Math.max(1, Math.ceil(audioBytes / 1024));
   const output_tokens = estimateTokens(text);
   out.push(event({ type: 'transcript.text.done', text, logprobs: [], usage: { type: 'tokens', input_tokens, output_tokens, total_tokens: input_tokens + output_tokens } }));
+  return out;
+}
+
+/**
+ * gpt-image's stream for `images` (base64 PNGs, as a b64_json answer holds them): per image an
+ * `<prefix>.partial_image` (the same picture: a partial of a synthetic image is the image) and a
+ * `<prefix>.completed` with usage; the prefix is `image_generation` or `image_edit`.
+ */
+export function imageEvents(prefix: 'image_generation' | 'image_edit', images: readonly string[], prompt: string): SseEvent[] {
+  const created_at = Math.floor(Date.now() / 1000);
+  const input_tokens = estimateTokens(prompt);
+  const out: SseEvent[] = [];
+  images.forEach((b64_json) => {
+    out.push(event({ type: `${prefix}.partial_image`, b64_json, partial_image_index: 0, created_at, output_format: 'png' }));
+    const output_tokens = Math.ceil(b64_json.length / 1024);
+    out.push(event({ type: `${prefix}.completed`, b64_json, created_at, output_format: 'png', usage: { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens } }));
+  });
   return out;
 }
