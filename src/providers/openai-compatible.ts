@@ -9,7 +9,7 @@ import { HttpConnector } from './http/connector.ts';
 import { chatErrorAnswer } from './error-answer.ts';
 import { brokenJsonAnswer } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
-import type { TransportRequest } from './http/exchange.ts';
+import type { TransportRequest } from './http/transport-request.ts';
 
 /** Path of each endpoint below the base URL (wire §2–§6; openai-node `buildURL`). */
 export const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {

@@ -13,46 +13,8 @@ import type { SseEvent } from '../../lib/sse.ts';
 import { MAX_TIMER_MS } from '../../lib/clock.ts';
 import type { ProviderResponse, ResponseMode } from '../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from './upstream-failure.ts';
-import { answerMode, DEFAULT_TYPES } from './answer-mode.ts';
+import { answerMode, DEFAULT_TYPES, ERROR_BODY_LIMIT, MAX_BODY, settleBuffered, type Settle, type TransportRequest } from './transport-request.ts';
 
-export interface TransportRequest {
-  /** @default 'POST' */
-  method?: string;
-  /** Appended to the base URL's path, e.g. `/chat/completions`. */
-  path: string;
-  /** Per-request headers; they win over the static ones. */
-  headers?: Readonly<Record<string, string>>;
-  body?: Buffer | readonly Buffer[];
-  mode: ResponseMode;
-  signal: CancelSignal;
-  /**
-   * A complete buffered 2xx answer the caller refuses (issue 11.3: not the JSON it must be): the exchange
-   * rejects with the error returned instead of resolving. Checked here rather than after another await in
-   * the caller: one promise and one microtask hop fewer per request (issue 16).
-   */
-  check?: ((body: Buffer, status: number) => Error | null) | undefined;
-  /** For `sse`: a 2xx that is not an event stream is a buffered answer (whisper-1 ignores stream=true), not "no events". */
-  unstreamed?: boolean;
-  /** For `bytes`: a 2xx JSON answer is buffered, so `check` can refuse an error envelope before the commit. */
-  bufferJson?: boolean;
-}
-
-/** Settles `call` with a complete buffered 2xx answer, or rejects it with what `r.check` refuses it for (a check that throws: that error). */
-export function settleBuffered(call: Settle, r: TransportRequest, answer: Extract<ProviderResponse, { kind: 'buffer' }>): void {
-  let refused: unknown = null;
-  try {
-    refused = r.check?.(answer.body, answer.status) ?? null;
-  } catch (err) {
-    refused = err;
-  }
-  if (refused === null) call.resolve(answer);
-  else call.reject(refused);
-}
-
-/** Bytes of a non-2xx body kept for its error message (wire §1 bodies are well under this). */
-const ERROR_BODY_LIMIT = 64 * 1024;
-/** Largest buffered 2xx body (n=10 base64 images stay far below it). */
-const MAX_BODY = 256 * 1024 * 1024;
 /** Queued events/chunks before the upstream is paused (backpressure from a slow client), and when to resume. */
 const HIGH_WATER = 64;
 const LOW_WATER = 16;
@@ -60,7 +22,6 @@ const noop = (): void => undefined;
 
 /** What an exchange needs from its transport: the provider id, timeouts, and how to open a request. */
 export type ExchangeContext = { id: string; timeouts: ProviderTimeouts; open(r: TransportRequest, body: readonly Buffer[]): ClientRequest };
-export type Settle = { resolve: (r: ProviderResponse) => void; reject: (e: unknown) => void };
 
 type Item = SseEvent | Buffer;
 

@@ -6,7 +6,8 @@ import https from 'node:https';
 import type { ClientRequest } from 'node:http';
 import type { ProviderTimeouts } from '../../config/types.ts';
 import type { ProviderResponse } from '../provider.ts';
-import { Exchange, type ExchangeContext, type TransportRequest } from './exchange.ts';
+import { Exchange, type ExchangeContext } from './exchange.ts';
+import type { TransportRequest } from './transport-request.ts';
 
 export type { TransportRequest };
 

@@ -5,8 +5,7 @@ import http from 'node:http';
 import type { ProviderTimeouts } from '../../../config/types.ts';
 import { MeshError } from '../../../errors.ts';
 import { SseParser, type SseEvent } from '../../../lib/sse.ts';
-import { answerMode, DEFAULT_TYPES } from '../answer-mode.ts';
-import { settleBuffered, type Settle, type TransportRequest } from '../exchange.ts';
+import { answerMode, DEFAULT_TYPES, ERROR_BODY_LIMIT, MAX_BODY, settleBuffered, type Settle, type TransportRequest } from '../transport-request.ts';
 import type { ProviderResponse, ResponseMode } from '../../provider.ts';
 import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
@@ -17,10 +16,6 @@ import type { Pool, PoolWaiter } from './pool.ts';
 import { merged, type RequestHeads } from './request.ts';
 import { StreamQueue } from './stream-queue.ts';
 
-/** Bytes of a non-2xx body kept for its error message (wire §1 bodies are well under this). */
-const ERROR_BODY_LIMIT = 64 * 1024;
-/** Largest buffered 2xx body (n=10 base64 images stay far below it). */
-const MAX_BODY = 256 * 1024 * 1024;
 /** A close with no answer this soon after the write is the keep-alive race (a round trip): replayed once. */
 const REPLAY_WINDOW_MS = 100;
 
