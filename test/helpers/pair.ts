@@ -2,7 +2,7 @@
 // (key-a) and `b` (key-b), and an in-process proxy routing to them, with every mesh event collected.
 import type { MeshEvent, RequestEvent } from '../../src/mesh/events.ts';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.ts';
-import { startProxy, type StartedProxy } from './proxy.ts';
+import { requestEvents, startProxy, type StartedProxy } from './proxy.ts';
 
 export interface Pair {
   a: FakeUpstream;
@@ -30,11 +30,8 @@ export async function startPair(t: { after: (fn: () => Promise<void>) => void },
     },
   });
   const events: MeshEvent[] = [];
-  const requests: RequestEvent[] = [];
-  proxy.mesh.events.on((e) => {
-    events.push(e);
-    if (e.type === 'request') requests.push(e);
-  });
+  proxy.mesh.events.on((e) => void events.push(e));
+  const requests = requestEvents(proxy.mesh);
   t.after(async () => {
     await proxy.close();
     await a.close();

@@ -4,6 +4,7 @@ import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'no
 import { ModelMesh } from '../../src/mesh/mesh.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import type { Logger } from '../../src/log.ts';
+import type { RequestEvent } from '../../src/mesh/events.ts';
 
 export interface StartedProxy {
   url: string;
@@ -30,6 +31,15 @@ export function captureLogger(): { logger: Logger; records: LogRecord[] } {
  * Starts a ProxyServer for a raw mesh.yaml-shaped object. `proxy.host`/`proxy.port` default to
  * 127.0.0.1:0. The caller registers `t.after(() => proxy.close())`.
  */
+/** The `request` events `mesh` emits from now on (one routing decision per request), in order. */
+export function requestEvents(mesh: ModelMesh): RequestEvent[] {
+  const events: RequestEvent[] = [];
+  mesh.events.on((e) => {
+    if (e.type === 'request') events.push(e);
+  });
+  return events;
+}
+
 export async function startProxy(raw: Record<string, unknown> = {}, options: { logger?: Logger } = {}): Promise<StartedProxy> {
   const proxy = { host: '127.0.0.1', port: 0, ...(raw['proxy'] as Record<string, unknown> | undefined) };
   const mesh = ModelMesh.fromConfig({ ...raw, proxy }, { env: {}, ...(options.logger === undefined ? {} : { logger: options.logger }) });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { closedPort, destroy, hang, json, sse, startFakeUpstream, text, type Behaviour, type FakeUpstream } from '../../helpers/fake-upstream.ts';
-import { errorOf, postJson, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
+import { errorOf, postJson, requestEvents, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
 import type { RequestEvent } from '../../../src/mesh/events.ts';
 
 const COMPLETION = {
@@ -465,10 +465,7 @@ test("streaming: an upstream's own error event mid-stream is not relayed as it c
     models: { 'a.m': { provider: 'a', capabilities: ['chat-completion'] } },
     pools: { 'chat-pool': { models: ['a.m'], retry: { max_attempts: 1 } } },
   });
-  const events: RequestEvent[] = [];
-  proxy.mesh.events.on((e) => {
-    if (e.type === 'request') events.push(e);
-  });
+  const events = requestEvents(proxy.mesh);
   t.after(async () => {
     await proxy.close();
     await a.close();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestEvent } from '../../../src/mesh/events.ts';
 import { json, sse, startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
-import { postJson, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
+import { postJson, requestEvents, startProxy, type StartedProxy } from '../../helpers/proxy.ts';
 import { parseSse } from '../../helpers/sse-events.ts';
 
 const ASK = { model: 'p', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] };
@@ -49,10 +49,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, connectors
     models: { 'a.ma': { provider: 'a', capabilities: ['chat-completion'] }, 'b.mb': { provider: 'b', capabilities: ['chat-completion'] } },
     pools: { p: { models: ['a.ma', 'b.mb'], strategy: 'modelmesh.priority-selection.v1', retry: { max_attempts: 1 } } },
   });
-  const events: RequestEvent[] = [];
-  proxy.mesh.events.on((e) => {
-    if (e.type === 'request') events.push(e);
-  });
+  const events = requestEvents(proxy.mesh);
   t.after(async () => {
     await proxy.close();
     await a.close();
