@@ -1,7 +1,6 @@
 // One upstream request/response of the data-plane transport (transport.ts): timeouts, abort, priming of
 // streaming answers (failover before the first byte, DESIGN §4), the pull queue with backpressure, and the
 // graceful release of a finished stream's keep-alive socket.
-import http from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -12,7 +11,7 @@ import { SseParser } from '../../lib/sse.ts';
 import type { SseEvent } from '../../lib/sse.ts';
 import { MAX_TIMER_MS } from '../../lib/clock.ts';
 import type { ProviderResponse, ResponseMode } from '../provider.ts';
-import { errorReason, retryAfterMs, transportReason, upstreamError } from './upstream-failure.ts';
+import { errorAnswer, transportReason, upstreamError } from './upstream-failure.ts';
 import { answerMode, DEFAULT_TYPES, ERROR_BODY_LIMIT, MAX_BODY, settleBuffered, type Settle, type TransportRequest } from './transport-request.ts';
 
 /** Queued events/chunks before the upstream is paused (backpressure from a slow client), and when to resume. */
@@ -120,10 +119,7 @@ export class Exchange {
 
   #onErrorEnd(res: IncomingMessage): void {
     if (this.#finished) return;
-    const status = res.statusCode ?? 0;
-    const retryAfter = retryAfterMs(res.headers);
-    const reason = errorReason(status, res.statusMessage || http.STATUS_CODES[status] || '', Buffer.concat(this.#chunks).subarray(0, ERROR_BODY_LIMIT));
-    this.#fail(upstreamError(this.#c.id, reason, status, retryAfter === undefined ? { headers: res.headers } : { retryAfterMs: retryAfter, headers: res.headers }));
+    this.#fail(errorAnswer(this.#c.id, res.statusCode ?? 0, res.statusMessage ?? '', res.headers, Buffer.concat(this.#chunks).subarray(0, ERROR_BODY_LIMIT)));
   }
 
   #onData(chunk: Buffer): void {

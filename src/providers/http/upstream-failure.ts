@@ -1,7 +1,7 @@
 // How an upstream attempt fails (provider.ts `call`, errors.ts `UpstreamFailure`): one MeshError shape with a
 // short reason the router can aggregate (`503 overloaded; connection refused`), and the delay the upstream
 // asked for. Reading follows the SDKs (reference/openai-wire.md §1).
-import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { MeshError } from '../../errors.ts';
 
 /** The one failure shape of an attempt (provider.ts `call`): status 0 for transport failures. */
@@ -63,3 +63,13 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
 }
 
 const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * The failure for a non-2xx answer (both HTTP clients): its status, the reason from its body (else the status
+ * text sent, else the standard one), its Retry-After and headers.
+ */
+export function errorAnswer(id: string, status: number, statusText: string, headers: IncomingHttpHeaders, body: Buffer): MeshError {
+  const retryAfter = retryAfterMs(headers);
+  const reason = errorReason(status, statusText || STATUS_CODES[status] || '', body);
+  return upstreamError(id, reason, status, retryAfter === undefined ? { headers } : { retryAfterMs: retryAfter, headers });
+}

@@ -1,13 +1,12 @@
 // One request/response of the h1 client (transport.ts): the same contract as the node:http exchange
 // (providers/exchange.ts): timeouts, abort, priming of streaming answers (failover before the first byte,
 // DESIGN §4), backpressure, graceful release after [DONE]; plus the one retry a reused socket may need.
-import http from 'node:http';
 import type { ProviderTimeouts } from '../../../config/types.ts';
 import { MeshError } from '../../../errors.ts';
 import { SseParser, type SseEvent } from '../../../lib/sse.ts';
 import { answerMode, DEFAULT_TYPES, ERROR_BODY_LIMIT, MAX_BODY, settleBuffered, type Settle, type TransportRequest } from '../transport-request.ts';
 import type { ProviderResponse, ResponseMode } from '../../provider.ts';
-import { errorReason, retryAfterMs, transportReason, upstreamError } from '../upstream-failure.ts';
+import { errorAnswer, transportReason, upstreamError } from '../upstream-failure.ts';
 import type { Connection, ConnectionUser } from './connection.ts';
 import { Deadlines, shortestTimeout, timeoutOf, timeoutOn, type Deadline } from './deadlines.ts';
 import type { ResponseHead } from './head.ts';
@@ -223,9 +222,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
   #onErrorEnd(): void {
     if (this.#finished) return;
     const { status, reason, headers } = this.#res as ResponseHead;
-    const retryAfter = retryAfterMs(headers);
-    const text = errorReason(status, reason || http.STATUS_CODES[status] || '', Buffer.concat(this.#chunks).subarray(0, ERROR_BODY_LIMIT));
-    this.#fail(upstreamError(this.#c.id, text, status, retryAfter === undefined ? { headers } : { retryAfterMs: retryAfter, headers }));
+    this.#fail(errorAnswer(this.#c.id, status, reason, headers, Buffer.concat(this.#chunks).subarray(0, ERROR_BODY_LIMIT)));
   }
 
   #push(item: SseEvent | Buffer): void {
