@@ -73,7 +73,10 @@ export class Exchange {
       this.#arm('connect'); // until TCP is up, and for https until the TLS handshake is done too
       socket.once((socket as TLSSocket).encrypted ? 'secureConnect' : 'connect', () => clearTimeout(this.#timers.connect));
     });
-    req.once('finish', () => this.#res === undefined && !this.#finished && this.#arm('first byte'));
+    req.once('finish', () => {
+      this.#r.written?.();
+      if (this.#res === undefined && !this.#finished) this.#arm('first byte');
+    });
     req.once('response', (res) => this.#onResponse(res));
     // end(lastChunk) lets http send headers and body in one write; write()+end() costs an extra syscall.
     const last = chunks.length - 1;

@@ -24,6 +24,11 @@ export interface TransportRequest {
   unstreamed?: boolean;
   /** For `bytes`: a 2xx JSON answer is buffered, so `check` can refuse an error envelope before the commit. */
   bufferJson?: boolean;
+  /**
+   * Told when the request has been handed to the OS in full (once per write of it: a replay writes it again).
+   * A caller that reuses the body's Buffer waits for this: an answer can come before the body was all written.
+   */
+  written?: () => void;
 }
 
 /** Settles `call` with a complete buffered 2xx answer, or rejects it with what `r.check` refuses it for (a check that throws: that error). */

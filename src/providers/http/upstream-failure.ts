@@ -18,8 +18,11 @@ export function transportReason(err: NodeJS.ErrnoException): string {
     case 'ETIMEDOUT': return 'connection timed out';
     case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
     default:
-      // Certificate problems (DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID …).
-      if (err.code !== undefined && /CERT|SSL|TLS/.test(err.code)) return `tls error: ${err.code}`;
+      // Certificate problems (DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID …),
+      // with OpenSSL's words for the operator when they say more than the code (`self-signed certificate`).
+      if (err.code !== undefined && /CERT|SSL|TLS/.test(err.code)) {
+        return err.message === '' || err.message === err.code ? `tls error: ${err.code}` : `tls error: ${err.code} (${err.message})`;
+      }
       return `transport error: ${err.code ?? err.message}`;
   }
 }

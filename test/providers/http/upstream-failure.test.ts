@@ -26,6 +26,8 @@ describe('upstream failures', () => {
     assert.equal(reason('EHOSTUNREACH'), 'host unreachable');
     assert.equal(reason('CERT_HAS_EXPIRED'), 'tls error: CERT_HAS_EXPIRED');
     assert.equal(reason('EPROTO'), 'transport error: EPROTO');
+    const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    assert.equal(transportReason(tls), 'tls error: DEPTH_ZERO_SELF_SIGNED_CERT (self-signed certificate)', 'OpenSSL words with the code');
   });
 
   test('errorReason reads the common error body shapes', () => {

@@ -23,6 +23,9 @@ export interface Endpoint {
   servername: string | undefined;
 }
 
+/** A close with no answer this soon after the write is the keep-alive race (a round trip): replayed once. */
+const REPLAY_WINDOW_MS = 100;
+
 export class Connection {
   readonly socket: Socket;
   readonly parser = new ResponseParser();
@@ -70,6 +73,18 @@ export class Connection {
 
   get closed(): boolean {
     return this.#closed || this.socket.destroyed;
+  }
+
+  /**
+   * Closed by the server just as a request was written on this reused socket (its keep-alive timeout racing
+   * ours), with nothing of an answer: most likely never processed, so it may go once more on a new socket.
+   * Later, the server may have done the work (a generation run and billed): sent twice, it would be done twice.
+   * `writtenAt`: performance.now() when the request was handed to the OS in full, 0 while it was not.
+   */
+  keepAliveRace(writtenAt: number, error: NodeJS.ErrnoException | undefined): boolean {
+    const code = error?.code;
+    const justWritten = writtenAt === 0 || performance.now() - writtenAt <= REPLAY_WINDOW_MS;
+    return this.parser.fresh && this.uses > 1 && justWritten && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE');
   }
 
   destroy(): void {

@@ -15,9 +15,6 @@ import type { Pool, PoolWaiter } from './pool.ts';
 import { merged, type RequestHeads } from './request.ts';
 import { StreamQueue } from './stream-queue.ts';
 
-/** A close with no answer this soon after the write is the keep-alive race (a round trip): replayed once. */
-const REPLAY_WINDOW_MS = 100;
-
 export type H1Context = { id: string; timeouts: ProviderTimeouts; pool: Pool; heads: RequestHeads };
 
 export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
@@ -92,6 +89,7 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#writtenAt = 0;
     const written = (): void => {
       this.#writtenAt = performance.now();
+      this.#r.written?.();
       if (this.#res === undefined && !this.#finished && this.#conn === conn) this.#arm('first byte');
     };
     if (this.#wire !== null) {
@@ -125,12 +123,8 @@ export class H1Exchange implements PoolWaiter, ConnectionUser, ParserSink {
     this.#conn = undefined;
     if (this.#finished || conn === undefined) return;
     if (conn.parser.eof()) return; // a close-delimited body is complete
-    // A reused socket the server closed just as we wrote (its keep-alive timeout racing us), with nothing of an
-    // answer: most likely never processed, so once more on a new socket. Later, the server may have done the
-    // work (a generation run and billed): sent again, it would be done twice, so it fails like any reset.
-    const code = error?.code;
-    const justWritten = this.#writtenAt === 0 || performance.now() - this.#writtenAt <= REPLAY_WINDOW_MS;
-    if (conn.parser.fresh && conn.uses > 1 && !this.#retried && justWritten && (code === undefined || code === 'ECONNRESET' || code === 'EPIPE')) {
+    // The keep-alive race: once more on a new socket. Otherwise it fails like any reset (Connection.keepAliveRace).
+    if (!this.#retried && conn.keepAliveRace(this.#writtenAt, error)) {
       this.#retried = true;
       this.#timers.clear('first byte');
       this.#waiting = true;

@@ -1,7 +1,7 @@
 // The modelmesh HTTP/1.1 client (DESIGN §4 "Upstream transport"): the same contract as the node:http
 // Transport (providers/transport.ts), on net.Socket / tls.connect with our own pool and parser, as undici
 // does. Why: node:http's ClientRequest/IncomingMessage machinery was the largest remaining per-request cost
-// of a proxied call (issue 16).
+// of a proxied call (issue 16). The OTLP exporter POSTs its batches through it too (tracing/exporter.ts).
 import { isIP } from 'node:net';
 import type { TransportOptions, TransportRequest } from '../transport.ts';
 import type { ProviderResponse } from '../../provider.ts';
