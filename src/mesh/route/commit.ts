@@ -75,5 +75,8 @@ function failedEnding(plan: Plan, won: Won, failure: MeshError, deps: RouteDeps)
     const { ctx } = plan;
     if (strategyHears(plan, status)) ctx.pool.strategy.observe?.(model, { ok: false, status, latencyMs: performance.now() - plan.started, headers: null }, ctx);
   }
-  return { outcome: 'failure', status: 502, error };
+  // The status the client got: its headers went out with the upstream's, and the failure went in band (an
+  // error event, or the body cut short). The request log and the routing record say what was answered, as a
+  // load balancer in front logs it; outcome and error say it failed.
+  return { outcome: 'failure', status: won.response.status, error };
 }

@@ -481,6 +481,7 @@ test("streaming: an upstream's own error event mid-stream is not relayed as it c
   assert.equal(error.code, 'upstream_error');
   assert.ok(!reply.body.includes('[DONE]'));
   assert.equal(events[0]?.outcome, 'failure');
+  assert.equal(events[0]?.status, 200, 'the status the client got (the failure went in band): what the request log says too');
   assert.equal(events[0]?.attempts[0]?.reason, '502 boom key=[REDACTED]', "the upstream's reason, not 'stream ended before [DONE]'");
 });
 
