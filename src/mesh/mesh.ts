@@ -10,6 +10,7 @@ import { loadConfigFile } from '../config/load.ts';
 import { buildConfig } from '../config/schema/index.ts';
 import { createRedactor } from '../config/redact.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import { within } from '../lib/within.ts';
 import { LocalWindowCounters, type WindowCounters } from '../lib/window-counters.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { createObservabilityService, type ObservabilityService } from '../observability/service.ts';
@@ -26,6 +27,9 @@ import { LocalStateStore } from './local-state.ts';
 import type { StateStore } from './state.ts';
 import type { MeshLease, MeshView } from './view.ts';
 import { LocalSessionPins, type SessionPinStore } from './strategies/session-pins.ts';
+
+/** Longest each service gets to stop at shutdown, at least (recovery, observability, storage, shared state in turn). */
+export const SERVICE_STOP_MS = 5_000;
 
 export interface MeshOptions {
   clock?: Clock;
@@ -275,9 +279,14 @@ export class ModelMesh implements MeshRuntime {
     this.#current.registry.close();
   }
 
+  // One service's stop, bounded: one that never settles (a log file on a filesystem that stopped answering) must
+  // not keep the state save after it from running before systemd's TimeoutStopSec kills the process. A Redis
+  // store's last writes get their own timeouts (a connect and a few commands) when those are longer.
   async #stop(name: string, stop: () => Promise<void> | void): Promise<void> {
+    const r = this.config.storage.redis;
+    const ms = r === undefined ? SERVICE_STOP_MS : Math.max(SERVICE_STOP_MS, r.connect_timeout + 3 * r.command_timeout);
     try {
-      await stop();
+      if (!(await within(this.clock, ms, stop))) this.logger.error('service did not stop in time', { service: name, waited_ms: ms });
     } catch (err) {
       this.logger.error('service failed to stop cleanly', { service: name, error: err });
     }
