@@ -7,6 +7,7 @@ import { inBandError, type SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';
 import { chatErrorAnswer } from './error-answer.ts';
+import { streamOfCompletion } from './unstreamed-chat.ts';
 import { brokenJsonAnswer } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
 import type { TransportRequest } from './http/transport-request.ts';
@@ -70,17 +71,24 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     // Per-attempt extras (traceparent); the connector's own headers win. A loop, not a spread: hot path.
     const extra = call.headers;
     if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
-    const check = call.mode === 'buffer' && expectsJson(call) ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
+    // Also for a streaming chat request: a whole answer to it is checked like a buffered one.
+    const checked = (call.mode === 'buffer' || (call.mode === 'sse' && call.endpoint === 'chat')) && expectsJson(call);
+    const check = checked ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
     const request: TransportRequest = { path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check };
-    // Audio models may answer a streaming request whole (whisper-1 ignores stream=true, tts-1 has no SSE).
+    // Audio models may answer a streaming request whole (whisper-1 ignores stream=true, tts-1 has no SSE); a
+    // chat model's whole JSON answer becomes the stream asked for (unstreamed-chat.ts).
     if (call.mode === 'sse' && UNSTREAMED_OK.has(call.endpoint)) request.unstreamed = true;
+    else if (call.mode === 'sse' && call.endpoint === 'chat') request.unstreamed = 'json';
     if (call.mode === 'bytes') {
       // JSON instead of audio: read whole, and a 200 `{"error":…}` is a failed attempt before the commit.
       request.bufferJson = true;
       request.check = this.#checkChat;
     }
     const answer = this.transport.request(request);
-    return call.mode === 'sse' ? answer.then((res): ProviderResponse | Promise<ProviderResponse> => (res.kind === 'sse' ? this.#checkFirstEvent(res) : res)) : answer;
+    if (call.mode !== 'sse') return answer;
+    const chat = call.endpoint === 'chat';
+    return answer.then((res): ProviderResponse | Promise<ProviderResponse> =>
+      res.kind === 'sse' ? this.#checkFirstEvent(res) : chat && res.kind === 'buffer' ? streamOfCompletion(res) : res);
   }
 
   /**

@@ -20,8 +20,12 @@ export interface TransportRequest {
    * the caller: one promise and one microtask hop fewer per request (issue 16).
    */
   check?: ((body: Buffer, status: number) => Error | null) | undefined;
-  /** For `sse`: a 2xx that is not an event stream is a buffered answer (whisper-1 ignores stream=true), not "no events". */
-  unstreamed?: boolean;
+  /**
+   * For `sse`: a 2xx that is not an event stream is a buffered answer (whisper-1 ignores stream=true), not "no
+   * events". `'json'`: only a 2xx JSON answer is (a chat model answering whole); anything else is still read as
+   * events, so a stream sent without its Content-Type keeps working.
+   */
+  unstreamed?: boolean | 'json';
   /** For `bytes`: a 2xx JSON answer is buffered, so `check` can refuse an error envelope before the commit. */
   bufferJson?: boolean;
   /**
@@ -57,12 +61,13 @@ const JSON_TYPE = /^\s*application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 export const DEFAULT_TYPES: Readonly<Record<ResponseMode, string>> = { buffer: 'application/json', sse: 'text/event-stream', bytes: 'application/octet-stream' };
 
 /**
- * The mode an answer is read in: `sse` becomes `buffer` for a 2xx that is not an event stream (unstreamed),
+ * The mode an answer is read in: `sse` becomes `buffer` for a 2xx that is not an event stream (unstreamed; a JSON one for `'json'`),
  * `bytes` becomes `buffer` for a 2xx JSON answer (bufferJson); otherwise the request's mode.
  */
 export function answerMode(r: TransportRequest, ok: boolean, contentType: string | undefined): ResponseMode {
   if (!ok) return r.mode;
   if (r.mode === 'sse' && r.unstreamed === true) return contentType !== undefined && EVENT_STREAM.test(contentType) ? 'sse' : 'buffer';
+  if (r.mode === 'sse' && r.unstreamed === 'json') return contentType !== undefined && JSON_TYPE.test(contentType) ? 'buffer' : 'sse';
   if (r.mode === 'bytes' && r.bufferJson === true && contentType !== undefined && JSON_TYPE.test(contentType)) return 'buffer';
   return r.mode;
 }

@@ -317,6 +317,59 @@ test('streaming: a 200 answer that is not SSE (malformed) rotates', async (t) =>
   assert.equal(reply.headers['x-modelmesh-model'], 'b.model-b');
 });
 
+test('streaming: a model that answers stream=true whole (plain JSON) is relayed as the stream asked for, not failed over or counted against it', async (t) => {
+  const { a, b, proxy } = await setup(t, { retry: { max_attempts: 1 } });
+  const events = requestEvents(proxy.mesh);
+  const call = { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } };
+  a.handle(json(200, {
+    ...COMPLETION, system_fingerprint: 'fp_1',
+    choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, logprobs: null, finish_reason: 'tool_calls' }],
+  }));
+  const reply = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true, stream_options: { include_usage: true } });
+  assert.equal(reply.status, 200);
+  assert.match(String(reply.headers['content-type']), /^text\/event-stream/);
+  assert.equal(reply.headers['x-modelmesh-model'], 'a.model-a', 'no failover');
+  assert.equal(b.requests.length, 0);
+  assert.ok(reply.body.endsWith('data: [DONE]\n\n'), reply.body);
+  const chunks = reply.body.split('\n\n').filter((e) => e.length > 0 && e !== 'data: [DONE]').map((e) => JSON.parse(e.slice('data: '.length)) as Record<string, unknown>);
+  const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'up-model', system_fingerprint: 'fp_1' };
+  assert.deepEqual(chunks, [
+    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, ...call }] }, logprobs: null, finish_reason: null }] },
+    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
+    { ...base, choices: [], usage: COMPLETION.usage },
+  ]);
+  assert.equal(events[0]?.outcome, 'success');
+  assert.equal(events[0]?.tokens_in, 5, 'usage read from the whole answer');
+  assert.equal(proxy.mesh.state.model('a.model-a').status, 'active');
+
+  // Without include_usage the client gets no usage chunk (it is read, then dropped, as for a real stream).
+  a.handle(json(200, COMPLETION));
+  const plain = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true });
+  const data = plain.body.split('\n\n').filter((e) => e.length > 0);
+  assert.equal(data.length, 3, 'content chunk, finish chunk, [DONE]');
+  assert.ok(!plain.body.includes('"usage"'));
+  assert.deepEqual((JSON.parse(data[0]?.slice('data: '.length) ?? '{}') as { choices: { delta: unknown }[] }).choices[0]?.delta, { role: 'assistant', content: 'hi' });
+});
+
+test('streaming: a whole answer that is an error envelope, or an SSE stream sent without its content type, is still read as such', async (t) => {
+  const { a, b, proxy } = await setup(t, { retry: { max_attempts: 1 } });
+  // A gateway's 200 {"error":…} to a streaming request: a failed attempt, rotated.
+  a.handle(json(200, { error: { message: 'upstream overloaded', type: 'server_error' } }));
+  b.handle(sse(STREAM));
+  const rotated = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true });
+  assert.equal(rotated.headers['x-modelmesh-model'], 'b.model-b');
+  assert.ok(rotated.body.endsWith('data: [DONE]\n\n'));
+  // Events without a Content-Type: still a stream.
+  a.handle((_req, res) => {
+    res.removeHeader('content-type');
+    res.writeHead(200);
+    res.end(STREAM.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('') + 'data: [DONE]\n\n');
+  });
+  const untyped = await postJson(`${proxy.url}/v1/chat/completions`, { ...ASK, stream: true, model: 'a.model-a' });
+  assert.equal(untyped.headers['x-modelmesh-model'], 'a.model-a');
+  assert.ok(untyped.body.includes('"content":"Hel"') && untyped.body.endsWith('data: [DONE]\n\n'), untyped.body);
+});
+
 test('a client aborting mid-stream makes the upstream see its socket close within 100 ms', async (t) => {
   const { a, proxy } = await setup(t);
   a.handle(sse([...STREAM, ...STREAM, ...STREAM], { interval: 200 }));

@@ -84,6 +84,23 @@ test('chat-only upstream, streaming: the Responses event sequence with event lin
   assert.equal(done.usage.input_tokens, 7);
 });
 
+test('chat-only upstream answering a streaming request whole: the Responses events still come, from the whole answer', async (t) => {
+  const { a, b, proxy } = await setup(t, ['vllm.local.v1', 'vllm.local.v1']);
+  a.handle(json(200, completion({ content: 'Hello' })));
+  const reply = await postJson(`${proxy.url}/v1/responses`, { model: 'p', input: 'Hi', stream: true });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers['x-modelmesh-model'], 'a.ma', 'the model that answered, no failover');
+  assert.equal(b.requests.length, 0);
+  const events = parseSse(reply.body);
+  assert.deepEqual(events.map((e) => e.event), [
+    'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+    'response.output_text.delta', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+  ]);
+  const done = events.at(-1)?.data.response;
+  assert.equal(done.output[0].content[0].text, 'Hello');
+  assert.equal(done.usage.input_tokens, 11);
+});
+
 test('chat-only upstream, streaming a refusal: response.refusal.* events, the refusal part kept for GET', async (t) => {
   const { a, proxy } = await setup(t, ['vllm.local.v1', 'vllm.local.v1']);
   a.handle(sse([chunk({ role: 'assistant', content: null, refusal: null }), chunk({ refusal: 'I cannot ' }), chunk({ refusal: 'do that.' }), chunk({}, 'stop'), USAGE_CHUNK]));

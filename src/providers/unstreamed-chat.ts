@@ -1,0 +1,66 @@
+// A chat model that answers `stream: true` whole: a plain chat.completion JSON, as some OpenAI-compatible
+// servers and gateways do. The answer itself is fine, so it goes on as the stream the client asked for, in
+// the chunk shapes OpenAI streams (openai-wire §2: a chunk per choice with the role and the whole message, one
+// with its finish_reason, a usage chunk, [DONE]), rather than failing the attempt with "no events" and
+// counting it against a model that answered. The relay, the usage filter and the protocol translators then
+// see an ordinary stream.
+import type { SseEvent } from '../lib/sse.ts';
+import type { BufferedResponse, SseResponse } from './provider.ts';
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The stream of a whole chat.completion (already checked to be a JSON object and no error envelope). */
+export function streamOfCompletion(res: BufferedResponse): SseResponse {
+  const events = completionEvents(JSON.parse(res.body.toString('utf8')) as Json);
+  let next = 0;
+  const take = (): SseEvent | undefined => (next < events.length ? events[next++] : undefined);
+  const end = (): void => {
+    next = events.length;
+  };
+  const iterator = {
+    next: (): Promise<IteratorResult<SseEvent>> => {
+      const event = take();
+      return Promise.resolve(event === undefined ? { done: true, value: undefined } : { done: false, value: event });
+    },
+    takeReady: take,
+    return: (): Promise<IteratorResult<SseEvent>> => {
+      end();
+      return Promise.resolve({ done: true, value: undefined });
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return { kind: 'sse', status: res.status, headers: res.headers, contentType: 'text/event-stream', events: iterator, close: end };
+}
+
+/** The chunk events of `completion`, [DONE] last. */
+export function completionEvents(completion: Json): SseEvent[] {
+  const base: Json = { id: completion['id'], object: 'chat.completion.chunk', created: completion['created'], model: completion['model'] };
+  for (const key of ['service_tier', 'system_fingerprint']) if (completion[key] !== undefined) base[key] = completion[key];
+  const chunk = (fields: Json): SseEvent => ({ data: JSON.stringify({ ...base, ...fields }) });
+  const events: SseEvent[] = [];
+  const choices = Array.isArray(completion['choices']) ? completion['choices'] : [];
+  choices.forEach((choice: unknown, i) => {
+    if (!isRecord(choice)) return;
+    const index = typeof choice['index'] === 'number' ? choice['index'] : i;
+    events.push(chunk({ choices: [{ index, delta: deltaOf(choice['message']), logprobs: choice['logprobs'] ?? null, finish_reason: null }] }));
+    events.push(chunk({ choices: [{ index, delta: {}, finish_reason: choice['finish_reason'] ?? 'stop' }] }));
+  });
+  if (isRecord(completion['usage'])) events.push(chunk({ choices: [], usage: completion['usage'] }));
+  events.push({ data: '[DONE]' });
+  return events;
+}
+
+/** A message as one delta: streamed tool calls carry their position as `index`. */
+function deltaOf(message: unknown): Json {
+  const m = isRecord(message) ? message : {};
+  const delta: Json = { role: typeof m['role'] === 'string' ? m['role'] : 'assistant', content: m['content'] ?? null };
+  for (const [key, value] of Object.entries(m)) {
+    if (key === 'role' || key === 'content' || value === undefined) continue;
+    delta[key] = key === 'tool_calls' && Array.isArray(value) ? value.map((call: unknown, index) => (isRecord(call) ? { index, ...call } : call)) : value;
+  }
+  return delta;
+}
