@@ -28,8 +28,12 @@ function client(up: RawUpstream, options: Partial<TransportOptions> = {}): H1Tra
   return t;
 }
 
-function request(over: Partial<TransportRequest> = {}): TransportRequest {
-  return { path: '/chat/completions', body: Buffer.from('{}'), mode: 'buffer', signal: new AbortController().signal, ...over };
+/** A request with a small JSON body; `body: null` for none (a HEAD). */
+function request(over: Partial<Omit<TransportRequest, 'body'>> & { body?: TransportRequest['body'] | null } = {}): TransportRequest {
+  const { body = Buffer.from('{}'), ...rest } = over;
+  const r: TransportRequest = { path: '/chat/completions', mode: 'buffer', signal: new AbortController().signal, ...rest };
+  if (body !== null) r.body = body;
+  return r;
 }
 
 async function failure(p: Promise<unknown>): Promise<MeshError> {
@@ -124,7 +128,7 @@ describe('h1 transport conformance (raw upstreams)', () => {
   test('HEAD: no body is read whatever Content-Length says, and the socket is reused', async () => {
     const up = await upstream((s) => void s.write('HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n'));
     const t = client(up);
-    const res = await t.request(request({ method: 'HEAD', body: undefined }));
+    const res = await t.request(request({ method: 'HEAD', body: null }));
     assert.equal(bodyOf(res), '');
     up.handle((s) => void s.write(ok('{}')));
     await t.request(request());
