@@ -7,14 +7,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Bounds of the lingering: total time, silence between chunks, bytes dropped. */
-export const LINGER = { totalMs: 10_000, idleMs: 2_000, maxBytes: 64 * 1024 * 1024 } as const;
+export interface LingerLimits {
+  readonly totalMs: number;
+  readonly idleMs: number;
+  readonly maxBytes: number;
+}
+
+export const LINGER: LingerLimits = { totalMs: 10_000, idleMs: 2_000, maxBytes: 64 * 1024 * 1024 };
 
 /**
  * Writes `text` (the whole body of a response whose headers are already written, `Connection: close`), then
  * drains `req` until it ends, the client goes quiet for LINGER.idleMs or closes, or LINGER.totalMs /
  * LINGER.maxBytes pass; then ends the response, and node:http closes the socket.
  */
-export function endLingering(req: IncomingMessage, res: ServerResponse, text: string, limits: typeof LINGER = LINGER): void {
+export function endLingering(req: IncomingMessage, res: ServerResponse, text: string, limits: LingerLimits = LINGER): void {
   res.write(text);
   let dropped = 0;
   let done = false;

@@ -42,13 +42,13 @@ function traffic({ clock, mesh }: ReturnType<typeof setup>): void {
         { model: 'p2.b', provider: 'p2', status: 200, outcome: 'success', reason: null, latency_ms: latency },
       ],
       model: 'p2.b', provider: 'p2', outcome: 'success', status: 200, error: null, stream: false, latency_ms: latency, ttfb_ms: latency,
-      tokens_in: 3, tokens_out: 4, cost: 0.25,
+      tokens_in: 3, tokens_out: 4, cost: 0.25, client: null,
     });
   }
   mesh.events.emit({
     type: 'request', at: clock.now(), requestId: 'rf', endpoint: 'chat', requested: WEIRD, pool: WEIRD, candidates: ['p1.a'], excluded: [],
     attempts: [{ model: 'p1.a', provider: 'p1', status: 503, outcome: 'failure', reason: '503', latency_ms: 2 }],
-    model: null, provider: null, outcome: 'failure', status: 502, error: 'all failed', stream: false, latency_ms: 2, ttfb_ms: 2, tokens_in: 0, tokens_out: 0, cost: 0,
+    model: null, provider: null, outcome: 'failure', status: 502, error: 'all failed', stream: false, latency_ms: 2, ttfb_ms: 2, tokens_in: 0, tokens_out: 0, cost: 0, client: null,
   });
   mesh.events.emit({ type: 'rotation', at: clock.now(), requestId: 'r0', pool: WEIRD, from: 'p1.a', to: 'p2.b', reason: '503' });
   mesh.state.holdModel('p1.a', 'p1', { reason: '3 consecutive failures', until: clock.now() + 60_000, cause: 'failure', pool: WEIRD, manual: false });
@@ -121,9 +121,10 @@ test('the format checker rejects broken expositions', () => {
 
 async function serve(mesh: ModelMesh) {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const baseHeaders = { 'x-request-id': 'req_m' };
     const ctx: RequestContext = {
       req, res, mesh: mesh.view(), requestId: 'req_m', params: {}, signal: new AbortController().signal as unknown as RequestContext['signal'], startedAt: 0, logger: silentLogger,
-      baseHeaders: { 'x-request-id': 'req_m' },
+      baseHeaders, admissionHeaders: () => baseHeaders, trace: null, client: null, requested: null, admission: null,
     };
     metricsHandler(ctx).catch((err: unknown) => sendError(ctx, err));
   });

@@ -38,7 +38,7 @@ function event(clock: ManualClock, over: Partial<RequestEvent> = {}): RequestEve
       { model: 'sim.chat', provider: 'sim', status: 200, outcome: 'success', reason: null, latency_ms: 7 },
     ],
     model: 'sim.chat', provider: 'sim', outcome: 'success', status: 200, error: null, stream: true,
-    latency_ms: 12.345, ttfb_ms: 4.2, tokens_in: 11, tokens_out: 22, cost: 0.001, ...over,
+    latency_ms: 12.345, ttfb_ms: 4.2, tokens_in: 11, tokens_out: 22, cost: 0.001, client: null, ...over,
   };
 }
 

@@ -90,7 +90,7 @@ function requestEvent(clock: ManualClock, over: Partial<RequestEvent>): RequestE
   return {
     type: 'request', at: clock.now(), requestId: 'r1', endpoint: 'chat', requested: 'chat', pool: 'chat', candidates: ['p1.a', 'p2.b'],
     excluded: [], attempts: [], model: null, provider: null, outcome: 'success', status: 200, error: null, stream: false,
-    latency_ms: 10, ttfb_ms: 10, tokens_in: 0, tokens_out: 0, cost: 0, ...over,
+    latency_ms: 10, ttfb_ms: 10, tokens_in: 0, tokens_out: 0, cost: 0, client: null, ...over,
   };
 }
 

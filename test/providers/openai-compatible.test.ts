@@ -84,7 +84,7 @@ describe('openai-compatible connector', () => {
 
   test('endpoint paths', async () => {
     up.handle(json(200, {}));
-    const paths: Record<Endpoint, string> = {
+    const paths: Partial<Record<Endpoint, string>> = {
       chat: '/v1/chat/completions',
       embeddings: '/v1/embeddings',
       speech: '/v1/audio/speech',

@@ -51,9 +51,11 @@ const handlersOnly: Start = async (t, raw, env) => {
   const server = createServer((req, res) => {
     const match = admin.match(req.method ?? 'GET', (req.url ?? '/').split('?')[0] ?? '/');
     if (!isMatch(match)) return void pipeline.handle(req, res);
+    const baseHeaders = { 'x-request-id': 'req_admin' };
     const ctx: RequestContext = {
       req, res, mesh: mesh.view(), requestId: 'req_admin', params: match.params, signal: new AbortController().signal,
-      startedAt: performance.now(), logger: mesh.logger, baseHeaders: { 'x-request-id': 'req_admin' },
+      startedAt: performance.now(), logger: mesh.logger, baseHeaders, admissionHeaders: () => baseHeaders,
+      trace: null, client: null, requested: null, admission: null,
     };
     match.handler(ctx).catch((err: unknown) => sendError(ctx, err));
   });

@@ -34,7 +34,7 @@ async function relayOnce(t: TestContext, response: ProviderResponse, relay: (ctx
       mesh: { redact: (text: string) => text.replaceAll('sk-secret', '[REDACTED]') },
     } as unknown as RequestContext;
     const routed: Routed = {
-      response, pool: 'chat', model: { id: 'up.model' } as ModelEntry, headers: { 'x-modelmesh-model': 'up.model' },
+      response, pool: 'chat', model: { id: 'up.model' } as ModelEntry, native: false, headers: { 'x-modelmesh-model': 'up.model' },
       finish: (info) => finished.push(info),
     };
     void relay(ctx, routed);

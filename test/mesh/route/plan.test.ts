@@ -57,7 +57,7 @@ test('plan: the strategy orders the eligible members; nothing is attempted yet',
 test('plan: a member in standby is excluded with its reason, the others still planned', async (t) => {
   const mesh = meshWith();
   t.after(() => mesh.shutdown());
-  mesh.state.holdModel('a.m', 'a', { reason: 'operator', until: null, cause: null, pool: null, manual: true });
+  mesh.state.holdModel('a.m', 'a', { reason: 'operator', until: null, cause: 'manual', pool: null, manual: true });
   const plan = planAttempts(ask('p'), resolveTarget(mesh.registry, 'p'), mesh.state, mesh.clock, 0);
   assert.deepEqual(plan.candidates, ['b.m']);
   assert.equal(plan.excluded.length, 1);
