@@ -73,7 +73,13 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
     // Also for a streaming chat request: a whole answer to it is checked like a buffered one.
     const checked = (call.mode === 'buffer' || (call.mode === 'sse' && call.endpoint === 'chat')) && expectsJson(call);
-    const check = checked ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
+    const own = checked ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
+    const endpointCheck = call.check;
+    // The endpoint's check after ours, its refusal a failed attempt of this provider (no closure without one).
+    const check = endpointCheck === undefined || own === undefined ? own : (body: Buffer, status: number): MeshError | null => {
+      const problem = own(body, status) ?? endpointCheck(body);
+      return typeof problem === 'string' ? upstreamError(this.id, `${status} answer: ${problem}`) : problem;
+    };
     const request: TransportRequest = { path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check };
     // Audio models may answer a streaming request whole (whisper-1 ignores stream=true, tts-1 has no SSE); a
     // chat model's whole JSON answer becomes the stream asked for (unstreamed-chat.ts).

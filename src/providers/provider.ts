@@ -34,7 +34,16 @@ export interface ProviderCall {
   requestId: string;
   /** Extra headers of this attempt (`traceparent`, anthropic-version/-beta on a native Messages call), lower-case names; the connector's own win. */
   headers?: Readonly<Record<string, string>>;
+  /** The endpoint's own check of a buffered 2xx answer, after the connector's (AnswerCheck). */
+  check?: AnswerCheck;
 }
+
+/**
+ * What an endpoint finds wrong with a buffered 2xx answer (`a vector element is not a number`), or null. A
+ * connector that runs it (the OpenAI-compatible one does) makes a refusal a failed attempt before the answer
+ * is committed, so the router rotates; the endpoint still checks what reaches it from one that does not.
+ */
+export type AnswerCheck = (body: Buffer) => string | null;
 
 interface ResponseBase {
   status: number;

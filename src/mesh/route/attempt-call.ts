@@ -3,7 +3,7 @@
 import type { MeshError } from '../../errors.ts';
 import type { CancelSignal } from '../../lib/cancel.ts';
 import type { FormData } from '../../lib/multipart.ts';
-import type { Endpoint, ProviderCall, ResponseMode } from '../../providers/provider.ts';
+import type { AnswerCheck, Endpoint, ProviderCall, ResponseMode } from '../../providers/provider.ts';
 import type { ModelEntry } from '../types.ts';
 
 /** RouteRequest.translated: the chat call for non-native models, or why there is none. */
@@ -19,6 +19,7 @@ export interface AttemptRequest {
   translated?: Translated;
   headers?: Readonly<Record<string, string>>;
   nativeHeaders?: Readonly<Record<string, string>>;
+  check?: AnswerCheck;
 }
 
 /** Whether `model` gets the client's body as is (true) or the translated chat call, for this request. */
@@ -38,6 +39,7 @@ export function attemptCall(req: AttemptRequest, model: ModelEntry, signal: Canc
   if (t === undefined || isNative(req, model)) {
     if (req.nativeHeaders !== undefined && t !== undefined) headers = { ...req.headers, ...req.nativeHeaders };
     call = { endpoint: req.endpoint, model: model.config, body: req.body, form: req.form, mode: req.mode, signal, requestId: req.requestId };
+    if (req.check !== undefined) call.check = req.check;
   } else {
     // Not reached for `{ error }`: such models are not eligible.
     const chat = 'body' in t ? t : { body: {}, mode: req.mode };

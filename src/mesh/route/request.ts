@@ -5,7 +5,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { CancelSignal } from '../../lib/cancel.ts';
 import type { MeshError } from '../../errors.ts';
 import type { FormData } from '../../lib/multipart.ts';
-import type { Endpoint, ProviderResponse, ResponseMode } from '../../providers/provider.ts';
+import type { AnswerCheck, Endpoint, ProviderResponse, ResponseMode } from '../../providers/provider.ts';
 import type { Needs } from '../eligibility.ts';
 import type { EventBus, RequestTrace } from '../events.ts';
 import type { StateStore } from '../state.ts';
@@ -41,6 +41,8 @@ export interface RouteRequest {
   headers?: Readonly<Record<string, string>>;
   /** Headers added only on native attempts of 'responses'/'messages' (anthropic-version, anthropic-beta). */
   nativeHeaders?: Readonly<Record<string, string>>;
+  /** The endpoint's check of a buffered 2xx answer, on native attempts (ProviderCall.check). */
+  check?: AnswerCheck;
   /** The configured client making the request (attribution in the request event); null or absent: anonymous. */
   client?: string | null;
   /** Told once, in `finish`, what the answered request used and cost (client limits count it). */

@@ -31,34 +31,49 @@ export async function embeddings(ctx: RequestContext): Promise<void> {
   // Floats are the one encoding every OpenAI-compatible server speaks; an absent field is left absent.
   if (want === 'base64') body['encoding_format'] = 'float';
 
+  // The answer is converted (when not already in the format asked for) inside the attempt, before the commit:
+  // a malformed vector is then a failed attempt of that model and the router rotates. What a connector that
+  // runs no endpoint check hands over is converted here, after the commit (its failure then ends the request).
+  let checked: { body: Buffer; conversion: Conversion } | null = null;
+  const check = (answer: Buffer): string | null => {
+    const conversion = convert(answer, want);
+    checked = { body: answer, conversion };
+    return conversion !== null && 'malformed' in conversion ? `not a valid embeddings answer: ${conversion.malformed}` : null;
+  };
   const routed = await routeFrom(ctx, body, {
     endpoint: 'embeddings',
     model,
     mode: 'buffer',
     // Each input must fit the model's window on its own, so the longest one is what eligibility checks.
     needs: { ...NO_NEEDS, tokens: longest },
+    check,
   });
   const { response } = routed;
   if (response.kind === 'buffer') {
-    const got = answerFormat(response.body);
-    if (got !== null && got !== want) {
-      const converted = convertEmbeddings(response.body, want);
-      if (converted !== null && 'malformed' in converted) {
-        // The upstream's failure (counted against the model), not a 200 of garbage; found after the answer
-        // was chosen, so no failover (the check would cost a parse of every embeddings answer).
-        const failure = new MeshError('upstream_error', `The upstream answer is not a valid embeddings answer: ${converted.malformed}.`, {
-          upstream: { status: 0, reason: `malformed embeddings answer: ${converted.malformed}` },
-        });
-        routed.finish({ usage: null, error: failure });
-        throw failure;
-      }
-      if (converted !== null) {
-        const { usage } = converted;
-        return relayBuffered(ctx, withResponse(routed, { ...response, body: converted.body }), () => usage);
-      }
+    const seen = checked as { body: Buffer; conversion: Conversion } | null;
+    const converted = seen !== null && seen.body === response.body ? seen.conversion : convert(response.body, want);
+    if (converted !== null && 'malformed' in converted) {
+      // The upstream's failure (counted against the model), not a 200 of garbage.
+      const failure = new MeshError('upstream_error', `The upstream answer is not a valid embeddings answer: ${converted.malformed}.`, {
+        upstream: { status: 0, reason: `malformed embeddings answer: ${converted.malformed}` },
+      });
+      routed.finish({ usage: null, error: failure });
+      throw failure;
+    }
+    if (converted !== null) {
+      const { usage } = converted;
+      return relayBuffered(ctx, withResponse(routed, { ...response, body: converted.body }), () => usage);
     }
   }
   relayBuffered(ctx, routed, bodyUsage);
+}
+
+type Conversion = ReturnType<typeof convertEmbeddings>;
+
+/** `answer` in the format the client asked for; null when it already is (or holds no embedding to judge by). */
+function convert(answer: Buffer, want: EmbeddingFormat): Conversion {
+  const got = answerFormat(answer);
+  return got === null || got === want ? null : convertEmbeddings(answer, want);
 }
 
 /**

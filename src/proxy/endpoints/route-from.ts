@@ -9,7 +9,7 @@ import type { Needs } from '../../mesh/eligibility.ts';
 import type { NameTarget } from '../../mesh/registry.ts';
 import { leastCostOf } from '../../mesh/route/outcome.ts';
 import type { RouteRequest, Routed } from '../../mesh/router.ts';
-import type { Endpoint, ResponseMode } from '../../providers/provider.ts';
+import type { AnswerCheck, Endpoint, ResponseMode } from '../../providers/provider.ts';
 import { attemptTraceparent, forwardedTracestate } from '../../observability/tracing/traceparent.ts';
 import type { RequestContext } from '../context.ts';
 import { sessionOf } from './validate.ts';
@@ -26,6 +26,8 @@ export interface RouteSpec {
   readonly translated?: RouteRequest['translated'];
   /** Headers for native attempts only (RouteRequest.nativeHeaders). */
   readonly nativeHeaders?: Readonly<Record<string, string>>;
+  /** The endpoint's check of a buffered 2xx answer, before the commit (RouteRequest.check). */
+  readonly check?: AnswerCheck;
 }
 
 /**
@@ -61,6 +63,7 @@ export function routeFrom(ctx: RequestContext, body: Record<string, unknown>, sp
   }
   if (spec.translated !== undefined) request.translated = spec.translated;
   if (spec.nativeHeaders !== undefined) request.nativeHeaders = spec.nativeHeaders;
+  if (spec.check !== undefined) request.check = spec.check;
   if (client === null) return ctx.mesh.router.route(request);
 
   // One lookup serves the existence check, the allow-list and the cost estimate. The router resolves the

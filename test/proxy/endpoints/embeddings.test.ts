@@ -52,19 +52,25 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, aUrl?: str
 
 const post = (proxy: StartedProxy, body: Json) => postJson(`${proxy.url}/v1/embeddings`, body);
 
-test('a malformed vector is the upstream\'s failure (502, counted against the model), never a 200 of NaNs or an undecodable string', async (t) => {
-  const { a, proxy, events } = await setup(t);
+test('a malformed vector is a failed attempt of that model, before the commit: the next model answers; with none left, a 502, never a 200 of NaNs', async (t) => {
+  const { a, b, proxy, events } = await setup(t);
   const answer = (embedding: unknown) => ({ object: 'list', data: [{ object: 'embedding', index: 0, embedding }], model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } });
+  const requests = (): Extract<MeshEvent, { type: 'request' }>[] => events.filter((e): e is Extract<MeshEvent, { type: 'request' }> => e.type === 'request');
   a.handle(json(200, answer([0.5, 'x', null, {}])));
-  const asBase64 = await post(proxy, { model: 'embeddings', input: 'one', encoding_format: 'base64' });
-  assert.equal(asBase64.status, 502, asBase64.body);
-  assert.match(asBase64.body, /not a valid embeddings answer: an embedding element is not a number/);
+  const rotated = await post(proxy, { model: 'embeddings', input: 'one', encoding_format: 'base64' });
+  assert.equal(rotated.status, 200, rotated.body);
+  assert.equal(rotated.headers['x-modelmesh-model'], 'b.embed-b', 'failed over to the next model');
+  assert.equal(rotated.json.data[0].embedding, base64Of(VEC_A));
+  assert.deepEqual(requests()[0]?.attempts.map((x) => [x.model, x.outcome]), [['a.embed-a', 'failure'], ['b.embed-b', 'success']]);
+  assert.match(String(requests()[0]?.attempts[0]?.reason), /not a valid embeddings answer: an embedding element is not a number/);
+
   a.handle(json(200, answer('AAA')));
-  const asFloat = await post(proxy, { model: 'embeddings', input: 'one' });
-  assert.equal(asFloat.status, 502, asFloat.body);
-  assert.match(asFloat.body, /a base64 embedding is not whole float32 values/);
-  const requests = events.filter((e): e is Extract<MeshEvent, { type: 'request' }> => e.type === 'request');
-  assert.deepEqual(requests.map((e) => [e.outcome, e.attempts[0]?.outcome]), [['failure', 'failure'], ['failure', 'failure']]);
+  b.handle(json(200, answer('AAAA')));
+  const none = await post(proxy, { model: 'embeddings', input: 'one' });
+  assert.equal(none.status, 502, none.body);
+  assert.match(none.body, /a base64 embedding is not whole float32 values/);
+  assert.deepEqual(requests()[1]?.attempts.map((x) => x.outcome), ['failure', 'failure']);
+  assert.equal(requests()[1]?.outcome, 'failure');
 });
 
 test('base64 asked, upstream asked for floats: the SDK decode yields exactly the upstream floats as float32', async (t) => {
