@@ -79,6 +79,24 @@ describe('OtlpExporter', () => {
     assert.deepEqual(exporter.counters, { exported: 3, dropped: 0, failed: 0, failedBatches: 0, queued: 0, lastError: null });
   });
 
+  it('credentials written in the endpoint URL go as Basic auth; configured headers win, whatever their case', async (t) => {
+    const r = await receiver(t);
+    const url = r.url.replace('http://', 'http://ingest:s%3Acret@');
+    const exporter = new OtlpExporter({ url, resource: { serviceName: 'm' } });
+    t.after(() => exporter.stop(500));
+    exporter.enqueue(spansOf(1));
+    await exporter.flush();
+    assert.equal(r.got[0]?.headers.authorization, `Basic ${Buffer.from('ingest:s:cret').toString('base64')}`);
+    assert.equal(r.got[0]?.path, '/v1/traces');
+    // Written in another case, still one header: the configured one.
+    const explicit = new OtlpExporter({ url, headers: { Authorization: 'Bearer t', 'Content-Type': 'text/plain' }, resource: { serviceName: 'm' } });
+    t.after(() => explicit.stop(500));
+    explicit.enqueue(spansOf(1));
+    await explicit.flush();
+    assert.equal(r.got[1]?.headers.authorization, 'Bearer t', 'one Authorization line, the configured one (of two, the receiver would keep the first)');
+    assert.equal(r.got[1]?.headers['content-type'], 'application/json');
+  });
+
   it('sends a full batch at once and a partial one on the interval', async (t) => {
     const r = await receiver(t);
     const exporter = new OtlpExporter({ url: r.url, resource: { serviceName: 'm' }, batchSize: 4, flushInterval: 50 });
