@@ -11,12 +11,11 @@
 import { FULL_PARSE_MAX, parsedUsageOf } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
 import type { MeshError } from '../errors.ts';
+import { isRecord } from '../lib/is-record.ts';
 
 type Json = Record<string, unknown>;
 
 const ERROR_TOKEN = Buffer.from('"error"');
-
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The parsed body when a (checked, complete JSON object) 2xx answer may be an error envelope: its top level

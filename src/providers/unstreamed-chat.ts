@@ -6,10 +6,9 @@
 // see an ordinary stream.
 import type { SseEvent } from '../lib/sse.ts';
 import type { BufferedResponse, SseResponse } from './provider.ts';
+import { isRecord } from '../lib/is-record.ts';
 
 type Json = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The stream of a whole chat.completion (already checked to be a JSON object and no error envelope). */
 export function streamOfCompletion(res: BufferedResponse): SseResponse {

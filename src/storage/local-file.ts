@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import type { Logger } from '../log.ts';
 import type { StateSnapshot } from '../mesh/state.ts';
 import { nodeFs, removeStaleTemps, writeFileAtomic, type AtomicFs } from './atomic-write.ts';
+import { isRecord } from '../lib/is-record.ts';
 
 export const STATE_FORMAT_VERSION = 1;
 
@@ -126,8 +127,4 @@ function checkEntry(entry: unknown): string | null {
   const until = entry['until'];
   if (until !== null && until !== undefined && !Number.isFinite(until)) return 'bad "until"';
   return null;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

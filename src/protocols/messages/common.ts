@@ -4,7 +4,7 @@ import { MeshError } from '../../errors.ts';
 
 export type Json = Record<string, unknown>;
 
-export const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isRecord } from '../../lib/is-record.ts';
 
 /**
  * A 400 worded as Anthropic words its own validation failures (`<path>: <problem>`, e.g.

@@ -2,9 +2,7 @@
 // field (`input[2].content[0].image_url`, `tools[1].name`, `text.format.schema`), as the real API names it.
 import { MeshError } from '../../errors.ts';
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from '../../lib/is-record.ts';
 
 export function missing(param: string): MeshError {
   return new MeshError('missing_param', `Missing required parameter: '${param}'.`, { param });

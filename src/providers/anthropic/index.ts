@@ -7,14 +7,13 @@ import { HttpConnector } from '../http/connector.ts';
 import type { Endpoint, ProviderCall, ProviderResponse } from '../provider.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
 import { nativeMessages } from './native.ts';
+import { isRecord } from '../../lib/is-record.ts';
 
 type Json = Record<string, unknown>;
 type Block = Json;
 
 /** Anthropic requires max_tokens; OpenAI makes it optional. */
 export const DEFAULT_MAX_TOKENS = 4096;
-
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Text of an OpenAI content value: a string, or its text parts joined. */
 function textOf(content: unknown): string {

@@ -8,10 +8,10 @@ import type { MeshError } from '../../errors.ts';
 import type { SseEvent } from '../../lib/sse.ts';
 import type { SseResponse } from '../provider.ts';
 import { upstreamError } from '../http/upstream-failure.ts';
+import { isRecord } from '../../lib/is-record.ts';
 
 type Json = Record<string, unknown>;
 
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** stop_reason → finish_reason (https://docs.anthropic.com/en/api/handling-stop-reasons). */

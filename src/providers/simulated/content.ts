@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { MeshError } from '../../errors.ts';
 import { CHARS_PER_TOKEN, estimateTokens } from '../../lib/tokens.ts';
+import { isRecord } from '../../lib/is-record.ts';
 
 export { estimateTokens };
 
@@ -14,8 +15,6 @@ const AUDIO_BYTES_PER_SECOND = 16_000; // ≈128 kbit/s, a typical mp3 upload, f
 
 type Json = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** A deterministic chat completion id, `chatcmpl-` + 24 hex digits of sha256(seed). */

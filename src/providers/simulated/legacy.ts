@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { FormData } from '../../lib/multipart.ts';
 import { formField } from '../../lib/multipart.ts';
 import { CHARS_PER_TOKEN, estimateTokens } from '../../lib/tokens.ts';
+import { isRecord } from '../../lib/is-record.ts';
 
 type Json = Record<string, unknown>;
 
@@ -23,7 +24,6 @@ export const MODERATION_CATEGORIES = [
 /** The categories omni-moderation also judges images for (the others are text only). */
 const IMAGE_CATEGORIES: ReadonlySet<string> = new Set(['self-harm', 'self-harm/intent', 'self-harm/instructions', 'sexual', 'violence', 'violence/graphic']);
 
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const sha256 = (text: string | Buffer): Buffer => createHash('sha256').update(text).digest();
 
 /** A deterministic id with the real API's prefix (`cmpl-`, `modr-`). */

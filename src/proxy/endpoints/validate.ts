@@ -39,9 +39,7 @@ export function optionalEnum<T extends string>(body: Record<string, unknown>, pa
   return value as T;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from '../../lib/is-record.ts';
 
 /** Session key for session-stickiness: the `x-session-id` header, else the body's `user`. */
 export function sessionOf(ctx: RequestContext, body: Record<string, unknown>): string | null {
