@@ -7,7 +7,7 @@ import { inBandError, type SseEvent } from '../lib/sse.ts';
 import type { Endpoint, ProviderCall, ProviderResponse, SseResponse } from './provider.ts';
 import { HttpConnector } from './http/connector.ts';
 import { chatErrorAnswer } from './error-answer.ts';
-import { streamOfCompletion } from './unstreamed-chat.ts';
+import { streamOfAnswer } from './unstreamed.ts';
 import { brokenJsonAnswer } from './json-answer.ts';
 import { upstreamError } from './http/upstream-failure.ts';
 import type { TransportRequest } from './http/transport-request.ts';
@@ -71,9 +71,10 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     // Per-attempt extras (traceparent); the connector's own headers win. A loop, not a spread: hot path.
     const extra = call.headers;
     if (extra !== undefined) for (const name in extra) if (headers[name] === undefined) headers[name] = extra[name] as string;
-    // Also for a streaming chat request: a whole answer to it is checked like a buffered one.
-    const checked = (call.mode === 'buffer' || (call.mode === 'sse' && call.endpoint === 'chat')) && expectsJson(call);
-    const own = checked ? (call.endpoint === 'chat' ? this.#checkChat : this.#checkJson) : undefined;
+    // Also for a streaming chat or completions request: a whole answer to it is checked like a buffered one.
+    const whole = call.mode === 'sse' && (call.endpoint === 'chat' || call.endpoint === 'completions');
+    const checked = (call.mode === 'buffer' || whole) && expectsJson(call);
+    const own = checked ? (call.endpoint === 'chat' || whole ? this.#checkChat : this.#checkJson) : undefined;
     const endpointCheck = call.check;
     // The endpoint's check after ours, its refusal a failed attempt of this provider (no closure without one).
     const check = endpointCheck === undefined || own === undefined ? own : (body: Buffer, status: number): MeshError | null => {
@@ -82,9 +83,9 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     };
     const request: TransportRequest = { path: ENDPOINT_PATHS[call.endpoint], headers, body, mode: call.mode, signal: call.signal, check };
     // Audio models may answer a streaming request whole (whisper-1 ignores stream=true, tts-1 has no SSE); a
-    // chat model's whole JSON answer becomes the stream asked for (unstreamed-chat.ts).
+    // chat or completions model's whole JSON answer becomes the stream asked for (unstreamed.ts).
     if (call.mode === 'sse' && UNSTREAMED_OK.has(call.endpoint)) request.unstreamed = true;
-    else if (call.mode === 'sse' && call.endpoint === 'chat') request.unstreamed = 'json';
+    else if (whole) request.unstreamed = 'json';
     if (call.mode === 'bytes') {
       // JSON instead of audio: read whole, and a 200 `{"error":…}` is a failed attempt before the commit.
       request.bufferJson = true;
@@ -92,9 +93,10 @@ export class OpenAiCompatibleProvider extends HttpConnector {
     }
     const answer = this.transport.request(request);
     if (call.mode !== 'sse') return answer;
-    const chat = call.endpoint === 'chat';
+    const endpoint = call.endpoint;
     return answer.then((res): ProviderResponse | Promise<ProviderResponse> =>
-      res.kind === 'sse' ? this.#checkFirstEvent(res) : chat && res.kind === 'buffer' ? streamOfCompletion(res) : res);
+      res.kind === 'sse' ? this.#checkFirstEvent(res)
+        : whole && res.kind === 'buffer' ? streamOfAnswer(res, endpoint === 'chat' ? 'chat' : 'completions') : res);
   }
 
   /**

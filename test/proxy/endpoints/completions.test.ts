@@ -76,6 +76,26 @@ test('stream: events relayed to [DONE]; usage asked for upstream, recorded, and 
   assert.ok(asked.body.includes(JSON.stringify(usageChunk)), asked.body);
 });
 
+test('stream: a model answering stream=true whole is relayed as the stream asked for (text chunk, finish chunk, usage read), not failed over', async (t) => {
+  const { a, b, proxy, events } = await setup(t);
+  const reply = await post(proxy, { ...ASK, stream: true }); // a answers the whole ANSWER JSON
+  assert.equal(reply.status, 200);
+  assert.match(String(reply.headers['content-type']), /^text\/event-stream/);
+  assert.equal(reply.headers['x-modelmesh-model'], 'a.cmp-a');
+  assert.equal(b.requests.length, 0);
+  const base = { id: 'cmpl-1', object: 'text_completion', created: 1, model: 'cmp-a' };
+  assert.equal(reply.body, [
+    { ...base, choices: [{ text: '    return a + b\n', index: 0, logprobs: null, finish_reason: null }] },
+    { ...base, choices: [{ text: '', index: 0, logprobs: null, finish_reason: 'stop' }] },
+  ].map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n');
+  assert.deepEqual([events[0]?.outcome, events[0]?.tokens_in, events[0]?.tokens_out], ['success', 11, 7]);
+  // A gateway's 200 error envelope to the same request is a failed attempt: the next model answers.
+  a.handle(json(200, { error: { message: 'overloaded', type: 'server_error' } }));
+  const rotated = await post(proxy, { ...ASK, stream: true });
+  assert.equal(rotated.headers['x-modelmesh-model'], 'b.cmp-b');
+  assert.ok(rotated.body.includes('return a + b') && rotated.body.endsWith('data: [DONE]\n\n'), rotated.body);
+});
+
 test('a failing first provider (500) fails over to the second; a refused one too', async (t) => {
   const { a, b, proxy } = await setup(t);
   a.handle(json(500, { error: { message: 'boom' } }));

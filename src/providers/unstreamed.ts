@@ -1,18 +1,19 @@
-// A chat model that answers `stream: true` whole: a plain chat.completion JSON, as some OpenAI-compatible
-// servers and gateways do. The answer itself is fine, so it goes on as the stream the client asked for, in
-// the chunk shapes OpenAI streams (openai-wire §2: a chunk per choice with the role and the whole message, one
-// with its finish_reason, a usage chunk, [DONE]), rather than failing the attempt with "no events" and
-// counting it against a model that answered. The relay, the usage filter and the protocol translators then
-// see an ordinary stream.
+// A model that answers `stream: true` whole: a plain chat.completion (or legacy text_completion) JSON, as some
+// OpenAI-compatible servers and gateways do. The answer itself is fine, so it goes on as the stream the client
+// asked for, in the chunk shapes OpenAI streams (openai-wire §2: a chunk per choice with the role and the whole
+// message, or its whole text, one with its finish_reason, a usage chunk, [DONE]), rather than failing the
+// attempt with "no events" and counting it against a model that answered. The relay, the usage filter and the
+// protocol translators then see an ordinary stream.
 import type { SseEvent } from '../lib/sse.ts';
 import type { BufferedResponse, SseResponse } from './provider.ts';
 import { isRecord } from '../lib/is-record.ts';
 
 type Json = Record<string, unknown>;
 
-/** The stream of a whole chat.completion (already checked to be a JSON object and no error envelope). */
-export function streamOfCompletion(res: BufferedResponse): SseResponse {
-  const events = completionEvents(JSON.parse(res.body.toString('utf8')) as Json);
+/** The stream of a whole answer (already checked to be a JSON object and no error envelope): chat or legacy. */
+export function streamOfAnswer(res: BufferedResponse, endpoint: 'chat' | 'completions'): SseResponse {
+  const answer = JSON.parse(res.body.toString('utf8')) as Json;
+  const events = endpoint === 'chat' ? completionEvents(answer) : textCompletionEvents(answer);
   let next = 0;
   const take = (): SseEvent | undefined => (next < events.length ? events[next++] : undefined);
   const end = (): void => {
@@ -47,6 +48,25 @@ export function completionEvents(completion: Json): SseEvent[] {
     const index = typeof choice['index'] === 'number' ? choice['index'] : i;
     events.push(chunk({ choices: [{ index, delta: deltaOf(choice['message']), logprobs: choice['logprobs'] ?? null, finish_reason: null }] }));
     events.push(chunk({ choices: [{ index, delta: {}, finish_reason: choice['finish_reason'] ?? 'stop' }] }));
+  });
+  if (isRecord(completion['usage'])) events.push(chunk({ choices: [], usage: completion['usage'] }));
+  events.push({ data: '[DONE]' });
+  return events;
+}
+
+/** The chunk events of a legacy text_completion: its whole text per choice, then the finish, usage, [DONE]. */
+export function textCompletionEvents(completion: Json): SseEvent[] {
+  const base: Json = { id: completion['id'], object: 'text_completion', created: completion['created'], model: completion['model'] };
+  if (completion['system_fingerprint'] !== undefined) base['system_fingerprint'] = completion['system_fingerprint'];
+  const chunk = (fields: Json): SseEvent => ({ data: JSON.stringify({ ...base, ...fields }) });
+  const events: SseEvent[] = [];
+  const choices = Array.isArray(completion['choices']) ? completion['choices'] : [];
+  choices.forEach((choice: unknown, i) => {
+    if (!isRecord(choice)) return;
+    const index = typeof choice['index'] === 'number' ? choice['index'] : i;
+    const text = typeof choice['text'] === 'string' ? choice['text'] : '';
+    events.push(chunk({ choices: [{ text, index, logprobs: choice['logprobs'] ?? null, finish_reason: null }] }));
+    events.push(chunk({ choices: [{ text: '', index, logprobs: null, finish_reason: choice['finish_reason'] ?? 'stop' }] }));
   });
   if (isRecord(completion['usage'])) events.push(chunk({ choices: [], usage: completion['usage'] }));
   events.push({ data: '[DONE]' });
