@@ -36,39 +36,34 @@ export function streamOfAnswer(res: BufferedResponse, endpoint: 'chat' | 'comple
   return { kind: 'sse', status: res.status, headers: res.headers, contentType: 'text/event-stream', events: iterator, close: end };
 }
 
-/** The chunk events of `completion`, [DONE] last. */
+/** The chunk events of a chat.completion: per choice its role and whole message, then its finish; usage; [DONE]. */
 export function completionEvents(completion: Json): SseEvent[] {
-  const base: Json = { id: completion['id'], object: 'chat.completion.chunk', created: completion['created'], model: completion['model'] };
-  for (const key of ['service_tier', 'system_fingerprint']) if (completion[key] !== undefined) base[key] = completion[key];
-  const chunk = (fields: Json): SseEvent => ({ data: JSON.stringify({ ...base, ...fields }) });
-  const events: SseEvent[] = [];
-  const choices = Array.isArray(completion['choices']) ? completion['choices'] : [];
-  choices.forEach((choice: unknown, i) => {
-    if (!isRecord(choice)) return;
-    const index = typeof choice['index'] === 'number' ? choice['index'] : i;
-    events.push(chunk({ choices: [{ index, delta: deltaOf(choice['message']), logprobs: choice['logprobs'] ?? null, finish_reason: null }] }));
-    events.push(chunk({ choices: [{ index, delta: {}, finish_reason: choice['finish_reason'] ?? 'stop' }] }));
-  });
-  if (isRecord(completion['usage'])) events.push(chunk({ choices: [], usage: completion['usage'] }));
-  events.push({ data: '[DONE]' });
-  return events;
+  return answerEvents(completion, 'chat.completion.chunk', (choice, index) => [
+    { index, delta: deltaOf(choice['message']), logprobs: choice['logprobs'] ?? null, finish_reason: null },
+    { index, delta: {}, finish_reason: choice['finish_reason'] ?? 'stop' },
+  ]);
 }
 
-/** The chunk events of a legacy text_completion: its whole text per choice, then the finish, usage, [DONE]. */
+/** The chunk events of a legacy text_completion: per choice its whole text, then its finish; usage; [DONE]. */
 export function textCompletionEvents(completion: Json): SseEvent[] {
-  const base: Json = { id: completion['id'], object: 'text_completion', created: completion['created'], model: completion['model'] };
-  if (completion['system_fingerprint'] !== undefined) base['system_fingerprint'] = completion['system_fingerprint'];
+  return answerEvents(completion, 'text_completion', (choice, index) => [
+    { text: typeof choice['text'] === 'string' ? choice['text'] : '', index, logprobs: choice['logprobs'] ?? null, finish_reason: null },
+    { text: '', index, logprobs: null, finish_reason: choice['finish_reason'] ?? 'stop' },
+  ]);
+}
+
+/** Two chunks per choice (`chunks` says what their choice entries hold), the usage chunk, [DONE]. */
+function answerEvents(answer: Json, object: string, chunks: (choice: Json, index: number) => [Json, Json]): SseEvent[] {
+  const base: Json = { id: answer['id'], object, created: answer['created'], model: answer['model'] };
+  for (const key of ['service_tier', 'system_fingerprint']) if (answer[key] !== undefined) base[key] = answer[key];
   const chunk = (fields: Json): SseEvent => ({ data: JSON.stringify({ ...base, ...fields }) });
   const events: SseEvent[] = [];
-  const choices = Array.isArray(completion['choices']) ? completion['choices'] : [];
+  const choices = Array.isArray(answer['choices']) ? answer['choices'] : [];
   choices.forEach((choice: unknown, i) => {
     if (!isRecord(choice)) return;
-    const index = typeof choice['index'] === 'number' ? choice['index'] : i;
-    const text = typeof choice['text'] === 'string' ? choice['text'] : '';
-    events.push(chunk({ choices: [{ text, index, logprobs: choice['logprobs'] ?? null, finish_reason: null }] }));
-    events.push(chunk({ choices: [{ text: '', index, logprobs: null, finish_reason: choice['finish_reason'] ?? 'stop' }] }));
+    for (const entry of chunks(choice, typeof choice['index'] === 'number' ? choice['index'] : i)) events.push(chunk({ choices: [entry] }));
   });
-  if (isRecord(completion['usage'])) events.push(chunk({ choices: [], usage: completion['usage'] }));
+  if (isRecord(answer['usage'])) events.push(chunk({ choices: [], usage: answer['usage'] }));
   events.push({ data: '[DONE]' });
   return events;
 }
